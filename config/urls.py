@@ -1,0 +1,42 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+
+from config.health import healthz
+from projects import api as project_api
+from quality import api as quality_api
+
+api_patterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("projects/", project_api.ProjectListCreateApi.as_view(), name="api-projects"),
+    path("projects/<int:project_id>/", project_api.ProjectDetailApi.as_view(), name="api-project"),
+    path("projects/<int:project_id>/members/", project_api.MemberListCreateApi.as_view(), name="api-members"),
+    path(
+        "projects/<int:project_id>/members/<str:username>/",
+        project_api.MemberDetailApi.as_view(),
+        name="api-member",
+    ),
+    path("projects/<int:project_id>/versions/", project_api.VersionListApi.as_view(), name="api-versions"),
+    path(
+        "projects/<int:project_id>/versions/<int:number>/",
+        project_api.VersionDetailApi.as_view(),
+        name="api-version",
+    ),
+    path("projects/<int:project_id>/items/", project_api.ItemListApi.as_view(), name="api-items"),
+    path("projects/<int:project_id>/batches/", quality_api.BatchListCreateApi.as_view(), name="api-batches"),
+    path("batches/<str:batch_id>/", quality_api.BatchDetailApi.as_view(), name="api-batch"),
+    path("batches/<str:batch_id>/file/", quality_api.BatchFileApi.as_view(), name="api-batch-file"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("api/", include(api_patterns)),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("projects.urls")),
+]

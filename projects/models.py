@@ -1,0 +1,130 @@
+"""Projects, who may touch them, and their data: immutable versions of a set of items.
+
+How the pieces relate (see the README's architecture section):
+
+- Every item enters through a ``quality.Batch`` and points at it. A batch that is
+  accepted gets exactly one ``DatasetVersion``; version *n* of a project holds the
+  items of every batch whose version number is <= *n*. Versions form a chain, each
+  the previous one plus one batch, so membership needs no per-version copy of the
+  item list and creating a version touches one row, whatever its size.
+- Items are immutable and unique per project by content hash. Labels (annotations,
+  adjudications) point at items, not versions, so they carry over to every later
+  version; they are append-only with timestamps, so a version's labels as of any
+  moment can be reconstructed.
+- Augmented items point at their ``source`` item, which keeps lineage inside the
+  same table and the same version rules.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Now
+
+
+class TaskType(models.TextChoices):
+    CLASSIFICATION = "classification"
+    MULTILABEL = "multilabel"
+    SPANS = "spans"
+    IMAGE = "image"
+
+
+class LabelScale(models.TextChoices):
+    NOMINAL = "nominal"
+    ORDINAL = "ordinal"
+    INTERVAL = "interval"
+
+
+class Role(models.TextChoices):
+    MANAGER = "manager"
+    REVIEWER = "reviewer"
+    ANNOTATOR = "annotator"
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200)
+    task_type = models.CharField(max_length=20, choices=TaskType.choices)
+    # [{"name": "positive", "hotkey": "1", "color": "#2e7d32"}, ...]; the order is
+    # the scale's order for ordinal and interval projects.
+    labels = models.JSONField(default=list)
+    label_scale = models.CharField(max_length=10, choices=LabelScale.choices, default=LabelScale.NOMINAL)
+    overlap = models.PositiveSmallIntegerField(default=1)
+    guidelines = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(overlap__gte=1), name="project_overlap_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def content_column(self) -> str:
+        """The batch column that holds what is labeled."""
+        return "image" if self.task_type == TaskType.IMAGE else "text"
+
+    @property
+    def label_names(self) -> list[str]:
+        return [label["name"] for label in self.labels]
+
+
+class Membership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project_id", "user__username"]
+        constraints = [models.UniqueConstraint(fields=["project", "user"], name="membership_unique_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) in {self.project}"
+
+
+class DatasetVersion(models.Model):
+    """One immutable state of a project's dataset: the parent's items plus one batch's."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    item_count = models.PositiveIntegerField()
+    added_count = models.PositiveIntegerField()
+    duplicate_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project_id", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "number"], name="version_unique_number"),
+            models.CheckConstraint(condition=models.Q(number__gte=1), name="version_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} v{self.number}"
+
+
+class Item(models.Model):
+    """One thing to label. Rows are written in bulk by the batch importer (COPY on PostgreSQL)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
+    batch = models.ForeignKey("quality.Batch", on_delete=models.PROTECT, related_name="items")
+    external_id = models.CharField(max_length=255, blank=True, default="")
+    data = models.JSONField()
+    metadata = models.JSONField(default=dict, blank=True)
+    content_hash = models.CharField(max_length=64)
+    source = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="derived")
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "content_hash"], name="item_unique_content"),
+        ]
+        indexes = [models.Index(fields=["project", "external_id"], name="item_external_id")]
+
+    def __str__(self) -> str:
+        return self.external_id or f"item {self.pk}"

@@ -1,0 +1,110 @@
+"""Every write to projects and memberships: validation first, one transaction."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from config.errors import DomainError
+from projects.label_schema import LabelSchemaError, normalize_labels
+from projects.models import LabelScale, Membership, Project, Role, TaskType
+
+MAX_OVERLAP = 50
+
+
+def _check_project_fields(*, name: str, task_type: str, labels: Any, label_scale: str, overlap: int) -> list[dict]:
+    if not isinstance(name, str) or not name.strip():
+        raise DomainError("name must not be empty")
+    if task_type not in TaskType.values:
+        raise DomainError(f"task_type must be one of {', '.join(TaskType.values)}")
+    if label_scale not in LabelScale.values:
+        raise DomainError(f"label_scale must be one of {', '.join(LabelScale.values)}")
+    if not isinstance(overlap, int) or isinstance(overlap, bool) or not 1 <= overlap <= MAX_OVERLAP:
+        raise DomainError(f"overlap must be a whole number from 1 to {MAX_OVERLAP}")
+    try:
+        return normalize_labels(labels, label_scale=label_scale)
+    except LabelSchemaError as exc:
+        raise DomainError(str(exc)) from None
+
+
+@transaction.atomic
+def project_create(
+    *,
+    user: AbstractBaseUser,
+    name: str,
+    task_type: str,
+    labels: Any,
+    label_scale: str = LabelScale.NOMINAL,
+    overlap: int = 1,
+    guidelines: str = "",
+) -> Project:
+    """Create a project; its creator becomes its manager."""
+    normalized = _check_project_fields(
+        name=name, task_type=task_type, labels=labels, label_scale=label_scale, overlap=overlap
+    )
+    project = Project.objects.create(
+        name=name.strip(),
+        task_type=task_type,
+        labels=normalized,
+        label_scale=label_scale,
+        overlap=overlap,
+        guidelines=guidelines or "",
+        created_by=user,
+    )
+    Membership.objects.create(project=project, user=user, role=Role.MANAGER)
+    return project
+
+
+@transaction.atomic
+def project_update(*, project: Project, **fields: Any) -> Project:
+    """Change a project's settings. The task type is fixed once the project holds items."""
+    merged = {
+        "name": project.name,
+        "task_type": project.task_type,
+        "labels": project.labels,
+        "label_scale": project.label_scale,
+        "overlap": project.overlap,
+    }
+    merged.update({key: value for key, value in fields.items() if key in merged})
+    if merged["task_type"] != project.task_type and project.items.exists():
+        raise DomainError("the task type cannot change once the project holds items")
+    project.labels = _check_project_fields(**merged)
+    project.name = merged["name"].strip()
+    project.task_type = merged["task_type"]
+    project.label_scale = merged["label_scale"]
+    project.overlap = merged["overlap"]
+    if "guidelines" in fields:
+        project.guidelines = fields["guidelines"] or ""
+    project.save()
+    return project
+
+
+@transaction.atomic
+def membership_set(*, project: Project, username: str, role: str) -> Membership:
+    """Add a user to a project, or change their role; a project keeps at least one manager."""
+    if role not in Role.values:
+        raise DomainError(f"role must be one of {', '.join(Role.values)}")
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise DomainError(f"there is no user {username!r}")
+    membership = Membership.objects.select_for_update().filter(project=project, user=user).first()
+    if membership is None:
+        return Membership.objects.create(project=project, user=user, role=role)
+    if membership.role == Role.MANAGER and role != Role.MANAGER:
+        managers = Membership.objects.filter(project=project, role=Role.MANAGER).count()
+        if managers <= 1:
+            raise DomainError("a project needs at least one manager")
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, project: Project, username: str) -> None:
+    membership = Membership.objects.select_for_update().filter(project=project, user__username=username).first()
+    if membership is None:
+        raise DomainError(f"{username!r} is not a member", status_code=404)
+    if membership.role == Role.MANAGER and project.memberships.filter(role=Role.MANAGER).count() <= 1:
+        raise DomainError("a project needs at least one manager")
+    membership.delete()

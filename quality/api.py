@@ -1,0 +1,71 @@
+"""REST views for batches."""
+
+from django.conf import settings
+from django.http import FileResponse, Http404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import TooLarge
+from projects import selectors as project_selectors
+from quality import selectors, services
+from quality.serializers import BatchSerializer, BatchUploadSerializer
+
+UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries and headers around the file
+
+
+class BatchListCreateApi(ListAPIView):
+    serializer_class = BatchSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        project = project_selectors.project_get_for_user(user=self.request.user, project_id=self.kwargs["project_id"])
+        return selectors.batches_for_project(project=project)
+
+    @extend_schema(
+        request=BatchUploadSerializer,
+        responses={202: inline_serializer("BatchQueued", {"id": serializers.UUIDField(), "status": serializers.CharField()})},
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        project = project_selectors.project_get_for_user(
+            user=request.user, project_id=project_id, roles=project_selectors.MANAGERS
+        )
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if length > settings.GROUNDWORK_MAX_UPLOAD_BYTES + UPLOAD_OVERHEAD:
+            raise TooLarge(f"the upload is {length:,} bytes; the limit is {settings.GROUNDWORK_MAX_UPLOAD_BYTES:,}")
+        serializer = BatchUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        batch = services.batch_upload(
+            project=project,
+            user=request.user,
+            uploaded=serializer.validated_data["file"],
+            fmt=serializer.validated_data.get("format"),
+        )
+        return Response({"id": str(batch.pk), "status": batch.status}, status=status.HTTP_202_ACCEPTED)
+
+
+class BatchDetailApi(APIView):
+    @extend_schema(responses=BatchSerializer)
+    def get(self, request: Request, batch_id: str) -> Response:
+        return Response(BatchSerializer(selectors.batch_get_for_user(user=request.user, batch_id=batch_id)).data)
+
+
+class BatchFileApi(APIView):
+    """The uploaded file, always as an opaque download: never rendered, whatever its name."""
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request: Request, batch_id: str) -> FileResponse:
+        batch = selectors.batch_get_for_user(user=request.user, batch_id=batch_id, roles=project_selectors.MANAGERS)
+        try:
+            handle = batch.file.open("rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        response = FileResponse(handle, as_attachment=True, filename=f"batch-{batch.pk}.{batch.format}")
+        response["Content-Type"] = "application/octet-stream"
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "sandbox"
+        return response

@@ -1,0 +1,456 @@
+"""Reading batch files (CSV, JSONL, JSON array, Parquet) in bounded chunks.
+
+No Django here: the reader takes a path and limits and yields ``ItemChunk``s whose
+columns are already in the shape items are stored in (content, external id, metadata
+as JSON text), so the importer can hand them to COPY without touching rows in Python.
+
+Arrow does the heavy parsing. When it rejects a file its messages do not always say
+where, so the slow, exact standard-library parser is run once over the file to name
+the first bad row.
+"""
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import ijson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+FORMATS = ("csv", "jsonl", "json", "parquet")
+EXTENSIONS = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+ID_COLUMN = "id"
+MAX_EXTERNAL_ID = 255
+SNIFF_BYTES = 64 * 1024
+CHUNK_ROWS = 50_000
+CHUNK_BYTES = 8 * 1024 * 1024
+# A CSV cell that is a JSON number stays a number in the item's metadata; "007" or
+# "1,5" stay text, so nothing a person typed is silently changed.
+JSON_NUMBER = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
+
+
+class BatchFileError(ValueError):
+    """The file cannot be read as a batch; the message names the row and the problem."""
+
+
+@dataclass(frozen=True)
+class ItemChunk:
+    first_row: int  # 1-based number of the chunk's first data row (a CSV header is not a row)
+    content: pa.Array  # strings, never null or empty
+    external_id: pa.Array  # strings, "" where the row has no id
+    metadata_json: pa.Array  # one JSON object per row, as text
+
+    def __len__(self) -> int:
+        return len(self.content)
+
+
+def format_for_name(filename: str) -> str | None:
+    return EXTENSIONS.get(Path(filename).suffix.lower())
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def sniff(head: bytes, fmt: str, *, content_column: str, complete: bool) -> None:
+    """Cheap checks on the first bytes, so an upload that can never work is refused at once.
+
+    ``complete`` says whether ``head`` is the whole file.
+    """
+    if not head.strip():
+        raise BatchFileError("the file is empty")
+    if fmt == "parquet":
+        if not head.startswith(b"PAR1"):
+            raise BatchFileError("this is not a Parquet file (it does not start with PAR1)")
+        return
+    if b"\x00" in head:
+        raise BatchFileError(f"this looks like a binary file, not {fmt.upper()} text (it holds NUL bytes)")
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if complete or exc.start < len(head) - 4:
+            raise BatchFileError(
+                f"the file is not UTF-8 text: byte 0x{head[exc.start]:02x} on line {_line_of(head, exc.start)}; "
+                "save it as UTF-8 and upload it again"
+            ) from None
+        text = head[: exc.start].decode("utf-8-sig")
+    if fmt == "csv":
+        first_line = text.split("\n", 1)[0].rstrip("\r")
+        header = next(csv.reader([first_line]), [])
+        _check_header(header, content_column)
+    elif fmt == "json" and not text.lstrip().startswith("["):
+        raise BatchFileError("a JSON batch must be an array of objects: [{...}, {...}]")
+    elif fmt == "jsonl":
+        first = text.lstrip().split("\n", 1)[0]
+        if first and ("\n" in text.lstrip() or complete):
+            _jsonl_object(first, 1)
+
+
+def _check_header(header: list[str], content_column: str) -> None:
+    names = [name.strip() for name in header]
+    if content_column not in names:
+        found = ", ".join(repr(n) for n in names[:20]) or "nothing"
+        raise BatchFileError(f"the header has no {content_column!r} column (found: {found})")
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise BatchFileError(f"the header names a column twice: {', '.join(map(repr, duplicates))}")
+    if any(not n for n in names):
+        raise BatchFileError("the header has a column without a name")
+
+
+def _jsonl_object(line: str, row: int) -> dict[str, Any]:
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise BatchFileError(f"row {row}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(value, dict):
+        raise BatchFileError(f"row {row}: each line must be a JSON object, not {type(value).__name__}")
+    return value
+
+
+class _CountingReader(io.RawIOBase):
+    """A file that remembers how far it has been read, for progress."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self.raw.readinto(buffer)
+        self.position += n or 0
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.position += len(data)
+        return data
+
+
+class BatchReader:
+    """Yields a batch file's rows as ``ItemChunk``s and tells how far it got."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        fmt: str,
+        *,
+        content_column: str,
+        max_rows: int,
+        max_field_bytes: int,
+        chunk_rows: int = CHUNK_ROWS,
+    ) -> None:
+        if fmt not in FORMATS:
+            raise BatchFileError(f"unsupported format {fmt!r}")
+        self.path = Path(path)
+        self.fmt = fmt
+        self.content_column = content_column
+        self.max_rows = max_rows
+        self.max_field_bytes = max_field_bytes
+        self.chunk_rows = chunk_rows
+        self.size = self.path.stat().st_size
+        self.rows_read = 0
+        self._fraction = 0.0
+
+    @property
+    def fraction_done(self) -> float:
+        return min(self._fraction, 1.0)
+
+    def chunks(self) -> Iterator[ItemChunk]:
+        if self.size == 0:
+            raise BatchFileError("the file is empty")
+        if self.fmt != "parquet":
+            self._check_text_encoding()
+        produce = {
+            "csv": self._csv_chunks,
+            "jsonl": self._jsonl_chunks,
+            "json": self._json_chunks,
+            "parquet": self._parquet_chunks,
+        }[self.fmt]
+        for chunk in produce():
+            if len(chunk):
+                yield chunk
+        if self.rows_read == 0:
+            raise BatchFileError("the file holds no rows")
+        self._fraction = 1.0
+
+    # -- shared checks -------------------------------------------------------------
+    def _check_text_encoding(self) -> None:
+        """One pass in C over the bytes: UTF-8 only, no NUL; names the line of the first bad byte."""
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        lines_before = 0
+        with self.path.open("rb") as handle:
+            while block := handle.read(16 * 1024 * 1024):
+                nul = block.find(b"\x00")
+                if nul >= 0:
+                    line = lines_before + _line_of(block, nul)
+                    raise BatchFileError(f"line {line}: a NUL byte; this looks like a binary file, not text")
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError as exc:
+                    line = lines_before + _line_of(block, max(exc.start, 0))
+                    raise BatchFileError(
+                        f"line {line}: the file is not UTF-8 text; save it as UTF-8 and upload it again"
+                    ) from None
+                lines_before += block.count(b"\n")
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                raise BatchFileError("the file ends in the middle of a UTF-8 character") from None
+
+    def _count_rows(self, n: int) -> int:
+        first_row = self.rows_read + 1
+        self.rows_read += n
+        if self.rows_read > self.max_rows:
+            raise BatchFileError(f"the batch has more than {self.max_rows:,} rows, the limit for one batch")
+        return first_row
+
+    def _check_fields(self, columns: dict[str, pa.Array], first_row: int) -> None:
+        for name, column in columns.items():
+            if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+                continue
+            lengths = pc.binary_length(column)
+            longest = pc.max(lengths).as_py()
+            if longest is not None and longest > self.max_field_bytes:
+                index = pc.index(lengths, longest).as_py()
+                raise BatchFileError(
+                    f"row {first_row + index}: the {name!r} field is {longest:,} bytes; "
+                    f"the limit is {self.max_field_bytes:,}"
+                )
+
+    def _make_chunk(self, first_row: int, content: Any, external_id: Any, metadata_json: pa.Array) -> ItemChunk:
+        content = _as_string_array(content, self.content_column)
+        missing = pc.or_(pc.is_null(content), pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(content)), 0))
+        missing = pc.fill_null(missing, True)
+        if pc.any(missing).as_py():
+            index = pc.index(missing, True).as_py()
+            raise BatchFileError(f"row {first_row + index}: {self.content_column!r} is empty")
+        if external_id is None:
+            external_id = pa.array([""] * len(content), pa.string())
+        else:
+            external_id = pc.fill_null(_as_string_array(external_id, ID_COLUMN), "")
+            too_long = pc.greater(pc.utf8_length(external_id), MAX_EXTERNAL_ID)
+            if pc.any(too_long).as_py():
+                index = pc.index(too_long, True).as_py()
+                raise BatchFileError(f"row {first_row + index}: 'id' is longer than {MAX_EXTERNAL_ID} characters")
+        return ItemChunk(first_row, content, external_id, metadata_json)
+
+    # -- CSV -----------------------------------------------------------------------
+    def _csv_chunks(self) -> Iterator[ItemChunk]:
+        with self.path.open("r", encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), [])
+        _check_header(header, self.content_column)
+        names = [name.strip() for name in header]
+        block_size = max(CHUNK_BYTES, 2 * self.max_field_bytes + 1024)
+        with self.path.open("rb") as raw:
+            counting = _CountingReader(raw)
+            try:
+                reader = pa_csv.open_csv(
+                    io.BufferedReader(counting, buffer_size=1024 * 1024),
+                    read_options=pa_csv.ReadOptions(block_size=block_size, column_names=names, skip_rows=1),
+                    parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+                    convert_options=pa_csv.ConvertOptions(
+                        column_types={n: pa.string() for n in names}, strings_can_be_null=False
+                    ),
+                )
+                for record_batch in reader:
+                    self._fraction = counting.position / self.size
+                    yield from self._csv_batch_chunks(record_batch, names)
+            except pa.ArrowInvalid as exc:
+                raise self._diagnose_csv(len(names)) or BatchFileError(f"the CSV cannot be read: {exc}") from None
+
+    def _csv_batch_chunks(self, record_batch: pa.RecordBatch, names: list[str]) -> Iterator[ItemChunk]:
+        for start in range(0, record_batch.num_rows, self.chunk_rows):
+            part = record_batch.slice(start, self.chunk_rows)
+            first_row = self._count_rows(part.num_rows)
+            columns = {name: part.column(i) for i, name in enumerate(names)}
+            self._check_fields(columns, first_row)
+            metadata = {n: c for n, c in columns.items() if n not in (self.content_column, ID_COLUMN)}
+            yield self._make_chunk(
+                first_row, columns[self.content_column], columns.get(ID_COLUMN), _csv_metadata_json(metadata, len(part))
+            )
+
+    def _diagnose_csv(self, columns: int) -> BatchFileError | None:
+        """Find the first malformed row with the exact (slow) parser; only runs on a bad file."""
+        csv.field_size_limit(self.max_field_bytes)
+        with self.path.open("r", encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, strict=True)
+            try:
+                next(reader, None)
+                for row_number, row in enumerate(reader, start=1):
+                    if row and len(row) != columns:
+                        return BatchFileError(
+                            f"row {row_number} (line {reader.line_num}): expected {columns} fields, found {len(row)}"
+                        )
+            except csv.Error as exc:
+                row_number = max(reader.line_num - 1, 1)
+                message = str(exc)
+                if "field larger than field limit" in message:
+                    message = f"a field is larger than {self.max_field_bytes:,} bytes, the limit"
+                return BatchFileError(f"near row {row_number} (line {reader.line_num}): {message}")
+        return None
+
+    # -- JSON Lines and JSON arrays ------------------------------------------------------
+    def _records_to_chunk(self, records: list[dict[str, Any]], first_row: int) -> ItemChunk:
+        content, external_id, metadata = [], [], []
+        for offset, record in enumerate(records):
+            row = first_row + offset
+            value = record.pop(self.content_column, None)
+            if value is not None and not isinstance(value, str):
+                raise BatchFileError(f"row {row}: {self.content_column!r} must be a string")
+            content.append(value)
+            identifier = record.pop(ID_COLUMN, None)
+            external_id.append("" if identifier is None else str(identifier))
+            text = json.dumps(record, ensure_ascii=False, default=str)
+            if len(text) > self.max_field_bytes or (value is not None and len(value) > self.max_field_bytes):
+                raise BatchFileError(f"row {row}: larger than {self.max_field_bytes:,} bytes, the limit for a field")
+            metadata.append(text)
+        return self._make_chunk(
+            first_row, pa.array(content, pa.string()), pa.array(external_id, pa.string()), pa.array(metadata, pa.string())
+        )
+
+    def _jsonl_chunks(self) -> Iterator[ItemChunk]:
+        line_limit = 4 * self.max_field_bytes
+        with self.path.open("rb") as handle:
+            records: list[dict[str, Any]] = []
+            first_row = self.rows_read + 1
+            for line_number, line in enumerate(handle, start=1):
+                if len(line) > line_limit:
+                    raise BatchFileError(f"row {line_number}: the line is longer than {line_limit:,} bytes")
+                text = line.decode("utf-8-sig" if line_number == 1 else "utf-8").strip()
+                if not text:
+                    continue
+                records.append(_jsonl_object(text, line_number))
+                if len(records) >= self.chunk_rows:
+                    first_row = self._count_rows(len(records))
+                    self._fraction = handle.tell() / self.size
+                    yield self._records_to_chunk(records, first_row)
+                    records = []
+            if records:
+                first_row = self._count_rows(len(records))
+                yield self._records_to_chunk(records, first_row)
+
+    def _json_chunks(self) -> Iterator[ItemChunk]:
+        with self.path.open("rb") as raw:
+            counting = _CountingReader(raw)
+            records: list[dict[str, Any]] = []
+            position = 0
+            try:
+                for position, record in enumerate(ijson.items(counting, "item", use_float=True), start=1):
+                    if not isinstance(record, dict):
+                        raise BatchFileError(f"row {position}: each element must be an object")
+                    records.append(record)
+                    if len(records) >= self.chunk_rows:
+                        first_row = self._count_rows(len(records))
+                        self._fraction = counting.position / self.size
+                        yield self._records_to_chunk(records, first_row)
+                        records = []
+            except ijson.JSONError as exc:
+                raise BatchFileError(f"after row {position}: malformed JSON ({exc})") from None
+            if records:
+                first_row = self._count_rows(len(records))
+                yield self._records_to_chunk(records, first_row)
+
+    # -- Parquet ---------------------------------------------------------------------
+    def _parquet_chunks(self) -> Iterator[ItemChunk]:
+        try:
+            parquet = pq.ParquetFile(self.path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise BatchFileError(f"this is not a readable Parquet file: {exc}") from None
+        names = parquet.schema_arrow.names
+        _check_header(names, self.content_column)
+        total = max(parquet.metadata.num_rows, 1)
+        try:
+            for record_batch in parquet.iter_batches(batch_size=self.chunk_rows):
+                first_row = self._count_rows(record_batch.num_rows)
+                columns = dict(zip(names, record_batch.columns, strict=True))
+                self._check_fields(columns, first_row)
+                metadata = {n: c for n, c in columns.items() if n not in (self.content_column, ID_COLUMN)}
+                self._fraction = self.rows_read / total
+                yield self._make_chunk(
+                    first_row,
+                    columns[self.content_column],
+                    columns.get(ID_COLUMN),
+                    _typed_metadata_json(metadata, record_batch.num_rows),
+                )
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise BatchFileError(f"the Parquet file cannot be read past row {self.rows_read}: {exc}") from None
+
+
+def _as_string_array(column: Any, name: str) -> pa.Array:
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_string(column.type):
+        return column
+    if pa.types.is_large_string(column.type) or pa.types.is_integer(column.type):
+        return column.cast(pa.string())
+    raise BatchFileError(f"the {name!r} column must hold text, not {column.type}")
+
+
+def _json_strings(column: pa.Array) -> pa.Array:
+    """JSON string literals for a string column (the C encoder, one call a value)."""
+    return pa.array([None if v is None else json.dumps(v, ensure_ascii=False) for v in column.to_pylist()], pa.string())
+
+
+def _join_objects(parts: dict[str, pa.Array], rows: int) -> pa.Array:
+    """Assemble ``{"k": v, ...}`` per row from per-column JSON fragments, all in Arrow."""
+    if not parts:
+        return pa.array(["{}"] * rows, pa.string())
+    pieces: list[Any] = []
+    for index, (name, fragment) in enumerate(parts.items()):
+        pieces.append(("{" if index == 0 else ", ") + json.dumps(name, ensure_ascii=False) + ": ")
+        pieces.append(pc.fill_null(fragment, "null"))
+    pieces.append("}")
+    return pc.binary_join_element_wise(*pieces, "")
+
+
+def _csv_metadata_json(columns: dict[str, pa.Array], rows: int) -> pa.Array:
+    parts = {}
+    for name, column in columns.items():
+        column = pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
+        valid = column.drop_null()
+        if len(valid) and pc.all(pc.match_substring_regex(valid, JSON_NUMBER)).as_py():
+            parts[name] = column
+        else:
+            parts[name] = _json_strings(column)
+    return _join_objects(parts, rows)
+
+
+def _typed_metadata_json(columns: dict[str, pa.Array], rows: int) -> pa.Array:
+    parts = {}
+    for name, column in columns.items():
+        kind = column.type
+        if pa.types.is_integer(kind) or pa.types.is_boolean(kind):
+            parts[name] = column.cast(pa.string())
+        elif pa.types.is_floating(kind):
+            finite = pc.is_finite(column)
+            parts[name] = pc.if_else(finite, column.cast(pa.string()), pa.scalar(None, pa.string()))
+        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            parts[name] = _json_strings(column.cast(pa.string()))
+        else:
+            values = [None if v is None else json.dumps(v, ensure_ascii=False, default=str) for v in column.to_pylist()]
+            parts[name] = pa.array(values, pa.string())
+    return _join_objects(parts, rows)
+
+
+def content_hashes(content: pa.Array) -> list[str]:
+    """SHA-256 of each content value's UTF-8 bytes: the item's identity within a project."""
+    sha256 = hashlib.sha256
+    return [sha256(value.encode()).hexdigest() for value in content.to_pylist()]

@@ -1,0 +1,24 @@
+from rest_framework import serializers
+
+from quality.models import Batch, BatchFormat
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    project = serializers.IntegerField(source="project_id", read_only=True)
+    version = serializers.IntegerField(source="version.number", allow_null=True, read_only=True)
+    uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True)
+
+    class Meta:
+        model = Batch
+        fields = [
+            "id", "project", "status", "stage", "progress", "error", "results", "version",
+            "original_name", "format", "file_size", "file_sha256", "attempts",
+            "rows_total", "rows_added", "rows_duplicate", "uploaded_by",
+            "created_at", "started_at", "finished_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class BatchUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)
+    format = serializers.ChoiceField(choices=BatchFormat.choices, required=False)

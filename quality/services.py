@@ -1,0 +1,290 @@
+"""The batch pipeline: upload -> claim -> import in chunks -> one new version, atomically.
+
+Why it cannot lose or double a batch:
+
+- Upload stores the file, then creates the ``Batch`` row; the task is sent only once
+  that transaction committed.
+- A worker *claims* the batch under a lock on the project row: one batch imports into
+  a project at a time, and the claim writes a fresh ``run_token``. Every later write of
+  that run checks the token, so a worker that lost its lease can write nothing more.
+- Items are written in chunks, each committed, but they are invisible until the batch
+  has a version: version *n* holds the items of batches with versions <= *n*. A run that
+  dies leaves only such invisible rows, and the next claim deletes them first.
+- The version, its counts and the batch's ``accepted`` status are written in one
+  transaction at the end. A redelivered or duplicated task finds the batch accepted
+  and does nothing.
+- A claimed batch whose heartbeat stops is handed back to the queue by
+  ``batch_recover_stale``; after ``GROUNDWORK_BATCH_MAX_ATTEMPTS`` runs it ends
+  ``failed`` instead of looping.
+"""
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from config.errors import DomainError, TooLarge
+from projects.models import DatasetVersion, Item, Project
+from quality.batch_files import SNIFF_BYTES, BatchFileError, BatchReader, format_for_name, sniff
+from quality.item_writer import write_chunk
+from quality.models import ACTIVE_STATUSES, Batch, BatchFormat, BatchStatus
+
+logger = logging.getLogger(__name__)
+
+
+class ProjectBusy(Exception):
+    """Another batch of the project is importing; try again shortly."""
+
+
+class LeaseLost(Exception):
+    """Another worker took this batch over; this run must stop writing."""
+
+
+# -- upload ---------------------------------------------------------------------------
+def _file_sha256(uploaded: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    for block in uploaded.chunks(1024 * 1024):
+        digest.update(block)
+    uploaded.seek(0)
+    return digest.hexdigest()
+
+
+def batch_upload(
+    *, project: Project, user: AbstractBaseUser, uploaded: UploadedFile, fmt: str | None = None
+) -> Batch:
+    """Check and store an uploaded file and queue it; the worker starts once this commits."""
+    limit = settings.GROUNDWORK_MAX_UPLOAD_BYTES
+    if uploaded.size is not None and uploaded.size > limit:
+        raise TooLarge(f"the file is {uploaded.size:,} bytes; the limit is {limit:,}")
+    name = Path(uploaded.name or "upload").name[:255]
+    fmt = fmt or format_for_name(name)
+    if fmt not in BatchFormat.values:
+        raise DomainError("unsupported file type: upload .csv, .jsonl, .json or .parquet (or say which with 'format')")
+    head = uploaded.read(SNIFF_BYTES)
+    uploaded.seek(0)
+    try:
+        sniff(head, fmt, content_column=project.content_column, complete=uploaded.size <= len(head))
+    except BatchFileError as exc:
+        raise DomainError(str(exc)) from None
+
+    sha256 = _file_sha256(uploaded)
+    batch = Batch(
+        project=project,
+        uploaded_by=user,
+        original_name=name,
+        file_sha256=sha256,
+        file_size=uploaded.size,
+        format=fmt,
+    )
+    stored_name = batch.file.field.generate_filename(batch, name)
+    if not default_storage.exists(stored_name):
+        default_storage.save(stored_name, File(uploaded))
+    batch.file.name = stored_name
+    with transaction.atomic():
+        batch.heartbeat_at = timezone.now()
+        batch.save()
+        transaction.on_commit(lambda: _enqueue(batch.pk))
+    return batch
+
+
+def _enqueue(batch_id: uuid.UUID) -> None:
+    from quality.tasks import batch_process
+
+    try:
+        batch_process.delay(str(batch_id))
+    except Exception:  # the broker is down: the recovery sweep sends it later
+        logger.exception("could not enqueue batch %s; the recovery sweep will retry", batch_id)
+
+
+# -- the worker's side -------------------------------------------------------------------
+def _lease_cutoff():
+    return timezone.now() - timedelta(seconds=settings.GROUNDWORK_BATCH_LEASE_SECONDS)
+
+
+def _delete_invisible_items(project_id: int) -> None:
+    """Items of batches without a version are leftovers of runs that died; nothing sees them."""
+    Item.objects.filter(project_id=project_id, batch__version__isnull=True).delete()
+
+
+def batch_claim(*, batch_id: str) -> uuid.UUID | None:
+    """Take the batch for this run; None when it is done, owned by a live run, or given up on."""
+    with transaction.atomic():
+        batch = Batch.objects.filter(pk=batch_id).only("project_id").first()
+        if batch is None:
+            return None
+        Project.objects.select_for_update().filter(pk=batch.project_id).first()
+        batch = Batch.objects.select_for_update().get(pk=batch_id)
+        if batch.status not in ACTIVE_STATUSES:
+            return None
+        cutoff = _lease_cutoff()
+        if batch.status == BatchStatus.VALIDATING and batch.heartbeat_at and batch.heartbeat_at > cutoff:
+            return None
+        if (
+            Batch.objects.filter(project_id=batch.project_id, status=BatchStatus.VALIDATING, heartbeat_at__gt=cutoff)
+            .exclude(pk=batch.pk)
+            .exists()
+        ):
+            raise ProjectBusy
+        _delete_invisible_items(batch.project_id)
+        if batch.attempts >= settings.GROUNDWORK_BATCH_MAX_ATTEMPTS:
+            _mark_failed(batch, f"gave up after {batch.attempts} attempts; the last one stopped without finishing")
+            return None
+        batch.status = BatchStatus.VALIDATING
+        batch.stage = "reading"
+        batch.attempts += 1
+        batch.run_token = uuid.uuid4()
+        batch.heartbeat_at = timezone.now()
+        batch.started_at = batch.started_at or batch.heartbeat_at
+        batch.progress = 0.0
+        batch.rows_total = batch.rows_added = batch.rows_duplicate = 0
+        batch.error = ""
+        batch.save()
+        return batch.run_token
+
+
+def _heartbeat(batch_id: str, token: uuid.UUID, **fields: object) -> None:
+    updated = Batch.objects.filter(pk=batch_id, run_token=token, status=BatchStatus.VALIDATING).update(
+        heartbeat_at=timezone.now(), **fields
+    )
+    if not updated:
+        raise LeaseLost(batch_id)
+
+
+def _mark_failed(batch: Batch, message: str) -> None:
+    batch.status = BatchStatus.FAILED
+    batch.error = message[:5000]
+    batch.stage = ""
+    batch.run_token = None
+    batch.finished_at = timezone.now()
+    batch.save()
+
+
+def batch_fail(*, batch_id: str, token: uuid.UUID | None, message: str) -> None:
+    """End a batch as failed and drop whatever its run had written."""
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().filter(pk=batch_id).first()
+        if batch is None or batch.status not in ACTIVE_STATUSES:
+            return
+        if token is not None and batch.run_token != token:
+            return
+        Item.objects.filter(batch=batch).delete()
+        _mark_failed(batch, message)
+
+
+def batch_import(*, batch_id: str, on_progress: Callable[[float], None] | None = None) -> Batch | None:
+    """Run the whole pipeline for one batch. Safe to call twice, from any number of workers."""
+    token = batch_claim(batch_id=batch_id)
+    if token is None:
+        return None
+    batch = Batch.objects.select_related("project").get(pk=batch_id)
+    project = batch.project
+    reader = BatchReader(
+        batch.file.path,
+        batch.format,
+        content_column=project.content_column,
+        max_rows=settings.GROUNDWORK_MAX_BATCH_ROWS,
+        max_field_bytes=settings.GROUNDWORK_MAX_FIELD_BYTES,
+    )
+    project_has_items = Item.objects.filter(project=project).exists()
+    seen: set[str] = set()
+    added = duplicates = 0
+    try:
+        _heartbeat(batch_id, token, stage="importing")
+        for chunk in reader.chunks():
+            chunk_added, chunk_duplicates = write_chunk(
+                project_id=project.pk,
+                batch_id=str(batch.pk),
+                content_key=project.content_column,
+                chunk=chunk,
+                seen=seen,
+                project_has_items=project_has_items,
+            )
+            added += chunk_added
+            duplicates += chunk_duplicates
+            progress = round(0.98 * reader.fraction_done, 4)
+            _heartbeat(
+                batch_id, token, progress=progress, rows_total=reader.rows_read, rows_added=added, rows_duplicate=duplicates
+            )
+            if on_progress:
+                on_progress(progress)
+    except BatchFileError as exc:
+        batch_fail(batch_id=batch_id, token=token, message=str(exc))
+        return Batch.objects.get(pk=batch_id)
+    except LeaseLost:
+        raise
+    except Exception as exc:
+        logger.exception("batch %s: unexpected error", batch_id)
+        batch_fail(batch_id=batch_id, token=token, message=f"unexpected error while importing: {exc}")
+        return Batch.objects.get(pk=batch_id)
+    return batch_finalize(batch_id=batch_id, token=token, added=added, duplicates=duplicates, rows=reader.rows_read)
+
+
+def batch_finalize(*, batch_id: str, token: uuid.UUID, added: int, duplicates: int, rows: int) -> Batch:
+    """Make the batch's items visible as one new version, or not at all."""
+    with transaction.atomic():
+        batch = Batch.objects.get(pk=batch_id)
+        Project.objects.select_for_update().filter(pk=batch.project_id).first()
+        batch = Batch.objects.select_for_update().get(pk=batch_id)
+        if batch.run_token != token or batch.status != BatchStatus.VALIDATING:
+            raise LeaseLost(batch_id)
+        parent = DatasetVersion.objects.filter(project_id=batch.project_id).order_by("-number").first()
+        if added:
+            batch.version = DatasetVersion.objects.create(
+                project_id=batch.project_id,
+                number=(parent.number + 1) if parent else 1,
+                parent=parent,
+                item_count=(parent.item_count if parent else 0) + added,
+                added_count=added,
+                duplicate_count=duplicates,
+            )
+        batch.status = BatchStatus.ACCEPTED
+        batch.stage = ""
+        batch.progress = 1.0
+        batch.rows_total, batch.rows_added, batch.rows_duplicate = rows, added, duplicates
+        batch.results = [
+            {
+                "check": "import",
+                "success": True,
+                "rows": rows,
+                "added": added,
+                "duplicates": duplicates,
+                "message": "" if added else "every row was already in the dataset; no new version",
+            }
+        ]
+        batch.run_token = None
+        batch.finished_at = timezone.now()
+        batch.save()
+    return batch
+
+
+def batch_recover_stale() -> list[str]:
+    """Send again every batch whose worker died or whose message was lost; return their ids."""
+    cutoff = _lease_cutoff()
+    resend: list[str] = []
+    with transaction.atomic():
+        stale = Batch.objects.select_for_update().filter(status__in=ACTIVE_STATUSES, heartbeat_at__lt=cutoff)
+        for batch in stale:
+            if batch.status == BatchStatus.VALIDATING and batch.attempts >= settings.GROUNDWORK_BATCH_MAX_ATTEMPTS:
+                Item.objects.filter(batch=batch).delete()
+                _mark_failed(batch, f"gave up after {batch.attempts} attempts; the worker stopped each time")
+                continue
+            batch.status = BatchStatus.QUEUED
+            batch.run_token = None
+            batch.stage = ""
+            batch.heartbeat_at = timezone.now()
+            batch.save(update_fields=["status", "run_token", "stage", "heartbeat_at"])
+            resend.append(str(batch.pk))
+        for batch_id in resend:
+            transaction.on_commit(lambda batch_id=batch_id: _enqueue(batch_id))
+    return resend
+

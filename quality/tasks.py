@@ -1,0 +1,27 @@
+"""Thin Celery tasks: ids in, a service call, safe to run twice."""
+
+import logging
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from quality import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def batch_process(self, batch_id: str) -> None:
+    try:
+        services.batch_import(batch_id=batch_id)
+    except services.ProjectBusy:
+        raise self.retry(countdown=5) from None
+    except services.LeaseLost:
+        logger.warning("batch %s was taken over by another worker; this run stops", batch_id)
+    except SoftTimeLimitExceeded:
+        services.batch_fail(batch_id=batch_id, token=None, message="the import took longer than the time limit")
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def batch_recover_stale() -> list[str]:
+    return services.batch_recover_stale()
