@@ -60,9 +60,12 @@ def _file_sha256(uploaded: UploadedFile) -> str:
 
 
 def batch_upload(
-    *, project: Project, user: AbstractBaseUser, uploaded: UploadedFile, fmt: str | None = None
+    *, project: Project, user: AbstractBaseUser, uploaded: UploadedFile, fmt: str | None = None, enqueue: bool = True
 ) -> Batch:
-    """Check and store an uploaded file and queue it; the worker starts once this commits."""
+    """Check and store an uploaded file and queue it; the worker starts once this commits.
+
+    ``enqueue=False`` leaves the batch for the caller to import in-process (the demo loader).
+    """
     limit = settings.GROUNDWORK_MAX_UPLOAD_BYTES
     if uploaded.size is not None and uploaded.size > limit:
         raise TooLarge(f"the file is {uploaded.size:,} bytes; the limit is {limit:,}")
@@ -93,7 +96,8 @@ def batch_upload(
     with transaction.atomic():
         batch.heartbeat_at = timezone.now()
         batch.save()
-        transaction.on_commit(lambda: _enqueue(batch.pk))
+        if enqueue:
+            transaction.on_commit(lambda: _enqueue(batch.pk))
     return batch
 
 
@@ -194,6 +198,7 @@ def batch_import(*, batch_id: str, on_progress: Callable[[float], None] | None =
         content_column=project.content_column,
         max_rows=settings.GROUNDWORK_MAX_BATCH_ROWS,
         max_field_bytes=settings.GROUNDWORK_MAX_FIELD_BYTES,
+        chunk_rows=settings.GROUNDWORK_IMPORT_CHUNK_ROWS,
     )
     project_has_items = Item.objects.filter(project=project).exists()
     seen: set[str] = set()

@@ -1,0 +1,82 @@
+"""A realistic little sentiment dataset for the demo: product reviews with slices."""
+
+import random
+
+PRODUCTS = {
+    "headphones": ["sound", "battery life", "noise cancelling", "ear cushions", "bluetooth pairing"],
+    "coffee maker": ["brew temperature", "carafe", "timer", "cleaning", "taste"],
+    "running shoes": ["grip", "cushioning", "fit", "laces", "durability"],
+    "laptop": ["keyboard", "screen", "fan noise", "battery", "trackpad"],
+    "blender": ["motor", "lid", "jar", "ice crushing", "noise"],
+}
+POSITIVE = [
+    "The {aspect} is excellent and the {product} feels well made.",
+    "Really happy with the {aspect}; best {product} I have owned.",
+    "Great {aspect}, arrived early, would buy this {product} again.",
+    "I was sceptical but the {aspect} exceeded my expectations.",
+    "Five stars for the {aspect}. My partner wants a {product} too.",
+]
+NEGATIVE = [
+    "The {aspect} stopped working after two weeks. Returning the {product}.",
+    "Disappointed: the {aspect} is far worse than advertised.",
+    "Terrible {aspect}, and support never answered my emails.",
+    "Do not buy this {product}; the {aspect} broke on day one.",
+    "The {aspect} is flimsy and the {product} smells of plastic.",
+]
+NEUTRAL = [
+    "The {product} arrived on Tuesday in a plain box.",
+    "It is a {product}. The {aspect} does what the manual says.",
+    "Bought the {product} as a gift, have not tried the {aspect} yet.",
+    "The {aspect} is about average for a {product} at this price.",
+]
+MIXED = [
+    "Love the {aspect}, but the {product} is heavier than I hoped.",
+    "The {aspect} is great, shipping was slow and the box was damaged.",
+    "Good {product} overall, though the {aspect} could be better.",
+]
+TONES = {"positive": (POSITIVE, (4, 5)), "negative": (NEGATIVE, (1, 2)), "neutral": (NEUTRAL, (3, 3)), "mixed": (MIXED, (2, 4))}
+CLOSINGS = [" Thanks!", " Would recommend.", " Just my two cents.", " Update to follow.", " Delivery was fine."]
+CHANNELS = ["web", "app", "email survey"]
+GUIDELINES = """# Product review sentiment
+
+Label the overall feeling of the **customer** towards the product.
+
+| label | when |
+| --- | --- |
+| positive | praise, recommendation, repurchase intent |
+| negative | complaint, return, warning others |
+| neutral | facts only, no opinion |
+| mixed | clear praise *and* clear complaint |
+
+Ignore the star rating in the metadata: label the text alone.
+"""
+
+
+def demo_reviews(count: int, *, seed: int, start_id: int = 1) -> list[dict[str, object]]:
+    rng = random.Random(seed)
+    rows = []
+    for offset in range(count):
+        product = rng.choice(list(PRODUCTS))
+        aspect = rng.choice(PRODUCTS[product])
+        tone = rng.choices(list(TONES), weights=[45, 30, 15, 10])[0]
+        templates, (low, high) = TONES[tone]
+        text = rng.choice(templates).format(product=product, aspect=aspect)
+        details = [
+            f" Used it daily for {rng.randint(2, 30)} weeks.",
+            f" Paid {rng.randint(19, 399)} dollars.",
+            f" Bought it for my {rng.choice(['mum', 'dad', 'office', 'flat', 'sister', 'team'])}.",
+            f" Second {product} from this brand.",
+        ]
+        text += rng.choice(details)
+        if rng.random() < 0.4:
+            text += rng.choice(CLOSINGS)
+        rows.append(
+            {
+                "id": f"r{start_id + offset:05d}",
+                "text": text,
+                "product": product,
+                "channel": rng.choice(CHANNELS),
+                "rating": rng.randint(low, high),
+            }
+        )
+    return rows

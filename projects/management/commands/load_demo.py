@@ -1,0 +1,74 @@
+"""Load the demo: users, a sentiment project and two dataset versions, through the real pipeline."""
+
+import csv
+import io
+import json
+
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from projects import services
+from projects.demo_data import GUIDELINES, demo_reviews
+from projects.models import Project
+from quality import services as quality_services
+
+PASSWORD = "groundwork"
+PROJECT_NAME = "Product reviews"
+USERS = [("manager", "manager"), ("reviewer", "reviewer"), ("annotator1", "annotator"),
+         ("annotator2", "annotator"), ("annotator3", "annotator")]  # fmt: skip
+
+
+class Command(BaseCommand):
+    help = "Create the demo users and project (idempotent: a second run changes nothing)."
+
+    def handle(self, *args, **options) -> None:
+        User = get_user_model()
+        users = {}
+        for username, _role in USERS:
+            user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+            if created:
+                user.set_password(PASSWORD)
+                user.is_staff = user.is_superuser = username == "manager"
+                user.save()
+            users[username] = user
+        if Project.objects.filter(name=PROJECT_NAME, created_by=users["manager"]).exists():
+            self.stdout.write("Demo already loaded.")
+            return
+        with transaction.atomic():
+            project = services.project_create(
+                user=users["manager"],
+                name=PROJECT_NAME,
+                task_type="classification",
+                labels=[
+                    {"name": "positive", "hotkey": "1", "color": "#2e7d32"},
+                    {"name": "negative", "hotkey": "2", "color": "#c62828"},
+                    {"name": "neutral", "hotkey": "3", "color": "#607d8b"},
+                    {"name": "mixed", "hotkey": "4", "color": "#ef6c00"},
+                ],
+                label_scale="nominal",
+                overlap=3,
+                guidelines=GUIDELINES,
+            )
+            for username, role in USERS[1:]:
+                services.membership_set(project=project, username=username, role=role)
+
+        first = demo_reviews(240, seed=7)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(first[0]))
+        writer.writeheader()
+        writer.writerows(first)
+        self._import(project, users["manager"], "reviews-october.csv", buffer.getvalue().encode())
+
+        second = demo_reviews(130, seed=11, start_id=241) + first[:12]  # a few repeats: skipped as duplicates
+        lines = "\n".join(json.dumps(row) for row in second) + "\n"
+        self._import(project, users["manager"], "reviews-november.jsonl", lines.encode())
+        self.stdout.write(self.style.SUCCESS(f"Demo project {PROJECT_NAME!r} loaded with two versions."))
+
+    def _import(self, project: Project, user, name: str, content: bytes) -> None:
+        batch = quality_services.batch_upload(
+            project=project, user=user, uploaded=SimpleUploadedFile(name, content), enqueue=False
+        )
+        batch = quality_services.batch_import(batch_id=str(batch.pk))
+        self.stdout.write(f"  {name}: {batch.status}, {batch.rows_added} added, {batch.rows_duplicate} duplicates")
