@@ -13,8 +13,9 @@ app.autodiscover_tasks()
 
 def _ensure_broker_folders() -> None:
     """The filesystem broker needs its folders before the first message."""
-    for folder in app.conf.broker_transport_options.get("data_folder_in", ""), app.conf.broker_transport_options.get(
-        "processed_folder", ""
+    for folder in (
+        app.conf.broker_transport_options.get("data_folder_in", ""),
+        app.conf.broker_transport_options.get("processed_folder", ""),
     ):
         if folder:
             os.makedirs(folder, exist_ok=True)

@@ -34,7 +34,12 @@ MIXED = [
     "The {aspect} is great, shipping was slow and the box was damaged.",
     "Good {product} overall, though the {aspect} could be better.",
 ]
-TONES = {"positive": (POSITIVE, (4, 5)), "negative": (NEGATIVE, (1, 2)), "neutral": (NEUTRAL, (3, 3)), "mixed": (MIXED, (2, 4))}
+TONES = {
+    "positive": (POSITIVE, (4, 5)),
+    "negative": (NEGATIVE, (1, 2)),
+    "neutral": (NEUTRAL, (3, 3)),
+    "mixed": (MIXED, (2, 4)),
+}
 CLOSINGS = [" Thanks!", " Would recommend.", " Just my two cents.", " Update to follow.", " Delivery was fine."]
 CHANNELS = ["web", "app", "email survey"]
 GUIDELINES = """# Product review sentiment

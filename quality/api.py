@@ -28,7 +28,9 @@ class BatchListCreateApi(ListAPIView):
 
     @extend_schema(
         request=BatchUploadSerializer,
-        responses={202: inline_serializer("BatchQueued", {"id": serializers.UUIDField(), "status": serializers.CharField()})},
+        responses={
+            202: inline_serializer("BatchQueued", {"id": serializers.UUIDField(), "status": serializers.CharField()})
+        },
     )
     def post(self, request: Request, project_id: int) -> Response:
         project = project_selectors.project_get_for_user(

@@ -323,7 +323,10 @@ class BatchReader:
                 raise BatchFileError(f"row {row}: larger than {self.max_field_bytes:,} bytes, the limit for a field")
             metadata.append(text)
         return self._make_chunk(
-            first_row, pa.array(content, pa.string()), pa.array(external_id, pa.string()), pa.array(metadata, pa.string())
+            first_row,
+            pa.array(content, pa.string()),
+            pa.array(external_id, pa.string()),
+            pa.array(metadata, pa.string()),
         )
 
     def _jsonl_chunks(self) -> Iterator[ItemChunk]:

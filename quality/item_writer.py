@@ -90,12 +90,11 @@ def _copy(*, project_id: int, batch_id: str, columns: dict[str, pa.Array]) -> No
     buffer = io.BytesIO()
     pa_csv.write_csv(table, buffer, write_options=pa_csv.WriteOptions(include_header=False))
     sql = f"COPY {Item._meta.db_table} ({', '.join(COPY_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(sql) as copy:
-            view = buffer.getbuffer()
-            for start in range(0, len(view), 1024 * 1024):
-                copy.write(view[start : start + 1024 * 1024])
-            del view
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        view = buffer.getbuffer()
+        for start in range(0, len(view), 1024 * 1024):
+            copy.write(view[start : start + 1024 * 1024])
+        del view
 
 
 def _bulk_insert(*, project_id: int, batch_id: str, columns: dict[str, pa.Array]) -> None:

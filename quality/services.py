@@ -218,7 +218,12 @@ def batch_import(*, batch_id: str, on_progress: Callable[[float], None] | None =
             duplicates += chunk_duplicates
             progress = round(0.98 * reader.fraction_done, 4)
             _heartbeat(
-                batch_id, token, progress=progress, rows_total=reader.rows_read, rows_added=added, rows_duplicate=duplicates
+                batch_id,
+                token,
+                progress=progress,
+                rows_total=reader.rows_read,
+                rows_added=added,
+                rows_duplicate=duplicates,
             )
             if on_progress:
                 on_progress(progress)
@@ -292,4 +297,3 @@ def batch_recover_stale() -> list[str]:
         for batch_id in resend:
             transaction.on_commit(lambda batch_id=batch_id: _enqueue(batch_id))
     return resend
-

@@ -24,10 +24,10 @@ class Command(BaseCommand):
     help = "Create the demo users and project (idempotent: a second run changes nothing)."
 
     def handle(self, *args, **options) -> None:
-        User = get_user_model()
+        user_model = get_user_model()
         users = {}
         for username, _role in USERS:
-            user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+            user, created = user_model.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
             if created:
                 user.set_password(PASSWORD)
                 user.is_staff = user.is_superuser = username == "manager"
