@@ -27,7 +27,9 @@ class Command(BaseCommand):
         user_model = get_user_model()
         users = {}
         for username, _role in USERS:
-            user, created = user_model.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+            user, created = user_model.objects.get_or_create(
+                username=username, defaults={"email": f"{username}@example.com"}
+            )
             if created:
                 user.set_password(PASSWORD)
                 user.is_staff = user.is_superuser = username == "manager"
