@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from config.health import healthz
+from labeling import api as labeling_api
 from projects import api as project_api
 from quality import api as quality_api
 
@@ -28,6 +29,21 @@ api_patterns = [
     path("projects/<int:project_id>/batches/", quality_api.BatchListCreateApi.as_view(), name="api-batches"),
     path("batches/<str:batch_id>/", quality_api.BatchDetailApi.as_view(), name="api-batch"),
     path("batches/<str:batch_id>/file/", quality_api.BatchFileApi.as_view(), name="api-batch-file"),
+    path("projects/<int:project_id>/next/", labeling_api.NextItemApi.as_view(), name="api-next"),
+    path("projects/<int:project_id>/progress/", labeling_api.ProgressApi.as_view(), name="api-progress"),
+    path(
+        "projects/<int:project_id>/my-annotations/",
+        labeling_api.MyAnnotationsApi.as_view(),
+        name="api-my-annotations",
+    ),
+    path("items/<int:item_id>/annotations/", labeling_api.ItemAnnotationsApi.as_view(), name="api-item-annotations"),
+    path("items/<int:item_id>/skip/", labeling_api.ItemSkipApi.as_view(), name="api-item-skip"),
+    path("annotations/<str:annotation_uuid>/", labeling_api.AnnotationDetailApi.as_view(), name="api-annotation"),
+    path(
+        "annotations/<str:annotation_uuid>/revisions/",
+        labeling_api.AnnotationRevisionsApi.as_view(),
+        name="api-annotation-revisions",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

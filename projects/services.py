@@ -73,10 +73,15 @@ def project_update(*, project: Project, **fields: Any) -> Project:
     project.name = merged["name"].strip()
     project.task_type = merged["task_type"]
     project.label_scale = merged["label_scale"]
+    overlap_changed = project.overlap != merged["overlap"]
     project.overlap = merged["overlap"]
     if "guidelines" in fields:
         project.guidelines = fields["guidelines"] or ""
     project.save()
+    if overlap_changed:
+        from labeling.services import queue_overlap_changed
+
+        queue_overlap_changed(project=project)
     return project
 
 

@@ -1,0 +1,119 @@
+"""REST views for the labeling queue and annotations."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from labeling import selectors, services
+from labeling.serializers import (
+    AnnotationReviseSerializer,
+    AnnotationSerializer,
+    AnnotationWriteSerializer,
+    ProgressSerializer,
+    QueueItemSerializer,
+    RevisionSerializer,
+    SkipSerializer,
+)
+from projects.selectors import project_get_for_user
+
+
+class NextItemApi(APIView):
+    @extend_schema(
+        responses={
+            200: inline_serializer("NextItem", {"item": QueueItemSerializer(), "progress": ProgressSerializer()}),
+            204: None,
+        }
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id)
+        item = services.next_item(project=project, user=request.user)
+        if item is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response({"item": QueueItemSerializer(item).data})
+
+
+class ProgressApi(APIView):
+    @extend_schema(responses=ProgressSerializer)
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id)
+        return Response(selectors.annotator_progress(project=project, user=request.user))
+
+
+class ItemAnnotationsApi(APIView):
+    @extend_schema(responses=AnnotationSerializer(many=True))
+    def get(self, request: Request, item_id: int) -> Response:
+        item = selectors.item_get_for_user(user=request.user, item_id=item_id)
+        annotations = selectors.annotations_of_item(item=item, user=request.user)
+        return Response(AnnotationSerializer(annotations, many=True).data)
+
+    @extend_schema(request=AnnotationWriteSerializer, responses={201: AnnotationSerializer, 200: AnnotationSerializer})
+    def post(self, request: Request, item_id: int) -> Response:
+        item = selectors.item_get_for_user(user=request.user, item_id=item_id)
+        serializer = AnnotationWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        annotation, created = services.annotation_submit(
+            item=item,
+            user=request.user,
+            request_uuid=serializer.validated_data["uuid"],
+            value=serializer.validated_data["value"],
+        )
+        return Response(
+            AnnotationSerializer(annotation).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class ItemSkipApi(APIView):
+    @extend_schema(
+        request=SkipSerializer, responses={200: inline_serializer("Skipped", {"status": serializers.CharField()})}
+    )
+    def post(self, request: Request, item_id: int) -> Response:
+        item = selectors.item_get_for_user(user=request.user, item_id=item_id)
+        serializer = SkipSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assignment = services.item_skip(item=item, user=request.user, reason=serializer.validated_data["reason"])
+        return Response({"status": assignment.status})
+
+
+class AnnotationDetailApi(APIView):
+    @extend_schema(responses=AnnotationSerializer)
+    def get(self, request: Request, annotation_uuid: str) -> Response:
+        annotation = selectors.annotation_get_for_user(user=request.user, annotation_uuid=annotation_uuid)
+        return Response(AnnotationSerializer(annotation).data)
+
+    @extend_schema(request=AnnotationReviseSerializer, responses=AnnotationSerializer)
+    def put(self, request: Request, annotation_uuid: str) -> Response:
+        annotation = selectors.annotation_get_for_user(user=request.user, annotation_uuid=annotation_uuid)
+        serializer = AnnotationReviseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        annotation = services.annotation_revise(
+            annotation=annotation,
+            user=request.user,
+            value=serializer.validated_data["value"],
+            base_revision=serializer.validated_data["revision"],
+            request_uuid=serializer.validated_data["uuid"],
+        )
+        return Response(AnnotationSerializer(annotation).data)
+
+
+class AnnotationRevisionsApi(ListAPIView):
+    serializer_class = RevisionSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        annotation = selectors.annotation_get_for_user(
+            user=self.request.user, annotation_uuid=self.kwargs["annotation_uuid"]
+        )
+        return annotation.revisions.order_by("number")
+
+
+class MyAnnotationsApi(ListAPIView):
+    """The caller's own annotations in a project, newest change first."""
+
+    serializer_class = AnnotationSerializer
+
+    def get_queryset(self):
+        project = project_get_for_user(user=self.request.user, project_id=self.kwargs["project_id"])
+        return selectors.annotation_history(project=project, user=self.request.user).select_related("annotator")

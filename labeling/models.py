@@ -1,0 +1,115 @@
+"""The labeling queue and annotations.
+
+- ``ItemState`` is the queue: one row per item of the project's versions, with the
+  counters the queue orders and filters by. It is filled from new versions by
+  ``queue_sync`` and changed only by the labeling services, in the same transaction
+  as the assignment or annotation that changes it.
+- ``Assignment`` is an item handed to one annotator: held under a lease, skipped, or
+  done. One per (item, annotator), so nobody is given an item twice.
+- ``Annotation`` is an annotator's current label of an item (one per item and
+  annotator); every change is kept as an append-only ``AnnotationRevision``.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from projects.models import Item, Project
+
+
+class QueueSync(models.Model):
+    """How far the queue of a project has taken in its versions."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, primary_key=True, related_name="queue_sync")
+    version_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"queue of {self.project_id} at v{self.version_number}"
+
+
+class ItemState(models.Model):
+    item = models.OneToOneField(Item, on_delete=models.CASCADE, primary_key=True, related_name="state")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    submitted = models.PositiveIntegerField(default=0)  # annotations by distinct annotators
+    held = models.PositiveIntegerField(default=0)  # live leases not yet submitted
+    is_open = models.BooleanField(default=True)  # submitted + held < overlap
+    started = models.BooleanField(default=False)  # submitted + held > 0: finish these first
+    priority = models.SmallIntegerField(default=0)
+    sort_key = models.CharField(max_length=64)  # the content hash: a stable random order
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["project", "-started", "-priority", "sort_key"],
+                condition=models.Q(is_open=True),
+                name="itemstate_queue",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(submitted__gte=0, held__gte=0), name="itemstate_counts"),
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.item_id}: {self.submitted} submitted, {self.held} held"
+
+
+class AssignmentStatus(models.TextChoices):
+    ACTIVE = "active"
+    SKIPPED = "skipped"
+    SUBMITTED = "submitted"
+
+
+class Assignment(models.Model):
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="assignments")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=AssignmentStatus.choices, default=AssignmentStatus.ACTIVE)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    skip_reason = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "annotator"], name="assignment_once_per_annotator")]
+        indexes = [
+            models.Index(fields=["project", "annotator", "status"], name="assignment_annotator"),
+            models.Index(fields=["project", "status", "leased_until"], name="assignment_lease"),
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.item_id} to {self.annotator_id} ({self.status})"
+
+
+class Annotation(models.Model):
+    uuid = models.UUIDField(unique=True, default=uuid.uuid4)
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="annotations")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="annotations")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations")
+    value = models.JSONField()
+    revision = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["item", "annotator"], name="annotation_once_per_annotator")]
+        indexes = [models.Index(fields=["project", "annotator", "-updated_at"], name="annotation_history")]
+
+    def __str__(self) -> str:
+        return f"{self.annotator_id} on item {self.item_id}: {self.value}"
+
+
+class AnnotationRevision(models.Model):
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    request_uuid = models.UUIDField(unique=True)
+    value = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["annotation_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["annotation", "number"], name="revision_unique_number")]
+
+    def __str__(self) -> str:
+        return f"revision {self.number} of {self.annotation_id}"

@@ -1,0 +1,65 @@
+"""Reads for labeling, scoped to the caller's memberships."""
+
+from datetime import datetime, time
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from labeling.models import Annotation, Assignment, ItemState
+from projects.models import Item, Project, Role
+from projects.selectors import project_get_for_user
+
+
+def item_get_for_user(*, user: AbstractBaseUser, item_id: int) -> Item:
+    """An item of a version of one of the caller's projects; 404 for anything else."""
+    item = Item.objects.select_related("project").filter(pk=item_id, batch__version__isnull=False).first()
+    if item is None:
+        raise Http404
+    item.project = project_get_for_user(user=user, project_id=item.project_id)
+    return item
+
+
+def annotation_get_for_user(*, user: AbstractBaseUser, annotation_uuid: str) -> Annotation:
+    try:
+        annotation = Annotation.objects.select_related("item", "item__project").get(uuid=annotation_uuid)
+    except (Annotation.DoesNotExist, ValidationError, ValueError):
+        raise Http404 from None
+    project = project_get_for_user(user=user, project_id=annotation.project_id)
+    if annotation.annotator_id != user.pk and project.caller_role == Role.ANNOTATOR:
+        raise Http404
+    return annotation
+
+
+def annotations_of_item(*, item: Item, user: AbstractBaseUser) -> QuerySet[Annotation]:
+    """Reviewers and managers see every annotation of an item; an annotator sees their own."""
+    annotations = Annotation.objects.filter(item=item).select_related("annotator").order_by("id")
+    if item.project.caller_role == Role.ANNOTATOR:
+        annotations = annotations.filter(annotator=user)
+    return annotations
+
+
+def annotation_history(*, project: Project, user: AbstractBaseUser) -> QuerySet[Annotation]:
+    return (
+        Annotation.objects.filter(project=project, annotator=user).select_related("item").order_by("-updated_at", "-id")
+    )
+
+
+def annotator_progress(*, project: Project, user: AbstractBaseUser) -> dict[str, int]:
+    """Done today, done in the project, and items the queue could still give this annotator."""
+    start_of_day = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    mine = Annotation.objects.filter(project=project, annotator=user)
+    left = (
+        ItemState.objects.filter(project=project, is_open=True)
+        .exclude(item_id__in=Assignment.objects.filter(project=project, annotator=user).values("item_id"))
+        .count()
+    )
+    skipped = Assignment.objects.filter(project=project, annotator=user, status="skipped").count()
+    return {
+        "done_today": mine.filter(created_at__gte=start_of_day).count(),
+        "done_total": mine.count(),
+        "left": left,
+        "skipped": skipped,
+    }

@@ -1,0 +1,303 @@
+"""Every write of the labeling queue and of annotations, each in one transaction.
+
+The queue's invariant: for every item, ``submitted + held <= overlap``, where
+``submitted`` counts annotations and ``held`` live leases. Claims, submits, skips and
+releases all change those counters under a lock on the item's ``ItemState`` row, in
+the transaction that writes the assignment or annotation, so no race can break it.
+"""
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField, Case, F, Q, Value, When
+from django.utils import timezone
+
+from config.errors import Conflict, DomainError
+from labeling.models import (
+    Annotation,
+    AnnotationRevision,
+    Assignment,
+    AssignmentStatus,
+    ItemState,
+    QueueSync,
+)
+from labeling.values import InvalidValue, check_value
+from projects.models import DatasetVersion, Item, Project
+from quality.models import Batch
+
+RELEASE_LIMIT = 200
+
+
+def _lease_until():
+    return timezone.now() + timedelta(seconds=settings.GROUNDWORK_LABEL_LEASE_SECONDS)
+
+
+def queue_sync(*, project: Project) -> None:
+    """Put the items of versions the queue has not seen yet into it (one set-based INSERT)."""
+    latest = DatasetVersion.objects.filter(project=project).order_by("-number").values_list("number", flat=True).first()
+    if latest is None:
+        return
+    seen = QueueSync.objects.filter(project=project).values_list("version_number", flat=True).first()
+    if seen is not None and seen >= latest:
+        return
+    with transaction.atomic():
+        QueueSync.objects.get_or_create(project=project)
+        sync = QueueSync.objects.select_for_update().get(project=project)
+        if sync.version_number >= latest:
+            return
+        sql = f"""
+            INSERT INTO {ItemState._meta.db_table}
+                (item_id, project_id, submitted, held, is_open, started, priority, sort_key)
+            SELECT i.id, i.project_id, 0, 0, true, false, 0, i.content_hash
+            FROM {Item._meta.db_table} i
+            JOIN {Batch._meta.db_table} b ON b.id = i.batch_id
+            JOIN {DatasetVersion._meta.db_table} v ON v.id = b.version_id
+            WHERE i.project_id = %s AND v.number > %s AND v.number <= %s
+            ON CONFLICT DO NOTHING
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [project.pk, sync.version_number, latest])
+        sync.version_number = latest
+        sync.save(update_fields=["version_number"])
+
+
+def _open_flag(overlap: int) -> Case:
+    return Case(
+        When(Q(submitted__lt=Value(overlap) - F("held")), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+STARTED_FLAG = Case(
+    When(Q(submitted__gt=0) | Q(held__gt=0), then=Value(True)),
+    default=Value(False),
+    output_field=BooleanField(),
+)
+
+
+def _refresh_flags(*, item_ids: list[int], overlap: int) -> None:
+    ItemState.objects.filter(item_id__in=item_ids).update(is_open=_open_flag(overlap), started=STARTED_FLAG)
+
+
+def queue_overlap_changed(*, project: Project) -> None:
+    """The overlap is part of every item's open flag: recompute them all in one UPDATE."""
+    ItemState.objects.filter(project=project).update(is_open=_open_flag(project.overlap))
+
+
+def assignments_release_expired(*, project: Project) -> int:
+    """Give back items whose annotator walked away; their lease ran out."""
+    with transaction.atomic():
+        expired = list(
+            Assignment.objects.select_for_update(skip_locked=True)
+            .filter(project=project, status=AssignmentStatus.ACTIVE, leased_until__lt=timezone.now())
+            .values_list("pk", "item_id")[:RELEASE_LIMIT]
+        )
+        if not expired:
+            return 0
+        item_ids = [item_id for _, item_id in expired]
+        ItemState.objects.filter(item_id__in=item_ids, held__gt=0).update(held=F("held") - 1)
+        _refresh_flags(item_ids=item_ids, overlap=project.overlap)
+        Assignment.objects.filter(pk__in=[pk for pk, _ in expired]).delete()
+        return len(expired)
+
+
+def _claim_postgresql(*, project: Project, user: AbstractBaseUser) -> int | None:
+    """One statement: pick the first open item not given to this annotator, skipping rows
+    other transactions hold, bump its counters and record the assignment."""
+    state, assignment = ItemState._meta.db_table, Assignment._meta.db_table
+    sql = f"""
+        WITH picked AS (
+            SELECT s.item_id FROM {state} s
+            WHERE s.project_id = %(project)s AND s.is_open
+              AND NOT EXISTS (SELECT 1 FROM {assignment} a WHERE a.item_id = s.item_id AND a.annotator_id = %(user)s)
+            ORDER BY s.started DESC, s.priority DESC, s.sort_key
+            LIMIT 1
+            FOR UPDATE OF s SKIP LOCKED
+        ), bumped AS (
+            UPDATE {state} s
+            SET held = s.held + 1, started = true, is_open = (s.submitted + s.held + 1) < %(overlap)s
+            FROM picked WHERE s.item_id = picked.item_id
+            RETURNING s.item_id
+        )
+        INSERT INTO {assignment} (item_id, project_id, annotator_id, status, leased_until, skip_reason,
+                                  created_at, updated_at)
+        SELECT item_id, %(project)s, %(user)s, 'active', %(until)s, '', now(), now() FROM bumped
+        RETURNING item_id
+    """
+    with connection.cursor() as cursor:
+        params = {"project": project.pk, "user": user.pk, "overlap": project.overlap, "until": _lease_until()}
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _claim_generic(*, project: Project, user: AbstractBaseUser) -> int | None:
+    """The same claim for databases without SKIP LOCKED; SQLite runs one writer at a time."""
+    candidate = (
+        ItemState.objects.filter(project=project, is_open=True)
+        .exclude(item_id__in=Assignment.objects.filter(project=project, annotator=user).values("item_id"))
+        .order_by("-started", "-priority", "sort_key")
+        .values_list("item_id", flat=True)
+        .first()
+    )
+    if candidate is None:
+        return None
+    ItemState.objects.filter(item_id=candidate).update(held=F("held") + 1)
+    _refresh_flags(item_ids=[candidate], overlap=project.overlap)
+    Assignment.objects.create(item_id=candidate, project=project, annotator=user, leased_until=_lease_until())
+    return candidate
+
+
+def _reopen_skipped(*, project: Project, user: AbstractBaseUser) -> int | None:
+    """Skipped items come back last, oldest skip first, if they still need a label."""
+    skipped = (
+        Assignment.objects.select_for_update()
+        .filter(project=project, annotator=user, status=AssignmentStatus.SKIPPED, item__state__is_open=True)
+        .order_by("updated_at", "pk")
+        .first()
+    )
+    if skipped is None:
+        return None
+    state = ItemState.objects.select_for_update().get(item_id=skipped.item_id)
+    if state.submitted + state.held >= project.overlap:
+        return None
+    ItemState.objects.filter(item_id=skipped.item_id).update(held=F("held") + 1)
+    _refresh_flags(item_ids=[skipped.item_id], overlap=project.overlap)
+    skipped.status = AssignmentStatus.ACTIVE
+    skipped.leased_until = _lease_until()
+    skipped.save(update_fields=["status", "leased_until", "updated_at"])
+    return skipped.item_id
+
+
+def next_item(*, project: Project, user: AbstractBaseUser) -> Item | None:
+    """The item this annotator should label now, or None when nothing is left for them.
+
+    An item they already hold comes back (a reload does not lose it), with a fresh lease.
+    """
+    queue_sync(project=project)
+    assignments_release_expired(project=project)
+    with transaction.atomic():
+        held = (
+            Assignment.objects.select_for_update()
+            .filter(project=project, annotator=user, status=AssignmentStatus.ACTIVE)
+            .order_by("pk")
+            .first()
+        )
+        if held is not None:
+            held.leased_until = _lease_until()
+            held.save(update_fields=["leased_until", "updated_at"])
+            item_id = held.item_id
+        elif connection.vendor == "postgresql":
+            item_id = _claim_postgresql(project=project, user=user) or _reopen_skipped(project=project, user=user)
+        else:
+            item_id = _claim_generic(project=project, user=user) or _reopen_skipped(project=project, user=user)
+    return Item.objects.get(pk=item_id) if item_id else None
+
+
+def _state_for_update(*, item: Item) -> ItemState:
+    queue_sync(project=item.project)
+    return ItemState.objects.select_for_update().get(item=item)
+
+
+def _checked_value(*, item: Item, value: Any) -> Any:
+    project = item.project
+    try:
+        return check_value(value, task_type=project.task_type, labels=project.label_names, text=item.data.get("text"))
+    except InvalidValue as exc:
+        raise DomainError(str(exc)) from None
+
+
+def annotation_submit(
+    *, item: Item, user: AbstractBaseUser, request_uuid: uuid.UUID, value: Any
+) -> tuple[Annotation, bool]:
+    """Store the annotator's label of an item; returns (annotation, created).
+
+    The same ``request_uuid`` again returns the stored annotation unchanged, so a double
+    click or a retried request stores one. Over the overlap: 409.
+    """
+    project = item.project
+    value = _checked_value(item=item, value=value)
+    with transaction.atomic():
+        state = _state_for_update(item=item)
+        existing = Annotation.objects.filter(uuid=request_uuid).first()
+        if existing is not None:
+            if existing.annotator_id != user.pk or existing.item_id != item.pk:
+                raise Conflict("this uuid belongs to another annotation")
+            return existing, False
+        mine = Annotation.objects.filter(item=item, annotator=user).first()
+        if mine is not None:
+            raise Conflict(f"you have annotated this item already; change annotation {mine.uuid} instead")
+        assignment = Assignment.objects.select_for_update().filter(item=item, annotator=user).first()
+        holding = assignment is not None and assignment.status == AssignmentStatus.ACTIVE
+        if not holding and state.submitted + state.held >= project.overlap:
+            raise Conflict(f"this item has all {project.overlap} annotations it needs")
+        annotation = Annotation.objects.create(
+            uuid=request_uuid, item=item, project=project, annotator=user, value=value
+        )
+        AnnotationRevision.objects.create(annotation=annotation, number=1, request_uuid=request_uuid, value=value)
+        counters = {"submitted": F("submitted") + 1}
+        if holding:
+            counters["held"] = F("held") - 1
+        ItemState.objects.filter(item=item).update(**counters)
+        _refresh_flags(item_ids=[item.pk], overlap=project.overlap)
+        if assignment is None:
+            Assignment.objects.create(item=item, project=project, annotator=user, status=AssignmentStatus.SUBMITTED)
+        else:
+            assignment.status = AssignmentStatus.SUBMITTED
+            assignment.leased_until = None
+            assignment.save(update_fields=["status", "leased_until", "updated_at"])
+    return annotation, True
+
+
+def annotation_revise(
+    *, annotation: Annotation, user: AbstractBaseUser, value: Any, base_revision: int, request_uuid: uuid.UUID
+) -> Annotation:
+    """Change one's own annotation; the old value stays in its revisions.
+
+    ``base_revision`` is the revision the change was made from: if someone (another tab)
+    changed it since, 409 instead of overwriting their change.
+    """
+    if annotation.annotator_id != user.pk:
+        raise DomainError("only its annotator can change an annotation", status_code=403)
+    value = _checked_value(item=annotation.item, value=value)
+    with transaction.atomic():
+        annotation = Annotation.objects.select_for_update().get(pk=annotation.pk)
+        if AnnotationRevision.objects.filter(request_uuid=request_uuid, annotation=annotation).exists():
+            return annotation
+        if base_revision != annotation.revision:
+            raise Conflict(
+                f"the annotation changed since revision {base_revision}; it is at revision {annotation.revision}"
+            )
+        annotation.revision += 1
+        annotation.value = value
+        annotation.save(update_fields=["revision", "value", "updated_at"])
+        try:
+            with transaction.atomic():
+                AnnotationRevision.objects.create(
+                    annotation=annotation, number=annotation.revision, request_uuid=request_uuid, value=value
+                )
+        except IntegrityError:
+            raise Conflict("this request uuid was used for another change") from None
+    return annotation
+
+
+def item_skip(*, item: Item, user: AbstractBaseUser, reason: str = "") -> Assignment:
+    """Put the item back: it returns at the end of this annotator's queue."""
+    project = item.project
+    with transaction.atomic():
+        _state_for_update(item=item)
+        assignment = Assignment.objects.select_for_update().filter(item=item, annotator=user).first()
+        if assignment is None or assignment.status != AssignmentStatus.ACTIVE:
+            raise Conflict("this item is not assigned to you")
+        ItemState.objects.filter(item=item, held__gt=0).update(held=F("held") - 1)
+        _refresh_flags(item_ids=[item.pk], overlap=project.overlap)
+        assignment.status = AssignmentStatus.SKIPPED
+        assignment.skip_reason = (reason or "")[:500]
+        assignment.leased_until = None
+        assignment.save(update_fields=["status", "skip_reason", "leased_until", "updated_at"])
+    return assignment
