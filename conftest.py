@@ -1,6 +1,8 @@
 """Shared fixtures: users of each role in one project, API clients, and a real Celery worker."""
 
+import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -130,17 +132,30 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """SIGKILL the worker and its pool and beat: nothing gets to clean up."""
-        if self.process and self.process.poll() is None:
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):  # the whole group is gone already
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
+        self.process.wait(timeout=30)
 
     def stop(self) -> None:
+        """Warm shutdown: only the main process is told, so it can finish and ack its task."""
+        self.request_stop()
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self.kill()  # whatever of its group is left
+
+    def request_stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def task_ids(self, task: str, event: str = "received") -> list[str]:
+        """Ids of the ``task`` messages this worker logged as ``received`` or ``succeeded``."""
+        pattern = re.compile(rf"Task {re.escape(task)}\[([0-9a-f-]+)\] {event}")
+        return pattern.findall(self.log())
 
 
 @pytest.fixture
@@ -154,6 +169,8 @@ def worker_factory(transactional_db, tmp_path) -> Iterator[Callable[..., WorkerP
         return worker
 
     yield start
+    for worker in started:  # all at once: each warm shutdown takes a few seconds
+        worker.request_stop()
     for worker in started:
         worker.stop()
 

@@ -16,6 +16,7 @@ def _ensure_broker_folders() -> None:
     for folder in (
         app.conf.broker_transport_options.get("data_folder_in", ""),
         app.conf.broker_transport_options.get("processed_folder", ""),
+        app.conf.broker_transport_options.get("control_folder", ""),
     ):
         if folder:
             os.makedirs(folder, exist_ok=True)

@@ -169,18 +169,29 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: reliable by default. A task is acknowledged only after it finished, is
-# given back if its worker dies, and a worker takes one task at a time.
+# given back if its worker dies, and a worker takes one task at a time. Acks are a
+# second line of defence only: the filesystem broker deletes a message as it reads it,
+# and Redis gives an unacknowledged one back after the visibility timeout, so what
+# actually recovers a batch whose worker died is the sweep below, which reads the
+# batch's lease in the database. Every task is safe to receive twice.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 2 * 3600)
+CELERY_TASK_SOFT_TIME_LIMIT = max(CELERY_TASK_TIME_LIMIT - 60, CELERY_TASK_TIME_LIMIT * 9 // 10)
 _broker_dir = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 4 * 3600)}
+    # Above the longest task (twice the hard time limit), or Redis would hand a running
+    # task to a second worker.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 2 * CELERY_TASK_TIME_LIMIT),
+    }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -188,8 +199,6 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 2 * 3600)
-CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
@@ -203,10 +212,14 @@ GROUNDWORK_IMPORT_CHUNK_ROWS = env_int("GROUNDWORK_IMPORT_CHUNK_ROWS", 50_000)
 GROUNDWORK_BATCH_LEASE_SECONDS = env_int("GROUNDWORK_BATCH_LEASE_SECONDS", 120)
 GROUNDWORK_BATCH_SWEEP_SECONDS = env_int("GROUNDWORK_BATCH_SWEEP_SECONDS", 30)
 GROUNDWORK_BATCH_MAX_ATTEMPTS = env_int("GROUNDWORK_BATCH_MAX_ATTEMPTS", 3)
+# Labeling: an item held by an annotator who walked away goes back to the queue after this.
+GROUNDWORK_LABEL_LEASE_SECONDS = env_int("GROUNDWORK_LABEL_LEASE_SECONDS", 600)
 CELERY_BEAT_SCHEDULE = {
     "batch-recover-stale": {
         "task": "quality.tasks.batch_recover_stale",
         "schedule": float(GROUNDWORK_BATCH_SWEEP_SECONDS),
+        # A sweep that waited behind a long import is stale: the next one is due already.
+        "options": {"expires": float(GROUNDWORK_BATCH_SWEEP_SECONDS)},
     },
 }
 

@@ -6,6 +6,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from config.health import healthz
 from labeling import api as labeling_api
+from labeling.export_api import VersionExportApi
 from projects import api as project_api
 from quality import api as quality_api
 
@@ -26,6 +27,7 @@ api_patterns = [
         name="api-version",
     ),
     path("projects/<int:project_id>/items/", project_api.ItemListApi.as_view(), name="api-items"),
+    path("projects/<int:project_id>/versions/<int:number>/export/", VersionExportApi.as_view(), name="api-export"),
     path("projects/<int:project_id>/batches/", quality_api.BatchListCreateApi.as_view(), name="api-batches"),
     path("batches/<str:batch_id>/", quality_api.BatchDetailApi.as_view(), name="api-batch"),
     path("batches/<str:batch_id>/file/", quality_api.BatchFileApi.as_view(), name="api-batch-file"),
@@ -54,5 +56,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("labeling.urls")),
     path("", include("projects.urls")),
 ]

@@ -4,7 +4,7 @@ from datetime import datetime, time
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -63,3 +63,10 @@ def annotator_progress(*, project: Project, user: AbstractBaseUser) -> dict[str,
         "left": left,
         "skipped": skipped,
     }
+
+
+def annotation_history_position(*, annotation: Annotation) -> int:
+    """How many of the annotator's annotations in the project come before this one in
+    ``annotation_history`` order, so the labeling page can open the history there."""
+    newer = Q(updated_at__gt=annotation.updated_at) | Q(updated_at=annotation.updated_at, id__gt=annotation.id)
+    return Annotation.objects.filter(newer, project_id=annotation.project_id, annotator_id=annotation.annotator_id).count()

@@ -31,7 +31,7 @@ def membership_get(*, user: AbstractBaseUser, project_id: int) -> Membership:
     """The caller's membership, or 404 as if the project did not exist."""
     try:
         return Membership.objects.select_related("project").get(project_id=project_id, user=user)
-    except (Membership.DoesNotExist, ValueError, TypeError):
+    except (Membership.DoesNotExist, ValueError, TypeError, OverflowError):  # SQLite: an id beyond 64 bits
         raise Http404 from None
 
 
@@ -64,7 +64,7 @@ def version_latest(*, project: Project) -> DatasetVersion | None:
 def version_get(*, project: Project, number: int) -> DatasetVersion:
     try:
         return DatasetVersion.objects.select_related("parent", "batch").get(project=project, number=number)
-    except (DatasetVersion.DoesNotExist, ValueError, TypeError):
+    except (DatasetVersion.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404 from None
 
 

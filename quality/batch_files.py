@@ -14,8 +14,11 @@ import csv
 import hashlib
 import io
 import json
+import queue
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -54,6 +57,9 @@ class ItemChunk:
     content: pa.Array  # strings, never null or empty
     external_id: pa.Array  # strings, "" where the row has no id
     metadata_json: pa.Array  # one JSON object per row, as text
+    # SHA-256 of each content value, computed by the reader's thread while the previous
+    # chunk is being written; None when the chunk was built elsewhere.
+    hashes: list[str] | None = field(default=None, compare=False)
 
     def __len__(self) -> int:
         return len(self.content)
@@ -166,14 +172,17 @@ class BatchReader:
         self.max_field_bytes = max_field_bytes
         self.chunk_rows = chunk_rows
         self.size = self.path.stat().st_size
-        self.rows_read = 0
+        self.rows_read = 0  # rows of the chunks handed out so far
+        self._rows_parsed = 0  # rows parsed so far, which may run one chunk ahead
         self._fraction = 0.0
+        self._fraction_read = 0.0
 
     @property
     def fraction_done(self) -> float:
-        return min(self._fraction, 1.0)
+        return min(self._fraction_read, 1.0)
 
     def chunks(self) -> Iterator[ItemChunk]:
+        """The file's chunks, in order; the next one is parsed in a thread while the caller works on this one."""
         if self.size == 0:
             raise BatchFileError("the file is empty")
         if self.fmt != "parquet":
@@ -184,12 +193,17 @@ class BatchReader:
             "json": self._json_chunks,
             "parquet": self._parquet_chunks,
         }[self.fmt]
-        for chunk in produce():
-            if len(chunk):
-                yield chunk
+        for chunk, rows, fraction in _read_ahead(self._counted(produce())):
+            self.rows_read, self._fraction_read = rows, fraction
+            yield chunk
         if self.rows_read == 0:
             raise BatchFileError("the file holds no rows")
-        self._fraction = 1.0
+        self._fraction_read = 1.0
+
+    def _counted(self, produced: Iterator[ItemChunk]) -> Iterator[tuple[ItemChunk, int, float]]:
+        for chunk in produced:
+            if len(chunk):
+                yield chunk, self._rows_parsed, self._fraction
 
     # -- shared checks -------------------------------------------------------------
     def _check_text_encoding(self) -> None:
@@ -216,9 +230,9 @@ class BatchReader:
                 raise BatchFileError("the file ends in the middle of a UTF-8 character") from None
 
     def _count_rows(self, n: int) -> int:
-        first_row = self.rows_read + 1
-        self.rows_read += n
-        if self.rows_read > self.max_rows:
+        first_row = self._rows_parsed + 1
+        self._rows_parsed += n
+        if self._rows_parsed > self.max_rows:
             raise BatchFileError(f"the batch has more than {self.max_rows:,} rows, the limit for one batch")
         return first_row
 
@@ -250,7 +264,7 @@ class BatchReader:
             if pc.any(too_long).as_py():
                 index = pc.index(too_long, True).as_py()
                 raise BatchFileError(f"row {first_row + index}: 'id' is longer than {MAX_EXTERNAL_ID} characters")
-        return ItemChunk(first_row, content, external_id, metadata_json)
+        return ItemChunk(first_row, content, external_id, metadata_json, content_hashes(content))
 
     # -- CSV -----------------------------------------------------------------------
     def _csv_chunks(self) -> Iterator[ItemChunk]:
@@ -270,15 +284,24 @@ class BatchReader:
                         column_types={n: pa.string() for n in names}, strings_can_be_null=False
                     ),
                 )
+                before = 0.0
                 for record_batch in reader:
-                    self._fraction = counting.position / self.size
-                    yield from self._csv_batch_chunks(record_batch, names)
+                    # Arrow reads blocks ahead, in its own threads, so how far the file has been
+                    # read says little: count the bytes of the rows parsed instead (the cells and
+                    # their separators; quotes are left out, so it stays just under the truth).
+                    parsed = sum(pc.sum(pc.binary_length(column)).as_py() or 0 for column in record_batch.columns)
+                    after = min(before + (parsed + record_batch.num_rows * len(names)) / self.size, 1.0)
+                    yield from self._csv_batch_chunks(record_batch, names, before, after)
+                    before = after
             except pa.ArrowInvalid as exc:
                 raise self._diagnose_csv(len(names)) or BatchFileError(f"the CSV cannot be read: {exc}") from None
 
-    def _csv_batch_chunks(self, record_batch: pa.RecordBatch, names: list[str]) -> Iterator[ItemChunk]:
+    def _csv_batch_chunks(
+        self, record_batch: pa.RecordBatch, names: list[str], before: float = 0.0, after: float = 1.0
+    ) -> Iterator[ItemChunk]:
         for start in range(0, record_batch.num_rows, self.chunk_rows):
             part = record_batch.slice(start, self.chunk_rows)
+            self._fraction = before + (after - before) * (start + part.num_rows) / record_batch.num_rows
             first_row = self._count_rows(part.num_rows)
             columns = {name: part.column(i) for i, name in enumerate(names)}
             self._check_fields(columns, first_row)
@@ -292,19 +315,21 @@ class BatchReader:
         csv.field_size_limit(self.max_field_bytes)
         with self.path.open("r", encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle, strict=True)
+            rows_done = 0
             try:
                 next(reader, None)
-                for row_number, row in enumerate(reader, start=1):
+                for rows_done, row in enumerate(reader, start=1):
                     if row and len(row) != columns:
                         return BatchFileError(
-                            f"row {row_number} (line {reader.line_num}): expected {columns} fields, found {len(row)}"
+                            f"row {rows_done} (line {reader.line_num}): expected {columns} fields, found {len(row)}"
                         )
             except csv.Error as exc:
-                row_number = max(reader.line_num - 1, 1)
+                # Count rows, not lines: they differ once a value holds newlines.
+                row_number = rows_done + 1
                 message = str(exc)
                 if "field larger than field limit" in message:
                     message = f"a field is larger than {self.max_field_bytes:,} bytes, the limit"
-                return BatchFileError(f"near row {row_number} (line {reader.line_num}): {message}")
+                return BatchFileError(f"row {row_number} (line {reader.line_num}): {message}")
         return None
 
     # -- JSON Lines and JSON arrays ------------------------------------------------------
@@ -318,7 +343,7 @@ class BatchReader:
             content.append(value)
             identifier = record.pop(ID_COLUMN, None)
             external_id.append("" if identifier is None else str(identifier))
-            text = json.dumps(record, ensure_ascii=False, default=str)
+            text = json.dumps(record, ensure_ascii=False, default=_json_default)
             if len(text) > self.max_field_bytes or (value is not None and len(value) > self.max_field_bytes):
                 raise BatchFileError(f"row {row}: larger than {self.max_field_bytes:,} bytes, the limit for a field")
             metadata.append(text)
@@ -333,7 +358,7 @@ class BatchReader:
         line_limit = 4 * self.max_field_bytes
         with self.path.open("rb") as handle:
             records: list[dict[str, Any]] = []
-            first_row = self.rows_read + 1
+            first_row = self._rows_parsed + 1
             for line_number, line in enumerate(handle, start=1):
                 if len(line) > line_limit:
                     raise BatchFileError(f"row {line_number}: the line is longer than {line_limit:,} bytes")
@@ -356,7 +381,7 @@ class BatchReader:
             records: list[dict[str, Any]] = []
             position = 0
             try:
-                for position, record in enumerate(ijson.items(counting, "item", use_float=True), start=1):
+                for position, record in enumerate(ijson.items(counting, "item"), start=1):
                     if not isinstance(record, dict):
                         raise BatchFileError(f"row {position}: each element must be an object")
                     records.append(record)
@@ -386,7 +411,7 @@ class BatchReader:
                 columns = dict(zip(names, record_batch.columns, strict=True))
                 self._check_fields(columns, first_row)
                 metadata = {n: c for n, c in columns.items() if n not in (self.content_column, ID_COLUMN)}
-                self._fraction = self.rows_read / total
+                self._fraction = self._rows_parsed / total
                 yield self._make_chunk(
                     first_row,
                     columns[self.content_column],
@@ -394,7 +419,12 @@ class BatchReader:
                     _typed_metadata_json(metadata, record_batch.num_rows),
                 )
         except (pa.ArrowInvalid, OSError) as exc:
-            raise BatchFileError(f"the Parquet file cannot be read past row {self.rows_read}: {exc}") from None
+            raise BatchFileError(f"the Parquet file cannot be read past row {self._rows_parsed}: {exc}") from None
+
+
+def _json_default(value: Any) -> Any:
+    """Decimals (ijson's non-integer numbers; yajl's own number parser overflows past 64 bits) stay numbers."""
+    return float(value) if isinstance(value, Decimal) else str(value)
 
 
 def _as_string_array(column: Any, name: str) -> pa.Array:
@@ -407,9 +437,74 @@ def _as_string_array(column: Any, name: str) -> pa.Array:
     raise BatchFileError(f"the {name!r} column must hold text, not {column.type}")
 
 
+_READ_AHEAD_DONE = object()
+
+
+def _read_ahead(produced: Iterator[Any], depth: int = 1) -> Iterator[Any]:
+    """Run ``produced`` in a thread, at most ``depth`` items ahead of the consumer.
+
+    Parsing (Arrow, hashing) then overlaps with the database writing the previous chunk.
+    An error in the thread is raised here, in order; a consumer that stops early stops the thread.
+    """
+    handoff: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in produced:
+                if not put((item, None)):
+                    return
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put((_READ_AHEAD_DONE, exc))
+        else:
+            put((_READ_AHEAD_DONE, None))
+        finally:
+            produced.close()
+
+    thread = threading.Thread(target=run, name="batch-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = handoff.get()
+            if item is _READ_AHEAD_DONE:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
 def _json_strings(column: pa.Array) -> pa.Array:
-    """JSON string literals for a string column (the C encoder, one call a value)."""
-    return pa.array([None if v is None else json.dumps(v, ensure_ascii=False) for v in column.to_pylist()], pa.string())
+    """JSON string literals for a string column, built in Arrow (what ``json.dumps`` gives, nulls stay null).
+
+    Only quote and backslash need escaping in common text; a column with control
+    characters other than newline, return and tab goes through ``json.dumps``.
+    """
+    if not pa.types.is_string(column.type):
+        column = column.cast(pa.string())
+    escaped = pc.replace_substring(column, "\\", "\\\\")
+    escaped = pc.replace_substring(escaped, '"', '\\"')
+    if pc.any(pc.match_substring_regex(escaped, _CONTROL)).as_py():
+        for raw, code in (("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+            escaped = pc.replace_substring(escaped, raw, code)
+        if pc.any(pc.match_substring_regex(escaped, _CONTROL)).as_py():
+            values = column.to_pylist()
+            return pa.array([None if v is None else json.dumps(v, ensure_ascii=False) for v in values], pa.string())
+    return pc.binary_join_element_wise('"', escaped, '"', "")
+
+
+_CONTROL = "[\\x00-\\x1f]"
 
 
 def _join_objects(parts: dict[str, pa.Array], rows: int) -> pa.Array:
@@ -448,7 +543,10 @@ def _typed_metadata_json(columns: dict[str, pa.Array], rows: int) -> pa.Array:
         elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
             parts[name] = _json_strings(column.cast(pa.string()))
         else:
-            values = [None if v is None else json.dumps(v, ensure_ascii=False, default=str) for v in column.to_pylist()]
+            values = [
+                None if v is None else json.dumps(v, ensure_ascii=False, default=_json_default)
+                for v in column.to_pylist()
+            ]
             parts[name] = pa.array(values, pa.string())
     return _join_objects(parts, rows)
 

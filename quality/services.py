@@ -10,6 +10,11 @@ Why it cannot lose or double a batch:
 - Items are written in chunks, each committed, but they are invisible until the batch
   has a version: version *n* holds the items of batches with versions <= *n*. A run that
   dies leaves only such invisible rows, and the next claim deletes them first.
+- A chunk commits together with the heartbeat that checks the run token, so a run that
+  stalled past its lease (a paused process, a long GC, a slow disk) and was taken over
+  cannot add rows behind its successor's back: its chunk is rolled back instead.
+- A claim that finds another batch of the project with a stale lease revokes that
+  batch's token before deleting the invisible rows, so the stalled run stops there.
 - The version, its counts and the batch's ``accepted`` status are written in one
   transaction at the end. A redelivered or duplicated task finds the batch accepted
   and does nothing.
@@ -25,12 +30,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from config.errors import DomainError, TooLarge
@@ -121,39 +127,63 @@ def _delete_invisible_items(project_id: int) -> None:
 
 
 def batch_claim(*, batch_id: str) -> uuid.UUID | None:
-    """Take the batch for this run; None when it is done, owned by a live run, or given up on."""
+    """Take the batch for this run; None when it is done, owned by a live run, or given up on.
+
+    Batches of a project are imported one at a time, in upload order, so versions are
+    numbered as their batches were uploaded. Raises ``ProjectBusy`` while an older batch
+    of the project is still waiting or importing, or another one imports with a live lease.
+    """
     with transaction.atomic():
         batch = Batch.objects.filter(pk=batch_id).only("project_id").first()
         if batch is None:
             return None
         Project.objects.select_for_update().filter(pk=batch.project_id).first()
-        batch = Batch.objects.select_for_update().get(pk=batch_id)
-        if batch.status not in ACTIVE_STATUSES:
+        # Lock every active batch of the project (in the sweep's order), so a stalled run
+        # cannot renew its lease between the check below and its revocation.
+        active = list(Batch.objects.select_for_update().filter(project_id=batch.project_id, status__in=ACTIVE_STATUSES))
+        batch = next((b for b in active if b.pk == batch.pk), None)
+        if batch is None:  # accepted, quarantined or failed already
             return None
         cutoff = _lease_cutoff()
         if batch.status == BatchStatus.VALIDATING and batch.heartbeat_at and batch.heartbeat_at > cutoff:
             return None
-        if (
-            Batch.objects.filter(project_id=batch.project_id, status=BatchStatus.VALIDATING, heartbeat_at__gt=cutoff)
-            .exclude(pk=batch.pk)
-            .exists()
-        ):
-            raise ProjectBusy
-        _delete_invisible_items(batch.project_id)
-        if batch.attempts >= settings.GROUNDWORK_BATCH_MAX_ATTEMPTS:
-            _mark_failed(batch, f"gave up after {batch.attempts} attempts; the last one stopped without finishing")
-            return None
-        batch.status = BatchStatus.VALIDATING
-        batch.stage = "reading"
-        batch.attempts += 1
-        batch.run_token = uuid.uuid4()
-        batch.heartbeat_at = timezone.now()
-        batch.started_at = batch.started_at or batch.heartbeat_at
-        batch.progress = 0.0
-        batch.rows_total = batch.rows_added = batch.rows_duplicate = 0
-        batch.error = ""
-        batch.save()
-        return batch.run_token
+        others = [b for b in active if b.pk != batch.pk]
+        importing = [b for b in others if b.status == BatchStatus.VALIDATING]
+        busy = any(_upload_order(b) < _upload_order(batch) for b in others) or any(
+            b.heartbeat_at and b.heartbeat_at > cutoff for b in importing
+        )
+        if not busy:
+            for stalled in importing:  # its run stops at its next chunk; the sweep sends it again
+                stalled.status = BatchStatus.QUEUED
+                stalled.run_token = None
+                stalled.stage = ""
+                stalled.save(update_fields=["status", "run_token", "stage"])
+            return _claim_locked(batch)
+    # This message is alive and comes back after its countdown: keep the sweep from sending another.
+    Batch.objects.filter(pk=batch_id, status=BatchStatus.QUEUED).update(heartbeat_at=timezone.now())
+    raise ProjectBusy(batch_id)
+
+
+def _upload_order(batch: Batch) -> tuple:
+    return (batch.created_at, str(batch.pk))
+
+
+def _claim_locked(batch: Batch) -> uuid.UUID | None:
+    _delete_invisible_items(batch.project_id)
+    if batch.attempts >= settings.GROUNDWORK_BATCH_MAX_ATTEMPTS:
+        _mark_failed(batch, f"gave up after {batch.attempts} attempts; the last one stopped without finishing")
+        return None
+    batch.status = BatchStatus.VALIDATING
+    batch.stage = "reading"
+    batch.attempts += 1
+    batch.run_token = uuid.uuid4()
+    batch.heartbeat_at = timezone.now()
+    batch.started_at = batch.started_at or batch.heartbeat_at
+    batch.progress = 0.0
+    batch.rows_total = batch.rows_added = batch.rows_duplicate = 0
+    batch.error = ""
+    batch.save()
+    return batch.run_token
 
 
 def _heartbeat(batch_id: str, token: uuid.UUID, **fields: object) -> None:
@@ -206,31 +236,41 @@ def batch_import(*, batch_id: str, on_progress: Callable[[float], None] | None =
     try:
         _heartbeat(batch_id, token, stage="importing")
         for chunk in reader.chunks():
-            chunk_added, chunk_duplicates = write_chunk(
-                project_id=project.pk,
-                batch_id=str(batch.pk),
-                content_key=project.content_column,
-                chunk=chunk,
-                seen=seen,
-                project_has_items=project_has_items,
-            )
-            added += chunk_added
-            duplicates += chunk_duplicates
-            progress = round(0.98 * reader.fraction_done, 4)
-            _heartbeat(
-                batch_id,
-                token,
-                progress=progress,
-                rows_total=reader.rows_read,
-                rows_added=added,
-                rows_duplicate=duplicates,
-            )
+            # The rows and the heartbeat that proves the lease commit together, or not at all.
+            with transaction.atomic():
+                chunk_added, chunk_duplicates = write_chunk(
+                    project_id=project.pk,
+                    batch_id=str(batch.pk),
+                    content_key=project.content_column,
+                    chunk=chunk,
+                    seen=seen,
+                    project_has_items=project_has_items,
+                )
+                added += chunk_added
+                duplicates += chunk_duplicates
+                progress = round(0.98 * reader.fraction_done, 4)
+                _heartbeat(
+                    batch_id,
+                    token,
+                    progress=progress,
+                    rows_total=reader.rows_read,
+                    rows_added=added,
+                    rows_duplicate=duplicates,
+                )
             if on_progress:
                 on_progress(progress)
     except BatchFileError as exc:
         batch_fail(batch_id=batch_id, token=token, message=str(exc))
         return Batch.objects.get(pk=batch_id)
     except LeaseLost:
+        raise
+    except SoftTimeLimitExceeded:
+        batch_fail(batch_id=batch_id, token=token, message="the import took longer than the time limit and was stopped")
+        return Batch.objects.get(pk=batch_id)
+    except (OperationalError, InterfaceError):
+        # The database went away or stayed locked: a later run may well succeed, so the
+        # batch keeps its lease until it runs out and the sweep sends it again.
+        logger.exception("batch %s: database error; the recovery sweep will retry it", batch_id)
         raise
     except Exception as exc:
         logger.exception("batch %s: unexpected error", batch_id)

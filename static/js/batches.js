@@ -1,22 +1,44 @@
-// Follows every batch that is still moving and shows its status and progress live.
-// When one finishes, the page reloads once to show the new dataset version.
+// Follows every batch that is still moving: status, progress and counts change in place.
+// When one finishes, the dataset versions section is fetched again and swapped in, so the
+// new version shows up without reloading the page (and without losing the reader's place).
 (function () {
   "use strict";
   const ACTIVE = new Set(["queued", "validating"]);
-  const rows = Array.from(document.querySelectorAll("tr[data-batch]")).filter((row) => ACTIVE.has(row.dataset.status));
-  if (!rows.length) return;
+  const POLL_MS = 700;
+  const rows = Array.from(document.querySelectorAll("tr[data-batch]"));
+
+  function field(row, name) {
+    return row.querySelector('[data-field="' + name + '"]');
+  }
 
   function show(row, batch) {
     row.dataset.status = batch.status;
-    const status = row.querySelector('[data-field="status"]');
+    const status = field(row, "status");
     status.textContent = batch.status + (batch.stage ? " · " + batch.stage : "");
     status.className = "status status-" + batch.status;
-    row.querySelector('[data-field="progress"]').value = batch.progress;
-    row.querySelector('[data-field="error"]').textContent = batch.error || "";
-    for (const field of ["rows_total", "rows_added", "rows_duplicate"]) {
-      row.querySelector('[data-field="' + field + '"]').textContent = batch[field];
+    field(row, "progress").value = batch.progress;
+    field(row, "percent").textContent = Math.round(batch.progress * 100) + "%";
+    field(row, "error").textContent = batch.error || "";
+    for (const name of ["rows_total", "rows_added", "rows_duplicate"]) {
+      field(row, name).textContent = batch[name];
     }
-    row.querySelector('[data-field="version"]').textContent = batch.version ? "v" + batch.version : "";
+    const version = field(row, "version");
+    version.textContent = "";
+    if (batch.version) {
+      const link = document.createElement("a");
+      link.href = window.location.pathname.replace(/\/?$/, "/") + "versions/" + encodeURIComponent(batch.version) + "/";
+      link.textContent = "v" + batch.version;
+      version.appendChild(link);
+    }
+  }
+
+  // The server renders the section (and escapes what it shows); this only moves its nodes in.
+  async function refreshVersions() {
+    const response = await fetch(window.location.pathname, { headers: { Accept: "text/html" } });
+    if (!response.ok) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html").getElementById("versions");
+    const current = document.getElementById("versions");
+    if (fresh && current) current.replaceWith(document.importNode(fresh, true));
   }
 
   async function poll() {
@@ -24,20 +46,26 @@
     for (const row of rows) {
       if (!ACTIVE.has(row.dataset.status)) continue;
       try {
-        const response = await fetch("/api/batches/" + row.dataset.batch + "/", { headers: { Accept: "application/json" } });
+        const response = await fetch("/api/batches/" + encodeURIComponent(row.dataset.batch) + "/", {
+          headers: { Accept: "application/json" },
+        });
         if (!response.ok) continue;
         const batch = await response.json();
         show(row, batch);
         if (!ACTIVE.has(batch.status)) finished = true;
       } catch (error) {
-        // The network hiccupped; the next poll tries again.
+        // A network hiccup: the next round tries again.
       }
     }
     if (finished) {
-      window.setTimeout(() => window.location.reload(), 600);
-    } else if (rows.some((row) => ACTIVE.has(row.dataset.status))) {
-      window.setTimeout(poll, 700);
+      try {
+        await refreshVersions();
+      } catch (error) {
+        // The versions stay as they were until the next visit.
+      }
     }
+    if (rows.some((row) => ACTIVE.has(row.dataset.status))) window.setTimeout(poll, POLL_MS);
   }
-  window.setTimeout(poll, 300);
+
+  if (rows.some((row) => ACTIVE.has(row.dataset.status))) window.setTimeout(poll, 300);
 })();

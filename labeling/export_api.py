@@ -1,0 +1,80 @@
+"""``GET /api/projects/{id}/versions/{n}/export/?format=...``: a version with its labels, streamed."""
+
+from django.http import StreamingHttpResponse
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import DomainError
+from labeling import exports
+from projects.models import Project
+from projects.selectors import REVIEWERS, project_get_for_user, version_get
+
+DEFAULT_FORMAT = "jsonl"
+
+
+class _FormatIsNotARenderer(BaseContentNegotiation):
+    """Here ``?format=`` names the export, not one of DRF's renderers: errors stay JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def export_filename(*, project: Project, number: int, export_format: str) -> str:
+    """A name made only of ASCII letters, digits and dashes, whatever the project is called."""
+    stem = slugify(project.name)[:80].strip("-") or f"project-{project.pk}"
+    return f"{stem}-v{number}{exports.FORMATS[export_format].suffix}"
+
+
+class VersionExportApi(APIView):
+    content_negotiation_class = _FormatIsNotARenderer
+
+    @extend_schema(
+        operation_id="version_export",
+        parameters=[
+            OpenApiParameter(
+                "format",
+                OpenApiTypes.STR,
+                enum=list(exports.FORMATS),
+                description=f"the file format; {DEFAULT_FORMAT} when absent; conll for span projects only",
+            )
+        ],
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="an attachment, streamed"
+            ),
+            400: OpenApiResponse(description="unknown format, or CoNLL for a project without spans"),
+            403: OpenApiResponse(description="annotators may not export"),
+            404: OpenApiResponse(description="no such project for the caller, or no such version"),
+        },
+    )
+    def get(self, request: Request, project_id: int, number: int) -> StreamingHttpResponse | Response:
+        project = project_get_for_user(user=request.user, project_id=project_id, roles=REVIEWERS)
+        version = version_get(project=project, number=number)
+        export_format = request.query_params.get("format", DEFAULT_FORMAT)
+        spec = exports.FORMATS.get(export_format)
+        if spec is None:
+            return Response(
+                {"detail": f"format must be one of {', '.join(exports.FORMATS)}", "formats": list(exports.FORMATS)},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if spec.task_types is not None and project.task_type not in spec.task_types:
+            raise DomainError(f"{export_format} is for {' or '.join(spec.task_types)} projects; this one is "
+                              f"{project.task_type}")  # fmt: skip
+        response = StreamingHttpResponse(
+            exports.export_stream(project=project, number=version.number, export_format=export_format),
+            content_type=spec.content_type,
+        )
+        filename = export_filename(project=project, number=version.number, export_format=export_format)
+        response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -1,0 +1,100 @@
+"""A real browser (Debian's chromium, driven by Playwright) against ``live_server``.
+
+Playwright's sync API runs an asyncio loop in the test thread, so Django would refuse
+ORM calls there as "async unsafe"; they are plain synchronous calls, so that check is
+switched off for these tests.
+
+The live server and the Celery worker both use the test database: the server runs in
+a thread of this process, the worker gets its URL from ``worker_factory``.
+``live_server`` asks for ``transactional_db``, so what the test writes is committed and
+visible to both.
+"""
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from conftest import PASSWORD
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# Screenshots of each step land here when the variable is set (to look at the pages).
+SCREENSHOT_DIR = os.environ.get("E2E_SCREENSHOT_DIR", "")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no chromium at {CHROMIUM}; install it or set CHROMIUM_PATH")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class PageEvents:
+    """What the page did behind the test's back: dialogs it opened and script errors it hit."""
+
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def new_page(browser: Browser, live_server) -> Iterator[Callable[..., tuple[Page, PageEvents]]]:
+    """Open a page in a fresh context (its own cookies), recording dialogs and script errors."""
+    contexts = []
+
+    def open_page(width: int = 1280, height: int = 900) -> tuple[Page, PageEvents]:
+        context = browser.new_context(viewport={"width": width, "height": height}, base_url=live_server.url)
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        page = context.new_page()
+        events = PageEvents()
+
+        def on_dialog(dialog) -> None:
+            events.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.on("pageerror", lambda error: events.errors.append(str(error)))
+        return page, events
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page) -> tuple[Page, PageEvents]:
+    return new_page()
+
+
+@pytest.fixture
+def login() -> Callable[[Page, str], None]:
+    def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+    return log_in
+
+
+@pytest.fixture
+def shot() -> Callable[[Page, str], None]:
+    """Save a full-page screenshot when E2E_SCREENSHOT_DIR is set; otherwise do nothing."""
+
+    def save(page: Page, name: str) -> None:
+        if SCREENSHOT_DIR:
+            Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(SCREENSHOT_DIR) / f"{name}.png"), full_page=True)
+
+    return save

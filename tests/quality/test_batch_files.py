@@ -1,0 +1,252 @@
+"""The batch file readers, alone: every format yields the same items, typed the same way."""
+
+import hashlib
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from quality.batch_files import BatchFileError, BatchReader, content_hashes, format_for_name, sniff
+
+ROWS = [
+    {"id": "a1", "text": "plain", "score": "0.1", "big": "12345678901234567890", "tiny": "1e-7", "code": "007",
+     "amount": "1,5", "note": "x"},
+    {"id": "a2", "text": "two\nlines, with \"quotes\"", "score": "2", "big": "-3", "tiny": "0", "code": "12",
+     "amount": "2", "note": ""},
+    {"id": "", "text": "ünïcödé ✓", "score": "-1.25E+3", "big": "0", "tiny": "5", "code": "x",
+     "amount": "3,0", "note": "y"},
+]  # fmt: skip
+EXPECTED = [
+    (
+        "plain",
+        "a1",
+        {"score": Decimal("0.1"), "big": 12345678901234567890, "tiny": Decimal("1e-7"), "code": "007",
+         "amount": "1,5", "note": "x"},
+    ),
+    (
+        'two\nlines, with "quotes"',
+        "a2",
+        {"score": 2, "big": -3, "tiny": 0, "code": "12", "amount": "2", "note": None},
+    ),
+    (
+        "ünïcödé ✓",
+        "",
+        {"score": Decimal("-1.25E+3"), "big": 0, "tiny": 5, "code": "x", "amount": "3,0", "note": "y"},
+    ),
+]  # fmt: skip
+
+
+def read(path: Path, fmt: str, **limits) -> list[tuple[str, str, dict]]:
+    """(content, external id, metadata) of every row; metadata parsed exactly (decimals stay decimals)."""
+    options = {"max_rows": 1000, "max_field_bytes": 1024 * 1024, "chunk_rows": 2, **limits}
+    reader = BatchReader(path, fmt, content_column="text", **options)
+    rows = []
+    for chunk in reader.chunks():
+        for content, external_id, metadata in zip(
+            chunk.content.to_pylist(), chunk.external_id.to_pylist(), chunk.metadata_json.to_pylist(), strict=True
+        ):
+            rows.append((content, external_id, json.loads(metadata, parse_float=Decimal)))
+    assert reader.rows_read == len(rows)
+    assert reader.fraction_done == 1.0
+    return rows
+
+
+def csv_text(rows: list[dict], newline: str = "\n") -> str:
+    def quote(value: str) -> str:
+        if any(c in value for c in ',"\n\r'):
+            return '"' + value.replace('"', '""') + '"'
+        return value
+
+    lines = [",".join(rows[0])] + [",".join(quote(v) for v in row.values()) for row in rows]
+    return newline.join(lines) + newline
+
+
+def json_records() -> list[dict]:
+    """The same rows as JSON would hold them: numbers as numbers, empty as null, no empty id."""
+    records = []
+    for row in ROWS:
+        record = {"id": row["id"] or None, "text": row["text"]}
+        for key in ("score", "big", "tiny"):
+            record[key] = json.loads(row[key], parse_float=Decimal)
+        record.update(code=row["code"], amount=row["amount"], note=row["note"] or None)
+        records.append(record)
+    return records
+
+
+def json_dump(value) -> str:
+    """JSON text with decimals written as the exact number literals they came from."""
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    for row in ROWS:
+        for key in ("score", "tiny"):
+            text = text.replace(f'"{key}": "{Decimal(row[key])}"', f'"{key}": {row[key]}')
+    return text
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        ("plain.csv", lambda: csv_text(ROWS).encode()),
+        ("bom.csv", lambda: b"\xef\xbb\xbf" + csv_text(ROWS).encode()),
+        ("crlf.csv", lambda: csv_text(ROWS, "\r\n").encode()),
+        ("bom-crlf.csv", lambda: b"\xef\xbb\xbf" + csv_text(ROWS, "\r\n").encode()),
+        ("rows.jsonl", lambda: "\n".join(json_dump(r) for r in json_records()).encode()),
+        ("bom.jsonl", lambda: b"\xef\xbb\xbf" + "\r\n".join(json_dump(r) for r in json_records()).encode() + b"\r\n\n"),
+        ("rows.json", lambda: json_dump(json_records()).encode()),
+    ],
+)
+def test_text_formats_yield_the_same_items(tmp_path, name, make):
+    path = tmp_path / name
+    path.write_bytes(make())
+    assert read(path, format_for_name(name)) == EXPECTED
+
+
+def test_json_text_keeps_numbers_exact(tmp_path):
+    path = tmp_path / "exact.jsonl"
+    path.write_text(json_dump(json_records()[0]))
+    text = BatchReader(path, "jsonl", content_column="text", max_rows=10, max_field_bytes=10_000)
+    metadata = next(text.chunks()).metadata_json.to_pylist()[0]
+    # 0.1 and 1e-7 survive as the same numbers; the 20-digit integer is not rounded through a float.
+    assert json.loads(metadata, parse_float=Decimal)["big"] == 12345678901234567890
+    assert json.loads(metadata)["score"] == 0.1
+    assert json.loads(metadata)["tiny"] == 1e-7
+
+
+def test_csv_keeps_the_number_literals_as_written(tmp_path):
+    path = tmp_path / "literal.csv"
+    path.write_text(csv_text(ROWS))
+    chunk = next(BatchReader(path, "csv", content_column="text", max_rows=10, max_field_bytes=10_000).chunks())
+    first = chunk.metadata_json.to_pylist()[0]
+    assert '"big": 12345678901234567890' in first
+    assert '"tiny": 1e-7' in first
+    assert '"code": "007"' in first and '"amount": "1,5"' in first
+
+
+def test_parquet_yields_the_same_items(tmp_path):
+    table = pa.table(
+        {
+            "id": pa.array(["a1", "a2", None]),
+            "text": pa.array([row["text"] for row in ROWS]),
+            "score": pa.array([0.1, 2.0, -1250.0], pa.float64()),
+            "big": pa.array([12345678901234567890, 0, 0], pa.uint64()),
+            "tiny": pa.array([1e-7, 0.0, 5.0]),
+            "code": pa.array(["007", "12", "x"]),
+            "amount": pa.array(["1,5", "2", "3,0"]),
+            "note": pa.array(["x", None, "y"]),
+        }
+    )
+    path = tmp_path / "rows.parquet"
+    pq.write_table(table, path)
+    rows = read(path, "parquet")
+    assert [(content, external_id) for content, external_id, _ in rows] == [(c, e) for c, e, _ in EXPECTED]
+    first = rows[0][2]
+    assert (first["score"], first["big"], first["tiny"], first["code"], first["amount"]) == (
+        Decimal("0.1"),
+        12345678901234567890,
+        Decimal("1e-7"),
+        "007",
+        "1,5",
+    )
+    assert rows[1][2]["note"] is None
+    assert rows[2][2]["score"] == -1250
+
+
+def test_parquet_integer_ids_become_text(tmp_path):
+    path = tmp_path / "ids.parquet"
+    pq.write_table(pa.table({"id": [7, 8], "text": ["a", "b"]}), path)
+    assert read(path, "parquet") == [("a", "7", {}), ("b", "8", {})]
+
+
+def test_a_column_with_one_non_number_is_text_throughout(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_text("text,zip,score\na,02134,1\nb,10115,\nc,,3\n")
+    assert read(path, "csv") == [
+        ("a", "", {"zip": "02134", "score": 1}),
+        ("b", "", {"zip": "10115", "score": None}),
+        ("c", "", {"zip": None, "score": 3}),
+    ]
+
+
+def test_content_hashes_are_sha256_of_utf8_text():
+    texts = ["plain", "ünïcödé ✓", "two\nlines"]
+    assert content_hashes(pa.array(texts)) == [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+    assert content_hashes(pa.array(["abc"])) == ["ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "error"),
+    [
+        ("empty.csv", b"", "the file is empty"),
+        ("header-only.csv", b"id,text\n", "the file holds no rows"),
+        ("empty-array.json", b"[]", "the file holds no rows"),
+        ("ragged.csv", b"text,a\nx,1\ny,2,3\n", "row 2 (line 3): expected 2 fields, found 3"),
+        ("nul.csv", b"text\nok\nbad\x00\n", "line 3: a NUL byte; this looks like a binary file, not text"),
+        ("cp1252.jsonl", '{"text": "ok"}\n{"text": "café"}\n'.encode("cp1252"),
+         "line 2: the file is not UTF-8 text; save it as UTF-8 and upload it again"),
+        ("cut.jsonl", b'{"text": "ok"}\n{"text": "caf\xc3', "the file ends in the middle of a UTF-8 character"),
+        ("long-id.csv", b"id,text\n" + b"i" * 256 + b",x\n", "row 1: 'id' is longer than 255 characters"),
+        ("scalar.json", b'[{"text": "a"}, 3]', "row 2: each element must be an object"),
+    ],
+)  # fmt: skip
+def test_bad_files_name_the_problem(tmp_path, name, content, error):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(BatchFileError) as raised:
+        read(path, format_for_name(name))
+    assert str(raised.value) == error
+
+
+def test_the_row_limit_counts_rows_not_lines(tmp_path):
+    path = tmp_path / "multiline.csv"
+    path.write_text('text\n"a\nb"\n"c\nd"\n"e"\n')
+    assert [content for content, _, _ in read(path, "csv", max_rows=3)] == ["a\nb", "c\nd", "e"]
+    with pytest.raises(BatchFileError, match=r"^the batch has more than 2 rows, the limit for one batch$"):
+        read(path, "csv", max_rows=2)
+
+
+def test_a_field_larger_than_a_read_block_names_its_row_after_multiline_rows(tmp_path):
+    """The oversized field sits on line 7 but in row 3: the message must say row 3."""
+    path = tmp_path / "huge.csv"
+    with path.open("wb") as handle:
+        handle.write(b'id,text\n1,"multi\nline\nvalue"\n2,"another\nmulti"\n3,')
+        handle.write(b"a" * (17 * 1024 * 1024))
+        handle.write(b"\n4,after\n")
+    with pytest.raises(BatchFileError) as raised:
+        read(path, "csv", max_field_bytes=1000)
+    assert str(raised.value) == "row 3 (line 7): a field is larger than 1,000 bytes, the limit"
+
+
+def test_sniff_refuses_early_and_lets_a_cut_character_pass():
+    with pytest.raises(BatchFileError, match="no 'text' column"):
+        sniff(b"id,body\n1,x\n", "csv", content_column="text", complete=True)
+    # The first 64 KB may end inside a character: only the rest of the file can tell.
+    sniff(b"text\ncaf\xc3", "csv", content_column="text", complete=False)
+    with pytest.raises(BatchFileError, match="not UTF-8"):
+        sniff(b"text\ncaf\xc3", "csv", content_column="text", complete=True)
+
+
+def test_format_for_name():
+    assert [format_for_name(n) for n in ["a.CSV", "b.ndjson", "c.json", "d.pq", "e.txt", "f"]] == [
+        "csv",
+        "jsonl",
+        "json",
+        "parquet",
+        None,
+        None,
+    ]
+
+
+def test_image_projects_read_the_image_column(tmp_path):
+    path = tmp_path / "images.jsonl"
+    path.write_text('{"image": "https://example.com/1.png", "id": 1}\n')
+    reader = BatchReader(path, "jsonl", content_column="image", max_rows=10, max_field_bytes=10_000)
+    chunk = next(reader.chunks())
+    assert (chunk.content.to_pylist(), chunk.external_id.to_pylist()) == (["https://example.com/1.png"], ["1"])
+
+
+def test_parquet_decimals_stay_numbers(tmp_path):
+    path = tmp_path / "decimal.parquet"
+    pq.write_table(pa.table({"text": ["a"], "price": pa.array([Decimal("12.50")], pa.decimal128(6, 2))}), path)
+    assert read(path, "parquet") == [("a", "", {"price": Decimal("12.5")})]

@@ -1,0 +1,64 @@
+"""A run that stalled past its lease and was taken over writes nothing more (no worker needed)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from projects.models import DatasetVersion, Item
+from quality import services
+from quality.models import Batch
+from tests.reliability.helpers import csv_of, upload
+
+CHUNK = 10
+
+
+def expire_lease(batch_id) -> None:
+    Batch.objects.filter(pk=batch_id).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+
+
+@pytest.mark.parametrize("taken_by", ["claim", "sweep"])
+def test_a_run_that_lost_its_lease_cannot_commit_another_chunk(project, manager, settings, taken_by):
+    settings.GROUNDWORK_IMPORT_CHUNK_ROWS = CHUNK
+    batch = upload(project, manager, csv_of((0, 5 * CHUNK)), enqueue=False)
+    chunks_seen = []
+
+    def take_over_after_first_chunk(progress: float) -> None:
+        chunks_seen.append(progress)
+        if len(chunks_seen) == 1:  # the run stalls here, past its lease, and someone takes over
+            expire_lease(batch.pk)
+            if taken_by == "claim":
+                services.batch_claim(batch_id=str(batch.pk))
+            else:
+                services.batch_recover_stale()
+
+    with pytest.raises(services.LeaseLost):
+        services.batch_import(batch_id=str(batch.pk), on_progress=take_over_after_first_chunk)
+
+    assert len(chunks_seen) == 1
+    # A new claim deletes the first chunk; the sweep leaves it, invisible, for the next claim.
+    # Either way the stalled run's second chunk was rolled back.
+    assert Item.objects.filter(batch=batch).count() == (0 if taken_by == "claim" else CHUNK)
+
+    expire_lease(batch.pk)
+    batch = services.batch_import(batch_id=str(batch.pk))
+    assert (batch.status, batch.rows_total, batch.rows_added) == ("accepted", 5 * CHUNK, 5 * CHUNK)
+    assert batch.version.item_count == Item.objects.filter(project=project).count() == 5 * CHUNK
+
+
+def test_a_newer_batch_waits_for_an_older_one(project, manager):
+    older = upload(project, manager, csv_of((0, 30)), name="older.csv", enqueue=False)
+    newer = upload(project, manager, csv_of((20, 40)), name="newer.csv", enqueue=False)
+    Batch.objects.filter(pk=newer.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+
+    with pytest.raises(services.ProjectBusy):
+        services.batch_claim(batch_id=str(newer.pk))
+    newer.refresh_from_db()
+    assert newer.status == "queued" and newer.attempts == 0
+    assert newer.heartbeat_at > timezone.now() - timedelta(minutes=1), "a waiting message keeps its batch alive"
+    assert services.batch_recover_stale() == []
+
+    assert services.batch_import(batch_id=str(older.pk)).version.number == 1
+    newer = services.batch_import(batch_id=str(newer.pk))
+    assert (newer.version.number, newer.rows_added, newer.rows_duplicate) == (2, 10, 10)
+    assert DatasetVersion.objects.get(number=2, project=project).item_count == 40
