@@ -95,6 +95,7 @@ function showAlert(text, { reload = false } = {}) {
 }
 
 function clearAlert() {
+  if (el.alert.contains(document.activeElement)) document.activeElement.blur(); // keys go to the page again
   el.alert.hidden = true;
   el.alertText.textContent = "";
 }
@@ -263,7 +264,8 @@ function renderContent(item) {
   if (TASK === "image") {
     const figure = node("figure", "lp-figure");
     const source = safeImageUrl(data.image);
-    const caption = node("figcaption", "lp-caption muted small", String(data.image ?? ""));
+    const address = String(data.image ?? "");
+    const caption = node("figcaption", "lp-caption muted small", address.startsWith("data:") ? "embedded image" : address);
     if (source) {
       const img = node("img", "lp-image");
       img.alt = `Image of ${itemName(item)}`;
@@ -551,12 +553,12 @@ function forgetHistory() {
 
 async function submit() {
   if (state.busy || !state.view) return;
-  // A second press of a double Enter lands on the next item: ignore it unless the item was touched.
-  if (!state.undo.length && performance.now() - state.lastSubmitAt < BOUNCE_MS) return;
   if ((TASK === "classification" || TASK === "image") && !state.value) {
     setStatus("Choose a label first: press its key, or click it.", "warn");
     return;
   }
+  // A second press of a double Enter lands on the next item: ignore it unless the item was touched.
+  if (!state.undo.length && performance.now() - state.lastSubmitAt < BOUNCE_MS) return;
   const view = state.view;
   const item = itemOf(view);
   const started = performance.now();
