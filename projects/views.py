@@ -195,6 +195,9 @@ def batch_upload(request: HttpRequest, project_id: int) -> HttpResponse:
     return redirect(f"{reverse('project-detail', args=[project.pk])}#batches-card")
 
 
+EXPORT_FORMATS = [("jsonl", "JSON Lines"), ("csv", "CSV"), ("parquet", "Parquet"), ("labelstudio", "Label Studio")]
+
+
 @login_required
 def version_detail(request: HttpRequest, project_id: int, number: int) -> HttpResponse:
     project = selectors.project_get_for_user(user=request.user, project_id=project_id)
@@ -208,5 +211,17 @@ def version_detail(request: HttpRequest, project_id: int, number: int) -> HttpRe
     paginator.count = version.added_count if only_added else version.item_count
     page_number = request.GET.get("page")
     page = paginator.get_page(paginator.num_pages if page_number == "last" else page_number)
-    context = {"project": project, "version": version, "page": page, "only_added": only_added}
+    context = {
+        "project": project,
+        "version": version,
+        "page": page,
+        "only_added": only_added,
+        "export_formats": [
+            ("jsonl", "JSON Lines"),
+            ("csv", "CSV"),
+            ("parquet", "Parquet"),
+            ("labelstudio", "Label Studio"),
+        ]
+        + ([("conll", "CoNLL")] if project.task_type == "spans" else []),
+    }
     return render(request, "projects/version.html", context)

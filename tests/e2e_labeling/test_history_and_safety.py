@@ -118,7 +118,11 @@ def test_hostile_text_labels_and_metadata_are_shown_as_characters(page, make_pro
     assert guidelines.locator("script, [onerror]").count() == 0  # sanitised: an <img> may stay, its handler not
     shot(page, "safety-01-hostile")
     page.keyboard.press("Escape")
+    page.evaluate("document.addEventListener('keydown', e => { window.__k = [e.key, e.target.tagName, e.defaultPrevented, e.repeat]; }, true)")
     page.keyboard.press("Enter")
+    page.wait_for_timeout(1000)
+    print(page.evaluate("window.__k"))
+    print(page.evaluate("[document.activeElement.outerHTML.slice(0,200), document.getElementById('lp-status').textContent, !!document.querySelector('dialog[open]')]"))
     assert wait_for_another_item(page, item) is None
     annotation = Annotation.objects.get(item=item)
     assert annotation.value == [{"start": 1, "end": 8, "label": HOSTILE}]
