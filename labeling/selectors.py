@@ -69,4 +69,5 @@ def annotation_history_position(*, annotation: Annotation) -> int:
     """How many of the annotator's annotations in the project come before this one in
     ``annotation_history`` order, so the labeling page can open the history there."""
     newer = Q(updated_at__gt=annotation.updated_at) | Q(updated_at=annotation.updated_at, id__gt=annotation.id)
-    return Annotation.objects.filter(newer, project_id=annotation.project_id, annotator_id=annotation.annotator_id).count()
+    mine = Annotation.objects.filter(project_id=annotation.project_id, annotator_id=annotation.annotator_id)
+    return mine.filter(newer).count()

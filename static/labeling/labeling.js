@@ -36,6 +36,7 @@ const state = {
   hist: [],
   histEnd: null, // how many history entries exist, once known
   tokens: [],
+  units: [0], // UTF-16 offset of each character of the item's text
   cursor: null, // keyboard selection over tokens: {a, b, hidden}
 };
 
@@ -284,6 +285,7 @@ function renderContent(item) {
     return;
   }
   if (TASK === "spans") {
+    measure(itemText());
     state.tokens = [...itemText().matchAll(TOKEN)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
     return; // drawn with its spans by renderValue
   }
@@ -297,10 +299,10 @@ function renderMode() {
     el.mode.textContent = "";
     return;
   }
-  const when = new Date(view.entry.updated_at);
+  const when = new Date(view.entry.updated_at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
   el.mode.textContent =
     `You are changing your label of “${itemName(view.entry.item)}” (revision ${view.entry.revision}, ` +
-    `${when.toLocaleString()}). Enter saves the change; Esc goes back to your current item.`;
+    `${when}). Enter saves the change; Esc goes back to your current item.`;
   el.mode.hidden = false;
 }
 
@@ -316,13 +318,40 @@ function renderValue() {
   }
 }
 
+// The server counts characters (code points), the DOM counts UTF-16 units: an emoji is one of
+// the first and two of the second. Spans stay in characters, as stored; these convert at the DOM.
+function measure(text) {
+  const units = [0];
+  for (const character of text) units.push(units[units.length - 1] + character.length);
+  state.units = units;
+}
+
+const toUnits = (chars) => state.units[Math.min(chars, state.units.length - 1)];
+
+function toChars(units) {
+  let [low, high] = [0, state.units.length - 1];
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (state.units[middle] <= units) low = middle;
+    else high = middle - 1;
+  }
+  return low;
+}
+
+function selectedChars() {
+  const selected = selectionOffsets();
+  return selected && { start: toChars(selected.start), end: toChars(selected.end) };
+}
+
+const spanText = (span) => itemText().slice(toUnits(span.start), toUnits(span.end));
+
 function sortSpans(spans) {
   return spans.sort((x, y) => x.start - y.start || x.end - y.end || x.label.localeCompare(y.label));
 }
 
 function renderSpans() {
   const text = itemText();
-  const spans = state.value || [];
+  const spans = (state.value || []).map((s) => ({ span: s, start: toUnits(s.start), end: toUnits(s.end) }));
   const cuts = new Set([0, text.length]);
   for (const s of spans) cuts.add(s.start).add(s.end);
   const points = [...cuts].sort((x, y) => x - y);
@@ -336,20 +365,20 @@ function renderSpans() {
     seg.dataset.start = String(a);
     if (covering.length) {
       const inner = covering.reduce((x, y) => (y.end - y.start < x.end - x.start ? y : x));
-      seg.style.setProperty("--c", colorOf.get(inner.label) || "#7f7f7f");
+      seg.style.setProperty("--c", colorOf.get(inner.span.label) || "#7f7f7f");
       if (covering.length > 1) seg.classList.add("lp-overlap");
     }
     box.append(seg);
-    for (const s of spans) if (s.end === b) box.append(spanTag(s, text));
+    for (const s of spans) if (s.end === b) box.append(spanTag(s.span));
   }
   el.content.replaceChildren(box);
 }
 
-function spanTag(span, text) {
+function spanTag(span) {
   const button = node("button", "lp-tag");
   button.type = "button";
   button.style.setProperty("--c", colorOf.get(span.label) || "#7f7f7f");
-  button.setAttribute("aria-label", `Remove span “${text.slice(span.start, span.end)}” labeled ${span.label}`);
+  button.setAttribute("aria-label", `Remove span “${spanText(span)}” labeled ${span.label}`);
   button.title = "Remove this span";
   button.addEventListener("mousedown", (event) => event.preventDefault());
   button.append(node("span", "lp-tag-name", span.label), node("span", "lp-tag-x", "×"));
@@ -485,7 +514,7 @@ function moveCursor(step, widen) {
 }
 
 function labelSelection(label) {
-  const selected = selectionOffsets();
+  const selected = selectedChars();
   if (!selected) {
     setStatus("Select some text first: drag over it, or press Shift+→, then the label's key.", "warn");
     return;
@@ -499,12 +528,12 @@ function labelSelection(label) {
   change(sortSpans([...spans, span]));
   getSelection().removeAllRanges();
   if (state.cursor) state.cursor.hidden = true;
-  announce(`“${itemText().slice(span.start, span.end)}” labeled ${label.name}`);
+  announce(`“${spanText(span)}” labeled ${label.name}`);
 }
 
 function removeUnderSelection() {
   if (!state.view || state.busy) return;
-  const selected = selectionOffsets();
+  const selected = selectedChars();
   if (!selected) {
     setStatus("Select the text of the span to remove (or use its × button).", "info");
     return;
@@ -584,9 +613,12 @@ async function submit() {
     setBusy(false);
     setStatus("", "");
     if (view.kind === "edit" && result.status === 409) {
+      showAlert("Not saved: this label was changed elsewhere (another tab or device) after you opened it.", {
+        reload: true,
+      });
+    } else if (result.status === 401 || result.status === 403) {
       showAlert(
-        `Not saved: this label was changed elsewhere (another tab or device) after you opened it. ${errorText(result)}.`,
-        { reload: true },
+        `Not saved: ${errorText(result)}. Your work is kept on this device: sign in again in another tab, then press Enter.`,
       );
     } else {
       showAlert(`Not saved: ${errorText(result)}`);
@@ -764,7 +796,10 @@ function onKey(event) {
     return;
   }
   if (ctrl || event.altKey) return; // the browser's own shortcuts
-  const onControl = target !== document.body && target.closest("a, button") && !target.closest(".lp-label");
+  const onControl =
+    target !== document.body &&
+    target.closest("a, button") &&
+    !target.closest(".lp-label, dialog:not([open])"); // a just-closed dialog may still hold focus
   switch (key) {
     case "Enter":
       if (onControl) return; // a focused button or link does its own thing
@@ -836,6 +871,10 @@ for (const dialog of [el.keys, el.guidelines, el.skip]) {
   // A click on the backdrop closes a dialog, like Esc.
   dialog.addEventListener("click", (event) => {
     if (event.target === dialog) dialog.close();
+  });
+  dialog.addEventListener("close", () => {
+    // Focus left on a button of the closed dialog would swallow the next Enter.
+    if (dialog.contains(document.activeElement)) document.activeElement.blur();
   });
 }
 

@@ -17,16 +17,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.servers import basehttp
 from django.test import Client
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from projects.models import Project
 from quality import services as quality_services
 from tests.factories import ProjectFactory, UserFactory, add_member
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOT_DIR = Path(os.environ.get("LABEL_SCREENSHOT_DIR", "/tmp/shots-label"))
 
 
@@ -43,16 +39,6 @@ def live_server_without_nagle() -> Iterator[None]:
     handler.disable_nagle_algorithm = True
     yield
     handler.disable_nagle_algorithm = before
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no chromium at {CHROMIUM}; install it or set CHROMIUM_PATH")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @dataclass

@@ -41,6 +41,9 @@ def test_classification_with_the_keyboard_and_the_time_to_the_next_item(page, ma
             expect(label_button(page, other)).to_have_attribute("aria-pressed", "false")
         if position == 1:
             shot(page, "classification-02-chosen")
+            page.set_viewport_size({"width": 420, "height": 860})
+            shot(page, "classification-02-chosen-narrow")
+            page.set_viewport_size({"width": 1280, "height": 860})
         page.keyboard.press("Enter")
         following = wait_for_another_item(page, item)
         stored = Annotation.objects.get(item=item)

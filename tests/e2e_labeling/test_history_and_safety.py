@@ -106,9 +106,9 @@ def test_hostile_text_labels_and_metadata_are_shown_as_characters(page, make_pro
     expect(page.locator("#lp-span-text")).to_have_text(f"{HOSTILE} is not a tag")
     expect(page.locator("#lp-meta")).to_contain_text("<script>alert(2)</script>")
     expect(label_button(page, HOSTILE)).to_contain_text(HOSTILE)
-    for _ in range(3):
-        page.keyboard.press("Shift+ArrowRight")  # "<", "img", "src"
-    page.keyboard.press("Control+Shift+ArrowRight")
+    for _ in range(2):
+        page.keyboard.press("Shift+ArrowRight")  # "<", then "img"
+    page.keyboard.press("Control+Shift+ArrowRight")  # "img src"
     page.keyboard.press("1")
     expect(page.locator(".lp-tag-name")).to_have_text(HOSTILE)
     assert page.locator("#lp-item img, #lp-item script, #lp-item b, #lp-labels b").count() == 0
@@ -118,11 +118,8 @@ def test_hostile_text_labels_and_metadata_are_shown_as_characters(page, make_pro
     assert guidelines.locator("script, [onerror]").count() == 0  # sanitised: an <img> may stay, its handler not
     shot(page, "safety-01-hostile")
     page.keyboard.press("Escape")
-    page.evaluate("document.addEventListener('keydown', e => { window.__k = [e.key, e.target.tagName, e.defaultPrevented, e.repeat]; }, true)")
+    expect(guidelines).to_be_hidden()
     page.keyboard.press("Enter")
-    page.wait_for_timeout(1000)
-    print(page.evaluate("window.__k"))
-    print(page.evaluate("[document.activeElement.outerHTML.slice(0,200), document.getElementById('lp-status').textContent, !!document.querySelector('dialog[open]')]"))
     assert wait_for_another_item(page, item) is None
     annotation = Annotation.objects.get(item=item)
     assert annotation.value == [{"start": 1, "end": 8, "label": HOSTILE}]

@@ -124,3 +124,25 @@ def test_image_classification_with_the_keyboard(page, make_project, shot):
         assert Annotation.objects.get(item=item).value == stored[answers[item.external_id]]
         item = following
     assert Annotation.objects.filter(project=project).count() == 3
+
+
+def test_span_offsets_count_characters_as_the_server_does(page, make_project):
+    text = "We ate 🍕 and 🍝 in Napoli 🇮🇹 today"  # emoji are one character here, two or more in JavaScript
+    project = make_project("spans", ENTITIES, texts(text))
+    item = open_labeling(page, project)
+    double_click_word(page, "Napoli")
+    page.keyboard.press("2")
+    drag_over(page, "today", "today")
+    page.keyboard.press("3")
+    expect(page.locator("mark", has_text="Napoli")).to_be_visible()
+    page.keyboard.press("Enter")
+    wait_for_another_item(page, item)
+    start = text.index("Napoli")
+    assert Annotation.objects.get(item=item).value == [
+        {"start": start, "end": start + 6, "label": "LOC"},
+        {"start": text.index("today"), "end": len(text), "label": "DATE"},
+    ]
+
+    page.goto(f"/projects/{project.pk}/label/?edit={Annotation.objects.get(item=item).uuid}")
+    expect(page.locator("mark").first).to_have_text("Napoli")  # drawn where the server says
+    expect(page.locator("mark").nth(1)).to_have_text("today")
