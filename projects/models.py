@@ -110,13 +110,17 @@ class DatasetVersion(models.Model):
 class Item(models.Model):
     """One thing to label. Rows are written in bulk by the batch importer (COPY on PostgreSQL)."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
+    # No index of its own: the unique (project, content_hash) index serves project lookups,
+    # and every index costs time on each row a batch writes.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items", db_index=False)
     batch = models.ForeignKey("quality.Batch", on_delete=models.PROTECT, related_name="items")
     external_id = models.CharField(max_length=255, blank=True, default="")
     data = models.JSONField()
     metadata = models.JSONField(default=dict, blank=True)
     content_hash = models.CharField(max_length=64)
-    source = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="derived")
+    source = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="derived", db_index=False
+    )
     created_at = models.DateTimeField(db_default=Now())
 
     class Meta:
@@ -124,7 +128,13 @@ class Item(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["project", "content_hash"], name="item_unique_content"),
         ]
-        indexes = [models.Index(fields=["project", "external_id"], name="item_external_id")]
+        # Partial: most items have no source, many no external id; those rows stay out of the index.
+        indexes = [
+            models.Index(
+                fields=["project", "external_id"], name="item_external_id", condition=~models.Q(external_id="")
+            ),
+            models.Index(fields=["source"], name="item_source", condition=models.Q(source__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return self.external_id or f"item {self.pk}"

@@ -175,6 +175,7 @@ class BatchReader:
         self.rows_read = 0  # rows of the chunks handed out so far
         self._rows_parsed = 0  # rows parsed so far, which may run one chunk ahead
         self._fraction = 0.0
+        self._odd_quotes = False
         self._fraction_read = 0.0
 
     @property
@@ -209,7 +210,7 @@ class BatchReader:
     def _check_text_encoding(self) -> None:
         """One pass in C over the bytes: UTF-8 only, no NUL; names the line of the first bad byte."""
         decoder = codecs.getincrementaldecoder("utf-8")()
-        lines_before = 0
+        lines_before = quotes = 0
         with self.path.open("rb") as handle:
             while block := handle.read(16 * 1024 * 1024):
                 nul = block.find(b"\x00")
@@ -224,6 +225,10 @@ class BatchReader:
                         f"line {line}: the file is not UTF-8 text; save it as UTF-8 and upload it again"
                     ) from None
                 lines_before += block.count(b"\n")
+                quotes += block.count(b'"')
+            # Well-formed CSV quotes in pairs; an odd count may be a quote never closed, which
+            # Arrow would silently read as one value running to the end of the file.
+            self._odd_quotes = quotes % 2 == 1
             try:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
@@ -273,6 +278,8 @@ class BatchReader:
         _check_header(header, self.content_column)
         names = [name.strip() for name in header]
         block_size = max(CHUNK_BYTES, 2 * self.max_field_bytes + 1024)
+        if self._odd_quotes and (problem := self._diagnose_csv(len(names))):
+            raise problem
         with self.path.open("rb") as raw:
             counting = _CountingReader(raw)
             try:

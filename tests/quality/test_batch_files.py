@@ -250,3 +250,18 @@ def test_parquet_decimals_stay_numbers(tmp_path):
     path = tmp_path / "decimal.parquet"
     pq.write_table(pa.table({"text": ["a"], "price": pa.array([Decimal("12.50")], pa.decimal128(6, 2))}), path)
     assert read(path, "parquet") == [("a", "", {"price": Decimal("12.5")})]
+
+
+def test_a_quote_never_closed_is_an_error_naming_the_row(tmp_path):
+    path = tmp_path / "open.csv"
+    path.write_text('text,a\nok,1\n"open,2\nmore,3\n')
+    reader = BatchReader(path, "csv", content_column="text", max_rows=10, max_field_bytes=1000)
+    with pytest.raises(BatchFileError, match=r"row 2 .*unexpected end of data"):
+        list(reader.chunks())
+
+
+def test_a_lone_quote_inside_a_value_is_kept(tmp_path):
+    path = tmp_path / "inch.csv"
+    path.write_text('text,a\n5" screen,1\nok,2\n')
+    reader = BatchReader(path, "csv", content_column="text", max_rows=10, max_field_bytes=1000)
+    assert [v for chunk in reader.chunks() for v in chunk.content.to_pylist()] == ['5" screen', "ok"]
