@@ -7,20 +7,19 @@ from collections.abc import Callable
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 
 from conftest import WorkerProcess, wait_for
 from quality import services
 from quality.models import Batch
 
 # Small chunks, so a big batch takes dozens of commits and several seconds: long enough to
-# kill a worker in the middle of it, short enough for a test. SQLite writes rows slower.
+# kill a worker in the middle of it, short enough for a test.
 CHUNK_ROWS = 1000
 WORKER_ENV = {"GROUNDWORK_IMPORT_CHUNK_ROWS": str(CHUNK_ROWS)}
 
 
 def big_batch_rows() -> int:
-    return 40_000 if connection.vendor == "sqlite" else 100_000
+    return 120_000
 
 
 def text_of(number: int) -> str:
