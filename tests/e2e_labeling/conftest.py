@@ -1,7 +1,5 @@
-"""A real Chromium (Debian's, driven by Playwright) against ``live_server``, for the labeling page.
+"""The labeling page in a real Chromium (the session's ``browser`` of tests/conftest.py) against ``live_server``.
 
-Playwright's sync API runs an asyncio loop in the test thread, so Django would refuse ORM
-calls there as "async unsafe"; they are plain synchronous calls, so that check is off here.
 Items are imported in-process through the real pipeline (``batch_upload`` then
 ``batch_import``), so no Celery worker is needed. ``live_server`` asks for
 ``transactional_db``: what a test writes is committed and the server thread sees it.
