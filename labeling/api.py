@@ -40,6 +40,7 @@ class ProgressApi(APIView):
     @extend_schema(responses=ProgressSerializer)
     def get(self, request: Request, project_id: int) -> Response:
         project = project_get_for_user(user=request.user, project_id=project_id)
+        services.queue_sync(project=project)  # so "left" counts a version that arrived since
         return Response(selectors.annotator_progress(project=project, user=request.user))
 
 

@@ -143,3 +143,8 @@ def test_an_item_still_importing_is_not_found(project, manager, annotators, api_
         f"/api/items/{invisible.pk}/annotations/", {"uuid": str(uuid.uuid4()), "value": "positive"}, format="json"
     )
     assert response.status_code == 404
+
+
+def test_progress_counts_a_new_version_before_the_first_next(loaded_project, annotator_client):
+    progress = annotator_client.get(f"/api/projects/{loaded_project.pk}/progress/").json()
+    assert progress == {"done_today": 0, "done_total": 0, "left": 6, "skipped": 0}
