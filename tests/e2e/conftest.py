@@ -12,24 +12,16 @@ visible to both.
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
 
 from conftest import PASSWORD
+from tests.conftest import PageEvents, open_recorded_page
 
 # Screenshots of each step land here when the variable is set (to look at the pages).
 SCREENSHOT_DIR = os.environ.get("E2E_SCREENSHOT_DIR", "")
-
-
-@dataclass
-class PageEvents:
-    """What the page did behind the test's back: dialogs it opened and script errors it hit."""
-
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -38,18 +30,10 @@ def new_page(browser: Browser, live_server) -> Iterator[Callable[..., tuple[Page
     contexts = []
 
     def open_page(width: int = 1280, height: int = 900) -> tuple[Page, PageEvents]:
-        context = browser.new_context(viewport={"width": width, "height": height}, base_url=live_server.url)
-        context.set_default_timeout(30_000)
+        context, page, events = open_recorded_page(
+            browser, live_server.url, width=width, height=height, timeout_ms=30_000
+        )
         contexts.append(context)
-        page = context.new_page()
-        events = PageEvents()
-
-        def on_dialog(dialog) -> None:
-            events.dialogs.append(dialog.message)
-            dialog.dismiss()
-
-        page.on("dialog", on_dialog)
-        page.on("pageerror", lambda error: events.errors.append(str(error)))
         return page, events
 
     yield open_page

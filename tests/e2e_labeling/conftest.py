@@ -8,7 +8,7 @@ Items are imported in-process through the real pipeline (``batch_upload`` then
 import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Page
 
 from projects.models import Project
 from quality import services as quality_services
+from tests.conftest import PageEvents, open_recorded_page
 from tests.factories import ProjectFactory, UserFactory, add_member
 
 SCREENSHOT_DIR = Path(os.environ.get("LABEL_SCREENSHOT_DIR", "/tmp/shots-label"))
@@ -40,17 +41,9 @@ def live_server_without_nagle() -> Iterator[None]:
 
 
 @dataclass
-class Events:
-    """What a page did behind the test's back: dialogs it opened and script errors it hit."""
-
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-@dataclass
 class Tab:
     page: Page
-    events: Events
+    events: PageEvents
 
 
 @pytest.fixture
@@ -61,19 +54,11 @@ def open_tab(browser: Browser, live_server) -> Iterator[Callable[..., Tab]]:
     def open_as(user, width: int = 1280, height: int = 860) -> Tab:
         client = Client()
         client.force_login(user)
-        context = browser.new_context(viewport={"width": width, "height": height}, base_url=live_server.url)
-        context.set_default_timeout(20_000)
-        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+        cookie = {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}
+        context, page, events = open_recorded_page(
+            browser, live_server.url, width=width, height=height, timeout_ms=20_000, cookies=[cookie]
+        )
         contexts.append(context)
-        page = context.new_page()
-        events = Events()
-
-        def on_dialog(dialog) -> None:
-            events.dialogs.append(dialog.message)
-            dialog.dismiss()
-
-        page.on("dialog", on_dialog)
-        page.on("pageerror", lambda error: events.errors.append(str(error)))
         return Tab(page, events)
 
     yield open_as
