@@ -36,6 +36,7 @@ class ItemState(models.Model):
     is_open = models.BooleanField(default=True)  # submitted + held < overlap
     started = models.BooleanField(default=False)  # submitted + held > 0: finish these first
     priority = models.SmallIntegerField(default=0)
+    extra = models.PositiveSmallIntegerField(default=0)  # annotations wanted beyond the overlap (sent back)
     sort_key = models.CharField(max_length=64)  # the content hash: a stable random order
 
     class Meta:

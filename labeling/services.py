@@ -1,7 +1,8 @@
 """Every write of the labeling queue and of annotations, each in one transaction.
 
-The queue's invariant: for every item, ``submitted + held <= overlap``, where
-``submitted`` counts annotations and ``held`` live leases. Claims, submits, skips and
+The queue's invariant: for every item, ``submitted + held <= overlap + extra``, where
+``submitted`` counts annotations, ``held`` live leases and ``extra`` the annotations a
+reviewer asked for beyond the project's overlap. Claims, submits, skips and
 releases all change those counters under a lock on the item's ``ItemState`` row, in
 the transaction that writes the assignment or annotation, so no race can break it.
 """
@@ -51,8 +52,8 @@ def queue_sync(*, project: Project) -> None:
             return
         sql = f"""
             INSERT INTO {ItemState._meta.db_table}
-                (item_id, project_id, submitted, held, is_open, started, priority, sort_key)
-            SELECT i.id, i.project_id, 0, 0, true, false, 0, i.content_hash
+                (item_id, project_id, submitted, held, is_open, started, priority, extra, sort_key)
+            SELECT i.id, i.project_id, 0, 0, true, false, 0, 0, i.content_hash
             FROM {Item._meta.db_table} i
             JOIN {Batch._meta.db_table} b ON b.id = i.batch_id
             JOIN {DatasetVersion._meta.db_table} v ON v.id = b.version_id
@@ -67,7 +68,7 @@ def queue_sync(*, project: Project) -> None:
 
 def _open_flag(overlap: int) -> Case:
     return Case(
-        When(Q(submitted__lt=Value(overlap) - F("held")), then=Value(True)),
+        When(Q(submitted__lt=Value(overlap) + F("extra") - F("held")), then=Value(True)),
         default=Value(False),
         output_field=BooleanField(),
     )
@@ -87,6 +88,18 @@ def _refresh_flags(*, item_ids: list[int], overlap: int) -> None:
 def queue_overlap_changed(*, project: Project) -> None:
     """The overlap is part of every item's open flag: recompute them all in one UPDATE."""
     ItemState.objects.filter(project=project).update(is_open=_open_flag(project.overlap))
+
+
+def item_request_more_labels(*, item: Item, count: int = 1) -> ItemState:
+    """Send an item back to the queue for ``count`` more annotators than it has now asked for."""
+    if count < 1:
+        raise DomainError("ask for at least one more label")
+    with transaction.atomic():
+        state = _state_for_update(item=item)
+        ItemState.objects.filter(item=item).update(extra=F("extra") + count)
+        _refresh_flags(item_ids=[item.pk], overlap=item.project.overlap)
+        state.refresh_from_db()
+    return state
 
 
 def assignments_release_expired(*, project: Project) -> int:
@@ -120,7 +133,7 @@ def _claim_postgresql(*, project: Project, user: AbstractBaseUser) -> int | None
             FOR UPDATE OF s SKIP LOCKED
         ), bumped AS (
             UPDATE {state} s
-            SET held = s.held + 1, started = true, is_open = (s.submitted + s.held + 1) < %(overlap)s
+            SET held = s.held + 1, started = true, is_open = (s.submitted + s.held + 1) < %(overlap)s + s.extra
             FROM picked WHERE s.item_id = picked.item_id
             RETURNING s.item_id
         )
@@ -164,7 +177,7 @@ def _reopen_skipped(*, project: Project, user: AbstractBaseUser) -> int | None:
     if skipped is None:
         return None
     state = ItemState.objects.select_for_update().get(item_id=skipped.item_id)
-    if state.submitted + state.held >= project.overlap:
+    if state.submitted + state.held >= project.overlap + state.extra:
         return None
     ItemState.objects.filter(item_id=skipped.item_id).update(held=F("held") + 1)
     _refresh_flags(item_ids=[skipped.item_id], overlap=project.overlap)
@@ -243,8 +256,8 @@ def annotation_submit(
             raise Conflict(f"you have annotated this item already; change annotation {mine.uuid} instead")
         assignment = Assignment.objects.select_for_update().filter(item=item, annotator=user).first()
         holding = assignment is not None and assignment.status == AssignmentStatus.ACTIVE
-        if not holding and state.submitted + state.held >= project.overlap:
-            raise Conflict(f"this item has all {project.overlap} annotations it needs")
+        if not holding and state.submitted + state.held >= project.overlap + state.extra:
+            raise Conflict(f"this item has all {project.overlap + state.extra} annotations it needs")
         annotation = Annotation.objects.create(
             uuid=request_uuid, item=item, project=project, annotator=user, value=value
         )
