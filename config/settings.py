@@ -120,8 +120,8 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-# Uploaded batches live here under generated names; nothing under MEDIA_ROOT is
-# served by URL (there is no MEDIA_URL route).
+# Uploads live here under generated names; nothing under MEDIA_ROOT is served by URL
+# (there is no MEDIA_URL route): project images go out through a view that checks membership.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
@@ -208,6 +208,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 GROUNDWORK_MAX_UPLOAD_BYTES = env_int("GROUNDWORK_MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
 GROUNDWORK_MAX_BATCH_ROWS = env_int("GROUNDWORK_MAX_BATCH_ROWS", 5_000_000)
 GROUNDWORK_MAX_FIELD_BYTES = env_int("GROUNDWORK_MAX_FIELD_BYTES", 1024 * 1024)
+GROUNDWORK_MAX_IMAGE_BYTES = env_int("GROUNDWORK_MAX_IMAGE_BYTES", 25 * 1024 * 1024)
+GROUNDWORK_MAX_IMAGE_PIXELS = env_int("GROUNDWORK_MAX_IMAGE_PIXELS", 50_000_000)
+GROUNDWORK_MAX_IMAGES_PER_REQUEST = env_int("GROUNDWORK_MAX_IMAGES_PER_REQUEST", 200)
 GROUNDWORK_IMPORT_CHUNK_ROWS = env_int("GROUNDWORK_IMPORT_CHUNK_ROWS", 50_000)
 GROUNDWORK_BATCH_LEASE_SECONDS = env_int("GROUNDWORK_BATCH_LEASE_SECONDS", 120)
 GROUNDWORK_BATCH_SWEEP_SECONDS = env_int("GROUNDWORK_BATCH_SWEEP_SECONDS", 30)

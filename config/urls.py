@@ -27,6 +27,7 @@ api_patterns = [
         name="api-version",
     ),
     path("projects/<int:project_id>/items/", project_api.ItemListApi.as_view(), name="api-items"),
+    path("projects/<int:project_id>/images/", project_api.ImageListCreateApi.as_view(), name="api-images"),
     path("projects/<int:project_id>/versions/<int:number>/export/", VersionExportApi.as_view(), name="api-export"),
     path("projects/<int:project_id>/batches/", quality_api.BatchListCreateApi.as_view(), name="api-batches"),
     path("batches/<str:batch_id>/", quality_api.BatchDetailApi.as_view(), name="api-batch"),

@@ -5,13 +5,16 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from projects import selectors, services
-from projects.models import DatasetVersion, Item, Membership, Project
+from projects.models import DatasetVersion, Item, ItemImage, Membership, Project
 from projects.serializers import (
+    ImageSerializer,
+    ImageUploadSerializer,
     ItemSerializer,
     MembershipSerializer,
     MembershipWriteSerializer,
@@ -132,3 +135,26 @@ class ItemListApi(ListAPIView):
         if external_id is not None:
             items = items.filter(external_id=external_id)
         return items
+
+
+class ImageListCreateApi(ListAPIView):
+    """Images for image items: upload them here, then use each one's ``url`` in a batch's ``image`` column."""
+
+    serializer_class = ImageSerializer
+    parser_classes = [MultiPartParser]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, no project
+            return ItemImage.objects.none()
+        project = selectors.project_get_for_user(user=self.request.user, project_id=self.kwargs["project_id"])
+        return project.images.order_by("-created_at", "-pk")
+
+    @extend_schema(request=ImageUploadSerializer, responses={201: ImageSerializer(many=True)})
+    def post(self, request: Request, project_id: int) -> Response:
+        project = selectors.project_get_for_user(user=request.user, project_id=project_id, roles=selectors.MANAGERS)
+        stored = services.images_upload(project=project, user=request.user, files=request.FILES.getlist("file"))
+        created = any(was_created for _, was_created in stored)
+        return Response(
+            ImageSerializer([image for image, _ in stored], many=True).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )

@@ -138,3 +138,37 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return self.external_id or f"item {self.pk}"
+
+
+def item_image_path(instance: "ItemImage", filename: str) -> str:
+    # Stored by content hash; the uploader's file name is kept only as a label.
+    return f"images/{instance.project_id}/{instance.sha256[:2]}/{instance.sha256}.{instance.extension}"
+
+
+class ItemImage(models.Model):
+    """An image uploaded to a project, for image items to point at by its address.
+
+    The server checks it is an image (Pillow) and serves it only to the project's members.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="images")
+    sha256 = models.CharField(max_length=64)
+    extension = models.CharField(max_length=5)
+    content_type = models.CharField(max_length=20)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    original_name = models.CharField(max_length=255)
+    file = models.FileField(upload_to=item_image_path, max_length=200)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "sha256"], name="itemimage_unique_content")]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.sha256[:12]})"
+
+    @property
+    def url(self) -> str:
+        return f"/projects/{self.project_id}/images/{self.sha256}.{self.extension}"

@@ -7,7 +7,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from config.errors import DomainError
-from projects.models import DatasetVersion, Item, Membership, Project, Role
+from projects.models import DatasetVersion, Item, ItemImage, Membership, Project, Role
 
 
 class RoleRequired(DomainError):
@@ -71,3 +71,10 @@ def version_get(*, project: Project, number: int) -> DatasetVersion:
 def items_in_version(*, project: Project, number: int) -> QuerySet[Item]:
     """Items of version ``number``: those of every batch accepted into a version <= number."""
     return Item.objects.filter(project=project, batch__version__number__lte=number).order_by("id")
+
+
+def image_get(*, project: Project, sha256: str, extension: str) -> ItemImage:
+    image = ItemImage.objects.filter(project=project, sha256=sha256, extension=extension).first()
+    if image is None:
+        raise Http404("no such image")
+    return image

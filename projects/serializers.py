@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from projects.models import DatasetVersion, Item, LabelScale, Membership, Project, Role, TaskType
+from projects.models import DatasetVersion, Item, ItemImage, LabelScale, Membership, Project, Role, TaskType
 
 
 class LabelSerializer(serializers.Serializer):
@@ -75,3 +75,15 @@ class ItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = Item
         fields = ["id", "external_id", "data", "metadata"]
+
+
+class ImageSerializer(serializers.ModelSerializer):
+    url = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = ItemImage
+        fields = ["sha256", "url", "original_name", "content_type", "width", "height", "size", "created_at"]
+
+
+class ImageUploadSerializer(serializers.Serializer):
+    file = serializers.ListField(child=serializers.FileField(), help_text="one or more JPEG, PNG, GIF or WebP files")

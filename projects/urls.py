@@ -9,4 +9,5 @@ urlpatterns = [
     path("projects/<int:project_id>/members/", views.member_add, name="member-add"),
     path("projects/<int:project_id>/batches/", views.batch_upload, name="batch-upload"),
     path("projects/<int:project_id>/versions/<int:number>/", views.version_detail, name="version-detail"),
+    path("projects/<int:project_id>/images/<str:name>", views.item_image, name="item-image"),
 ]

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -159,6 +159,7 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
         "batches": quality_selectors.batches_for_project(project=project)[:50],
         "roles": Role.choices,
         "max_upload_mb": settings.GROUNDWORK_MAX_UPLOAD_BYTES // (1024 * 1024),
+        "max_images": settings.GROUNDWORK_MAX_IMAGES_PER_REQUEST,
     }
     return render(request, "projects/detail.html", context)
 
@@ -182,9 +183,19 @@ def member_add(request: HttpRequest, project_id: int) -> HttpResponse:
 @require_POST
 def batch_upload(request: HttpRequest, project_id: int) -> HttpResponse:
     project = selectors.project_get_for_user(user=request.user, project_id=project_id, roles=selectors.MANAGERS)
-    uploaded = request.FILES.get("file")
+    files = request.FILES.getlist("file")
+    uploaded = files[0] if files else None
     if uploaded is None:
         messages.error(request, "Choose a file to upload.")
+    elif project.task_type == TaskType.IMAGE and all(services.is_image_name(f.name or "") for f in files):
+        try:
+            batch = services.images_batch_upload(project=project, user=request.user, files=files)
+        except DomainError as exc:
+            messages.error(request, f"The images were not uploaded: {exc.message}.")
+        else:
+            messages.success(request, f"{len(files)} image(s) uploaded as {batch.original_name}; follow it below.")
+    elif len(files) > 1:
+        messages.error(request, "Upload one batch file at a time (several files at once are for images).")
     else:
         try:
             batch = quality_services.batch_upload(project=project, user=request.user, uploaded=uploaded)
@@ -225,3 +236,15 @@ def version_detail(request: HttpRequest, project_id: int, number: int) -> HttpRe
         + ([("conll", "CoNLL")] if project.task_type == "spans" else []),
     }
     return render(request, "projects/version.html", context)
+
+
+@login_required
+def item_image(request: HttpRequest, project_id: int, name: str) -> FileResponse:
+    """An uploaded image, to the project's members only; content-addressed, so cached for good."""
+    project = selectors.project_get_for_user(user=request.user, project_id=project_id)
+    sha256, _, extension = name.partition(".")
+    image = selectors.image_get(project=project, sha256=sha256, extension=extension)
+    response = FileResponse(image.file.open("rb"), content_type=image.content_type)
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

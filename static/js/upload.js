@@ -11,7 +11,8 @@
 
   function showChosen() {
     if (input.files.length) {
-      title.textContent = "Selected: " + input.files[0].name;
+      const count = input.files.length;
+      title.textContent = count > 1 ? `Selected: ${count} files` : "Selected: " + input.files[0].name;
       zone.classList.add("chosen");
     } else {
       title.innerHTML = original;

@@ -82,6 +82,8 @@ def page(open_tab, annotator_user) -> Page:
 
 def import_rows(project: Project, user, rows: list[dict]) -> None:
     """Import rows in-process through the real pipeline; fails the test unless accepted."""
+    if not rows:
+        return
     body = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode()
     batch = quality_services.batch_upload(
         project=project, user=user, uploaded=SimpleUploadedFile("rows.jsonl", body), enqueue=False

@@ -1,12 +1,17 @@
 """Span labeling (keys and mouse) and image classification."""
 
 import base64
+import io
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 from playwright.sync_api import expect
 
 from labeling.models import Annotation
+from projects import services as project_services
+from quality import services as quality_services
 from tests.e2e_labeling.conftest import texts
 from tests.e2e_labeling.helpers import double_click_word, drag_over, open_labeling, wait_for_another_item
 
@@ -146,3 +151,22 @@ def test_span_offsets_count_characters_as_the_server_does(page, make_project):
     page.goto(f"/projects/{project.pk}/label/?edit={Annotation.objects.get(item=item).uuid}")
     expect(page.locator("mark").first).to_have_text("Napoli")  # drawn where the server says
     expect(page.locator("mark").nth(1)).to_have_text("today")
+
+
+def test_an_uploaded_image_is_shown_to_the_annotator(page, manager, annotator_user, make_project):
+    """Images dropped on the project page become items whose picture the server serves to members."""
+    project = make_project("image", [{"name": "cat", "hotkey": "c"}, {"name": "dog", "hotkey": "d"}], [])
+    buffer = io.BytesIO()
+    Image.new("RGB", (48, 30), "orange").save(buffer, format="PNG")
+    batch = project_services.images_batch_upload(
+        project=project, user=manager, files=[SimpleUploadedFile("tabby.png", buffer.getvalue())]
+    )
+    assert quality_services.batch_import(batch_id=str(batch.pk)).status == "accepted"
+    item = open_labeling(page, project)
+    assert item.external_id == "tabby.png"
+    expect(page.get_by_role("img", name="Image of tabby.png")).to_be_visible()
+    page.wait_for_function("() => document.querySelector('.lp-image').naturalWidth === 48")
+    page.keyboard.press("c")
+    page.keyboard.press("Enter")
+    expect(page.locator("#lp-status")).to_contain_text(re.compile("saved|nothing left", re.I))
+    assert Annotation.objects.get(item=item).value == "cat"
