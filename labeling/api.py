@@ -1,12 +1,13 @@
 """REST views for the labeling queue and annotations."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.errors import DomainError
 from labeling import selectors, services
 from labeling.models import Annotation, AnnotationRevision
 from labeling.serializers import (
@@ -21,16 +22,31 @@ from labeling.serializers import (
 from projects.selectors import project_get_for_user
 
 
+def _item_ids(request: Request, name: str) -> list[int]:
+    raw = request.query_params.get(name, "")
+    parts = [part for part in raw.split(",") if part.strip()]
+    if len(parts) > services.MAX_HELD or not all(part.strip().isdigit() for part in parts):
+        raise DomainError(f"{name} takes up to {services.MAX_HELD} item ids separated by commas")
+    return [int(part) for part in parts]
+
+
 class NextItemApi(APIView):
     @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "exclude",
+                str,
+                description="ids of items the page already holds (comma-separated): prefetch the one after them",
+            )
+        ],
         responses={
             200: inline_serializer("NextItem", {"item": QueueItemSerializer(), "progress": ProgressSerializer()}),
             204: None,
-        }
+        },
     )
     def get(self, request: Request, project_id: int) -> Response:
         project = project_get_for_user(user=request.user, project_id=project_id)
-        item = services.next_item(project=project, user=request.user)
+        item = services.next_item(project=project, user=request.user, exclude=_item_ids(request, "exclude"))
         if item is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response({"item": QueueItemSerializer(item).data})

@@ -48,15 +48,17 @@ def annotation_history(*, project: Project, user: AbstractBaseUser) -> QuerySet[
 
 
 def annotator_progress(*, project: Project, user: AbstractBaseUser) -> dict[str, int]:
-    """Done today, done in the project, and items the queue could still give this annotator."""
+    """Done today, done in the project, and items left for this annotator: the ones the queue
+    could still give them plus the ones they hold (on screen, prefetched) but have not labeled."""
     start_of_day = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
     mine = Annotation.objects.filter(project=project, annotator=user)
+    assignments = Assignment.objects.filter(project=project, annotator=user)
     left = (
         ItemState.objects.filter(project=project, is_open=True)
-        .exclude(item_id__in=Assignment.objects.filter(project=project, annotator=user).values("item_id"))
+        .exclude(item_id__in=assignments.values("item_id"))
         .count()
-    )
-    skipped = Assignment.objects.filter(project=project, annotator=user, status="skipped").count()
+    ) + assignments.filter(status="active").count()
+    skipped = assignments.filter(status="skipped").count()
     return {
         "done_today": mine.filter(created_at__gte=start_of_day).count(),
         "done_total": mine.count(),

@@ -8,6 +8,7 @@ the transaction that writes the assignment or annotation, so no race can break i
 """
 
 import uuid
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
@@ -195,25 +196,38 @@ def _lease_commit_is_not_durable() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def next_item(*, project: Project, user: AbstractBaseUser) -> Item | None:
+# The item on screen, the one prefetched behind it, and submits still on their way.
+MAX_HELD = 4
+
+
+def next_item(*, project: Project, user: AbstractBaseUser, exclude: Collection[int] = ()) -> Item | None:
     """The item this annotator should label now, or None when nothing is left for them.
 
     An item they already hold comes back (a reload does not lose it), with a fresh lease.
+    ``exclude`` names held items the page already has (the one on screen, submits on their
+    way), so the page can prefetch the item after them; at most ``MAX_HELD`` are held at once.
     """
     queue_sync(project=project)
     assignments_release_expired(project=project)
+    excluded = set(exclude)
     with transaction.atomic():
         _lease_commit_is_not_durable()
-        held = (
+        held_items = list(
             Assignment.objects.select_for_update()
             .filter(project=project, annotator=user, status=AssignmentStatus.ACTIVE)
             .order_by("pk")
-            .first()
+            .values_list("item_id", flat=True)
         )
-        if held is not None:
-            held.leased_until = _lease_until()
-            held.save(update_fields=["leased_until", "updated_at"])
-            item_id = held.item_id
+        if held_items:
+            # Asking for the next item means the page is alive: every item it holds keeps its lease.
+            Assignment.objects.filter(
+                project=project, annotator=user, status=AssignmentStatus.ACTIVE, item_id__in=held_items
+            ).update(leased_until=_lease_until(), updated_at=timezone.now())
+        waiting = [item_id for item_id in held_items if item_id not in excluded]
+        if waiting:
+            item_id = waiting[0]
+        elif len(held_items) >= MAX_HELD:
+            raise Conflict(f"you hold {len(held_items)} items already; submit or skip one of them first")
         elif connection.vendor == "postgresql":
             item_id = _claim_postgresql(project=project, user=user) or _reopen_skipped(project=project, user=user)
         else:

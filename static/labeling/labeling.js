@@ -1,6 +1,7 @@
-// The labeling widget. Keyboard first; nothing lost (drafts in localStorage, submits
-// retried with the same uuid until the server answers); everything the data holds is
-// put on the page with textContent, never parsed as HTML.
+// The labeling widget. Keyboard first; nothing lost (drafts in localStorage, submits kept
+// in an outbox and retried with the same uuid until the server answers, even after a
+// reload); the next item is prefetched, so a submit never waits for the server; everything
+// the data holds is put on the page with textContent, never parsed as HTML.
 
 const config = JSON.parse(document.getElementById("lp-config").textContent);
 const TASK = config.task;
@@ -9,6 +10,7 @@ const byHotkey = new Map(LABELS.filter((l) => l.hotkey).map((l) => [l.hotkey.toL
 const colorOf = new Map(LABELS.map((l) => [l.name, l.color]));
 const RETRY_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const DRAFT_PREFIX = `gw:draft:${config.project}:${config.user}:`;
+const OUTBOX_PREFIX = `gw:outbox:${config.project}:${config.user}:`;
 const DRAFT_MAX_AGE_MS = 14 * 24 * 3600 * 1000;
 const BOUNCE_MS = 300; // an Enter this soon after the last submit is a double press
 const TOKEN = /[\p{L}\p{N}\p{M}_]+(?:['’.-][\p{L}\p{N}\p{M}_]+)*|\S/gu;
@@ -26,6 +28,9 @@ const state = {
   view: null, // {kind: "queue", item} or {kind: "edit", entry}
   queueItem: null,
   queueDone: false,
+  prefetched: undefined, // the item after this one: undefined = not known yet, null = none left
+  prefetching: null,
+  pending: new Map(), // item id -> submit on its way: {item, uuid, value}
   value: null,
   uuid: "",
   base: null, // the revision an edit is made from
@@ -41,7 +46,7 @@ const state = {
 };
 
 // What the browser test reads: milliseconds from Enter to the next item on screen.
-const metrics = { submitToNextMs: [], confirmMs: [] };
+const metrics = { submitToNextMs: [], confirmMs: [], pending: () => state.pending.size };
 window.gwLabeling = metrics;
 
 // -- small helpers ----------------------------------------------------------------------
@@ -179,6 +184,26 @@ function saveDraft() {
 
 const loadDraft = (itemId) => storage((s) => JSON.parse(s.getItem(DRAFT_PREFIX + itemId)));
 const dropDraft = (itemId) => storage((s) => s.removeItem(DRAFT_PREFIX + itemId));
+const outboxPut = (entry) => storage((s) => s.setItem(OUTBOX_PREFIX + entry.item.id, JSON.stringify(entry)));
+const outboxDrop = (itemId) => storage((s) => s.removeItem(OUTBOX_PREFIX + itemId));
+
+function outboxEntries() {
+  return (
+    storage((s) => {
+      const entries = [];
+      for (let i = 0; i < s.length; i++) {
+        const key = s.key(i);
+        if (!key || !key.startsWith(OUTBOX_PREFIX)) continue;
+        try {
+          entries.push(JSON.parse(s.getItem(key)));
+        } catch {
+          s.removeItem(key);
+        }
+      }
+      return entries;
+    }) || []
+  );
+}
 
 function pruneDrafts() {
   storage((s) => {
@@ -206,6 +231,7 @@ function emptyValue() {
 function show(view) {
   state.view = view;
   const item = itemOf(view);
+  if (state.prefetched && state.prefetched.id === item.id) state.prefetched = undefined;
   const draft = loadDraft(item.id);
   const editing = view.kind === "edit";
   const usable = draft && (editing ? draft.base != null : draft.base == null);
@@ -589,37 +615,32 @@ async function submit() {
   // A second press of a double Enter lands on the next item: ignore it unless the item was touched.
   if (!state.undo.length && performance.now() - state.lastSubmitAt < BOUNCE_MS) return;
   const view = state.view;
-  const item = itemOf(view);
   const started = performance.now();
   state.lastSubmitAt = started;
-  if (view.kind === "edit" && same(state.value, view.entry.value) && state.base === view.entry.revision) {
+  if (view.kind === "queue") {
+    await submitQueued(view.item, started);
+    return;
+  }
+  if (same(state.value, view.entry.value) && state.base === view.entry.revision) {
     setStatus("Nothing changed: this is the label already saved.", "info");
     return;
   }
+  const item = itemOf(view);
   setBusy(true);
   clearAlert();
   saveDraft();
   setStatus("Saving…", "busy");
-  const result =
-    view.kind === "queue"
-      ? await persist("POST", url(config.urls.annotate, item.id), { uuid: state.uuid, value: state.value }, "Saving")
-      : await persist(
-          "PUT",
-          url(config.urls.annotation, view.entry.uuid),
-          { value: state.value, revision: state.base, uuid: state.uuid },
-          "Saving",
-        );
+  const body = { value: state.value, revision: state.base, uuid: state.uuid };
+  const result = await persist("PUT", url(config.urls.annotation, view.entry.uuid), body, "Saving");
   if (result.status >= 400) {
     setBusy(false);
     setStatus("", "");
-    if (view.kind === "edit" && result.status === 409) {
+    if (result.status === 409) {
       showAlert("Not saved: this label was changed elsewhere (another tab or device) after you opened it.", {
         reload: true,
       });
     } else if (result.status === 401 || result.status === 403) {
-      showAlert(
-        `Not saved: ${errorText(result)}. Your work is kept on this device: sign in again in another tab, then press Enter.`,
-      );
+      showAlert(`Not saved: ${errorText(result)}. Your work is kept on this device: sign in again, then press Enter.`);
     } else {
       showAlert(`Not saved: ${errorText(result)}`);
     }
@@ -628,19 +649,82 @@ async function submit() {
   metrics.confirmMs.push(performance.now() - started);
   dropDraft(item.id);
   forgetHistory();
-  if (view.kind === "queue") {
-    setStatus(`✓ Saved ${itemName(item)}.`, "ok");
-    bumpProgress("done_today", 1);
-    bumpProgress("done_total", 1);
-    state.queueItem = null;
-    await loadNext(started);
-  } else {
-    setStatus(`✓ Saved your change to ${itemName(item)} (revision ${result.data.revision}).`, "ok");
-    state.histIndex = -1;
-    await showQueue();
-  }
+  setStatus(`✓ Saved your change to ${itemName(item)} (revision ${result.data.revision}).`, "ok");
+  state.histIndex = -1;
+  await showQueue();
   setBusy(false);
   refreshProgress();
+}
+
+// A queued item's label goes to the outbox and is sent in the background while the next
+// item, prefetched, is already on screen; "saved" is said only once the server confirmed.
+async function submitQueued(item, started) {
+  clearAlert();
+  saveDraft();
+  const entry = { item, uuid: state.uuid, value: copy(state.value) };
+  outboxPut(entry);
+  send(entry, started);
+  state.queueItem = null;
+  if (state.prefetched) {
+    state.queueItem = state.prefetched;
+    state.queueDone = false;
+    show({ kind: "queue", item: state.queueItem });
+    requestAnimationFrame(() => metrics.submitToNextMs.push(performance.now() - started));
+    prefetch();
+    return;
+  }
+  setBusy(true);
+  await loadNext(started);
+  setBusy(false);
+}
+
+async function send(entry, started) {
+  const item = entry.item;
+  state.pending.set(item.id, entry);
+  setStatus(`Saving ${itemName(item)}…`, "busy");
+  const body = { uuid: entry.uuid, value: entry.value };
+  const result = await persist("POST", url(config.urls.annotate, item.id), body, `Saving ${itemName(item)}`);
+  state.pending.delete(item.id);
+  if (result.status === 401 || result.status === 403) {
+    showAlert(
+      `${itemName(item)} is not saved yet: ${errorText(result)}. It is kept on this device: sign in again, then reload this page and it is sent again.`,
+    );
+    return;
+  }
+  outboxDrop(item.id);
+  if (result.status >= 400) {
+    showAlert(`${itemName(item)} was not saved: ${errorText(result)}`);
+    return;
+  }
+  if (started !== undefined) metrics.confirmMs.push(performance.now() - started);
+  dropDraft(item.id);
+  forgetHistory();
+  if (result.status === 201) {
+    bumpProgress("done_today", 1);
+    bumpProgress("done_total", 1);
+  }
+  if (!state.pending.size) {
+    setStatus(`✓ Saved ${itemName(item)}.`, "ok");
+    refreshProgress();
+  }
+}
+
+async function prefetch() {
+  if (state.prefetching || !state.queueItem) return;
+  const exclude = [state.queueItem.id, ...state.pending.keys()];
+  state.prefetching = api("GET", `${config.urls.next}?exclude=${exclude.join(",")}`)
+    .then((result) => {
+      const item = result.status === 200 ? result.data.item : null;
+      const onScreen = (id) => id === (state.queueItem && state.queueItem.id) || state.pending.has(id);
+      if (item && !exclude.includes(item.id) && !onScreen(item.id)) state.prefetched = item;
+      else if (result.status === 204) state.prefetched = null;
+    })
+    .catch(() => {
+      state.prefetched = undefined; // asked again at the next submit
+    })
+    .finally(() => {
+      state.prefetching = null;
+    });
 }
 
 async function loadNext(started) {
@@ -648,7 +732,8 @@ async function loadNext(started) {
   let result = null;
   for (let attempt = 0; ; attempt++) {
     try {
-      result = await api("GET", config.urls.next);
+      const pending = [...state.pending.keys()];
+      result = await api("GET", pending.length ? `${config.urls.next}?exclude=${pending.join(",")}` : config.urls.next);
     } catch {
       result = null;
     }
@@ -665,6 +750,7 @@ async function loadNext(started) {
     state.queueItem = result.data.item;
     state.queueDone = false;
     if (state.histIndex < 0) show({ kind: "queue", item: state.queueItem });
+    prefetch();
   } else {
     showAlert(`Could not load the next item: ${errorText(result)}`);
   }
@@ -881,6 +967,7 @@ for (const dialog of [el.keys, el.guidelines, el.skip]) {
 // -- start --------------------------------------------------------------------------------
 
 pruneDrafts();
+for (const entry of outboxEntries()) send(entry); // submits a reload interrupted go out again, same uuid
 if (config.edit) {
   state.histIndex = config.edit.position;
   state.hist[config.edit.position] = config.edit.entry;

@@ -16,10 +16,12 @@ def shown_item(page: Page) -> Item:
 
 
 def wait_for_another_item(page: Page, previous: Item) -> Item | None:
-    """The next item once the page shows it, or None when the page says nothing is left."""
+    """The next item once the page shows it and the server confirmed every submit, or None
+    when the page says nothing is left."""
     page.wait_for_function(
         "old => { const c = document.getElementById('lp-content');"
-        " return c.dataset.item !== String(old) && c.getAttribute('aria-busy') !== 'true'; }",
+        " return c.dataset.item !== String(old) && c.getAttribute('aria-busy') !== 'true'"
+        " && window.gwLabeling.pending() === 0; }",
         arg=previous.pk,
     )
     item_id = page.locator("#lp-content").get_attribute("data-item")

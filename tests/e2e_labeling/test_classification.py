@@ -28,7 +28,7 @@ EXPECTED = {
 def test_classification_with_the_keyboard_and_the_time_to_the_next_item(page, make_project, annotator_user, shot):
     project = make_project("classification", SENTIMENT, texts(*EXPECTED), guidelines="Label the **sentiment**.")
     item = open_labeling(page, project)
-    expect(page.locator("[data-progress=left]")).to_have_text("4")  # the shown item is held, not left
+    expect(page.locator("[data-progress=left]")).to_have_text("5")  # the shown and the prefetched item count
     shot(page, "classification-01-first")
 
     for position in range(len(EXPECTED)):

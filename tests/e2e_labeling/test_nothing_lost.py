@@ -1,11 +1,12 @@
 """Nothing lost: drafts survive a reload, a double Enter stores one, a lost answer is retried
-with the same uuid, and a skipped item comes back last."""
+with the same uuid (after a reload too, from the outbox), and a skipped item comes back last."""
 
 import json
 
 import pytest
 from playwright.sync_api import expect
 
+from conftest import wait_for
 from labeling.models import Annotation, AnnotationRevision, Assignment
 from tests.e2e_labeling.conftest import texts
 from tests.e2e_labeling.helpers import label_button, open_labeling, wait_for_another_item
@@ -125,3 +126,34 @@ def test_a_skipped_item_comes_back_last(page, make_project, annotator_user, shot
     assert wait_for_another_item(page, skipped) is None
     assert Annotation.objects.get(item=skipped).value == "negative"
     expect(page.locator("#lp-empty")).to_be_visible()
+
+
+def test_a_submit_a_reload_interrupted_is_sent_again_from_the_outbox(page, make_project, annotator_user):
+    project = make_project("classification", SENTIMENT, texts("one", "two", "three"))
+    item = open_labeling(page, project)
+    sent = []
+
+    def offline(route) -> None:
+        sent.append(route.request.post_data_json)
+        route.abort("internetdisconnected")
+
+    page.route("**/api/items/*/annotations/", offline)
+    page.keyboard.press("2")
+    page.keyboard.press("Enter")
+    expect(page.locator("#lp-status")).to_contain_text("not confirmed yet")
+    assert page.locator("#lp-content").get_attribute("data-item") != str(item.pk)  # the next item is already shown
+    assert not Annotation.objects.filter(item=item).exists()
+    outbox = f"gw:outbox:{project.pk}:{annotator_user.pk}:{item.pk}"
+    assert json.loads(page.evaluate("key => localStorage.getItem(key)", outbox))["uuid"] == sent[0]["uuid"]
+
+    page.unroute("**/api/items/*/annotations/")
+    page.reload()  # the network is back; the page sends what it could not
+    page.wait_for_selector("#lp-content:not([data-item=''])")
+    wait_for(lambda: Annotation.objects.filter(item=item).exists(), what="the interrupted submit to arrive")
+    expect(page.locator("#lp-status")).to_contain_text("Saved")
+    stored = Annotation.objects.get(item=item)
+    assert (str(stored.uuid), stored.value) == (sent[0]["uuid"], "negative")
+    assert page.locator("#lp-content").get_attribute("data-item") != str(item.pk)
+    page.wait_for_function("() => window.gwLabeling.pending() === 0")
+    assert page.evaluate("key => localStorage.getItem(key)", outbox) is None
+    assert Annotation.objects.filter(project=project).count() == 1
