@@ -22,6 +22,12 @@ from tests.factories import ProjectFactory, UserFactory, add_member
 PASSWORD = "pass-Word-123"
 
 
+@pytest.fixture(autouse=True)
+def _expired_leases_checked_on_every_request(settings):
+    """Tests expire leases and expect the very next request to see it."""
+    settings.GROUNDWORK_LABEL_RELEASE_CHECK_SECONDS = 0
+
+
 @pytest.fixture
 def manager(db):
     return UserFactory(username="manager")

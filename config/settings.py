@@ -23,6 +23,10 @@ def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
 DEBUG = env_bool("DEBUG")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -217,6 +221,7 @@ GROUNDWORK_BATCH_SWEEP_SECONDS = env_int("GROUNDWORK_BATCH_SWEEP_SECONDS", 30)
 GROUNDWORK_BATCH_MAX_ATTEMPTS = env_int("GROUNDWORK_BATCH_MAX_ATTEMPTS", 3)
 # Labeling: an item held by an annotator who walked away goes back to the queue after this.
 GROUNDWORK_LABEL_LEASE_SECONDS = env_int("GROUNDWORK_LABEL_LEASE_SECONDS", 600)
+GROUNDWORK_LABEL_RELEASE_CHECK_SECONDS = env_float("GROUNDWORK_LABEL_RELEASE_CHECK_SECONDS", 2.0)
 CELERY_BEAT_SCHEDULE = {
     "batch-recover-stale": {
         "task": "quality.tasks.batch_recover_stale",

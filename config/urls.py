@@ -7,8 +7,10 @@ from rest_framework.authtoken.views import obtain_auth_token
 from config.health import healthz
 from labeling import api as labeling_api
 from labeling.export_api import VersionExportApi
+from labeling.review import api as review_api
 from projects import api as project_api
 from quality import api as quality_api
+from quality import suite_api
 
 api_patterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
@@ -32,6 +34,12 @@ api_patterns = [
     path("projects/<int:project_id>/batches/", quality_api.BatchListCreateApi.as_view(), name="api-batches"),
     path("batches/<str:batch_id>/", quality_api.BatchDetailApi.as_view(), name="api-batch"),
     path("batches/<str:batch_id>/file/", quality_api.BatchFileApi.as_view(), name="api-batch-file"),
+    path("batches/<str:batch_id>/accept/", quality_api.BatchAcceptApi.as_view(), name="api-batch-accept"),
+    path("batches/<str:batch_id>/reject/", quality_api.BatchRejectApi.as_view(), name="api-batch-reject"),
+    path("batches/<str:batch_id>/revalidate/", quality_api.BatchRevalidateApi.as_view(), name="api-batch-revalidate"),
+    path("projects/<int:project_id>/suite/", suite_api.SuiteApi.as_view(), name="api-suite"),
+    path("projects/<int:project_id>/suite/suggest/", suite_api.SuiteSuggestApi.as_view(), name="api-suite-suggest"),
+    path("projects/<int:project_id>/checks/", suite_api.CheckSettingsApi.as_view(), name="api-checks"),
     path("projects/<int:project_id>/next/", labeling_api.NextItemApi.as_view(), name="api-next"),
     path("projects/<int:project_id>/progress/", labeling_api.ProgressApi.as_view(), name="api-progress"),
     path(
@@ -47,6 +55,15 @@ api_patterns = [
         labeling_api.AnnotationRevisionsApi.as_view(),
         name="api-annotation-revisions",
     ),
+    path("projects/<int:project_id>/agreement/", review_api.AgreementApi.as_view(), name="api-agreement"),
+    path(
+        "projects/<int:project_id>/disagreements/", review_api.DisagreementListApi.as_view(), name="api-disagreements"
+    ),
+    path("projects/<int:project_id>/consensus/", review_api.ConsensusApi.as_view(), name="api-consensus"),
+    path("projects/<int:project_id>/predictions/", review_api.PredictionsApi.as_view(), name="api-predictions"),
+    path("projects/<int:project_id>/label-issues/", review_api.LabelIssuesApi.as_view(), name="api-label-issues"),
+    path("items/<int:item_id>/adjudication/", review_api.AdjudicationApi.as_view(), name="api-item-adjudication"),
+    path("items/<int:item_id>/gold/", review_api.GoldApi.as_view(), name="api-item-gold"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -59,4 +76,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("labeling.urls")),
     path("", include("projects.urls")),
+    path("", include("quality.urls")),
 ]

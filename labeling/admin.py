@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from labeling.models import Annotation, AnnotationRevision, Assignment, ItemState, QueueSync
+from labeling.models import (
+    Adjudication,
+    Annotation,
+    AnnotationRevision,
+    Assignment,
+    GoldLabel,
+    ItemState,
+    PredictionSet,
+    QueueSync,
+    ReviewResult,
+)
 
 
 class RevisionInline(admin.TabularInline):
@@ -38,3 +48,38 @@ class ItemStateAdmin(admin.ModelAdmin):
 @admin.register(QueueSync)
 class QueueSyncAdmin(admin.ModelAdmin):
     list_display = ["project", "version_number"]
+
+
+@admin.register(Adjudication)
+class AdjudicationAdmin(admin.ModelAdmin):
+    """Append-only: decisions are kept as made."""
+
+    list_display = ["item_id", "project", "action", "value", "reviewer", "created_at"]
+    list_select_related = ["project", "reviewer"]
+    list_filter = ["action"]
+    readonly_fields = ["item", "project", "reviewer", "action", "value", "extra_labels", "note", "created_at"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(GoldLabel)
+class GoldLabelAdmin(admin.ModelAdmin):
+    list_display = ["item_id", "project", "value", "set_by", "updated_at"]
+    list_select_related = ["project", "set_by"]
+    raw_id_fields = ["item"]
+
+
+@admin.register(PredictionSet)
+class PredictionSetAdmin(admin.ModelAdmin):
+    list_display = ["model_name", "project", "count", "created_by", "created_at"]
+    list_select_related = ["project", "created_by"]
+    readonly_fields = ["project", "model_name", "labels", "created_by", "count", "created_at"]
+
+
+@admin.register(ReviewResult)
+class ReviewResultAdmin(admin.ModelAdmin):
+    list_display = ["project", "version", "kind", "status", "computed_at"]
+    list_filter = ["kind", "status"]
+    exclude = ["result"]  # can be megabytes
+    readonly_fields = ["project", "version", "kind", "fingerprint", "status", "error", "started_at", "computed_at"]

@@ -12,10 +12,12 @@ response can stream a million items without holding them. Every record is::
 
     {"id", "external_id", "data": {"text" | "image": ...}, "metadata": {...},
      "annotations": [{"uuid", "annotator", "value", "revision", "created_at", "updated_at"}],
-     "final": None}
+     "final": ..., "final_source": "adjudication" | "consensus" | None}
 
-``final`` is the item's settled label (consensus or adjudication); it is always null
-until those exist, and is there so that consumers need no change when it fills in.
+``final`` is the item's settled label: the newest adjudication when a reviewer made one,
+else the majority of its annotations (values compared whole), else null (no annotation,
+or a tie, which waits for a reviewer). ``final_source`` says which. Both are read per
+chunk (one more query for the chunk's adjudications), so the export stays bounded.
 """
 
 import csv
@@ -32,6 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from labeling.models import Annotation
+from labeling.review.selectors import final_labels
 from projects.models import Project, TaskType
 from projects.selectors import items_in_version
 
@@ -54,7 +57,12 @@ def version_chunks(*, project: Project, number: int, chunk_size: int | None = No
         if not rows:
             return
         last_id = rows[-1][0]
-        annotations = _annotations_of(item_ids=[row[0] for row in rows])
+        item_ids = [row[0] for row in rows]
+        annotations = _annotations_of(item_ids=item_ids)
+        finals = final_labels(
+            item_ids=item_ids,
+            annotations={item_id: [a["value"] for a in entries] for item_id, entries in annotations.items()},
+        )
         yield [
             {
                 "id": item_id,
@@ -62,7 +70,8 @@ def version_chunks(*, project: Project, number: int, chunk_size: int | None = No
                 "data": data,
                 "metadata": metadata,
                 "annotations": annotations.get(item_id, []),
-                "final": None,
+                "final": finals[item_id][0],
+                "final_source": finals[item_id][1],
             }
             for item_id, external_id, data, metadata in rows
         ]
@@ -184,7 +193,9 @@ def write_csv(chunks: Iterable[Chunk], context: ExportContext) -> Iterator[bytes
     """One row per item; metadata and annotations as JSON, ``labels`` the distinct labels joined by ``|``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["id", "external_id", context.content_column, "metadata", "annotations", "labels", "final"])
+    writer.writerow(
+        ["id", "external_id", context.content_column, "metadata", "annotations", "labels", "final", "final_source"]
+    )
     yield buffer.getvalue().encode()
     for chunk in chunks:
         buffer.seek(0)
@@ -198,6 +209,7 @@ def write_csv(chunks: Iterable[Chunk], context: ExportContext) -> Iterator[bytes
                 _dumps(record["annotations"]),
                 "|".join(distinct_labels(record, context.task_type)),
                 "" if record["final"] is None else _dumps(record["final"]),
+                record.get("final_source") or "",
             ]
             writer.writerow([record["id"], *(escape_cell(cell) for cell in cells)])
         yield buffer.getvalue().encode()
@@ -226,7 +238,8 @@ def parquet_schema(content_column: str) -> pa.Schema:
             ("metadata", pa.string()),  # JSON: its keys differ from item to item
             ("annotations", pa.list_(ANNOTATION_TYPE)),
             ("labels", pa.list_(pa.string())),
-            ("final", pa.string()),  # JSON, null until consensus or adjudication exist
+            ("final", pa.string()),  # JSON: the adjudication, else the consensus; null for a tie or no label
+            ("final_source", pa.string()),  # adjudication | consensus | null
         ]
     )
 
@@ -282,6 +295,7 @@ def write_parquet(chunks: Iterable[Chunk], context: ExportContext) -> Iterator[b
                     ],
                     "labels": distinct_labels(record, context.task_type),
                     "final": None if record["final"] is None else _dumps(record["final"]),
+                    "final_source": record.get("final_source"),
                 }
                 for record in chunk
             ]

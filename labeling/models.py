@@ -114,3 +114,112 @@ class AnnotationRevision(models.Model):
 
     def __str__(self) -> str:
         return f"revision {self.number} of {self.annotation_id}"
+
+
+# Review: adjudication, gold answers, model predictions and cached agreement -------
+
+
+class AdjudicationAction(models.TextChoices):
+    LABEL = "label"  # the reviewer settled the item's final label
+    SEND_BACK = "send_back"  # the reviewer asked for more annotators
+
+
+class Adjudication(models.Model):
+    """A reviewer's decision on an item. Append-only: the newest ``label`` one is the item's final label."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="adjudications")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="adjudications")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=10, choices=AdjudicationAction.choices, default=AdjudicationAction.LABEL)
+    value = models.JSONField(null=True, blank=True)  # null for a send-back
+    extra_labels = models.PositiveSmallIntegerField(default=0)  # annotators asked for by a send-back
+    note = models.TextField(blank=True, default="", max_length=5000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["item_id", "id"]
+        indexes = [models.Index(fields=["item", "-id"], name="adjudication_latest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action="send_back", value__isnull=True)
+                | models.Q(action="label", value__isnull=False),
+                name="adjudication_value_matches_action",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} on item {self.item_id} by {self.reviewer_id}"
+
+
+class GoldLabel(models.Model):
+    """A known answer a manager planted; annotators' accuracy is measured on these items."""
+
+    item = models.OneToOneField(Item, on_delete=models.CASCADE, primary_key=True, related_name="gold")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="gold_labels")
+    value = models.JSONField()
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"gold of item {self.item_id}: {self.value}"
+
+
+class PredictionSet(models.Model):
+    """One upload of a model's class probabilities; the newest feeds label-issue detection."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="prediction_sets")
+    model_name = models.CharField(max_length=200)
+    labels = models.JSONField()  # the project's label names when uploaded: the probabilities' order
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project_id", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.model_name} on {self.project_id} ({self.count})"
+
+
+class Prediction(models.Model):
+    prediction_set = models.ForeignKey(PredictionSet, on_delete=models.CASCADE, related_name="predictions")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    probabilities = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prediction_set", "item"], name="prediction_once_per_item")]
+
+    def __str__(self) -> str:
+        return f"prediction of item {self.item_id}"
+
+
+class ReviewResultStatus(models.TextChoices):
+    COMPUTING = "computing"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ReviewResult(models.Model):
+    """A computed agreement report, consensus or label-issue ranking, cached per (project, version, kind).
+
+    ``fingerprint`` describes the labels it was computed from (count and newest change of the
+    annotations, newest adjudication, gold and predictions): a different fingerprint means stale.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=40)
+    fingerprint = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=ReviewResultStatus.choices)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    started_at = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "version", "kind"], name="reviewresult_unique_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.project_id} v{self.version} ({self.status})"

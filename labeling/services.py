@@ -7,6 +7,7 @@ releases all change those counters under a lock on the item's ``ItemState`` row,
 the transaction that writes the assignment or annotation, so no race can break it.
 """
 
+import time
 import uuid
 from collections.abc import Collection
 from datetime import timedelta
@@ -15,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BooleanField, Case, F, Q, Value, When
+from django.db.models import BooleanField, Case, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from config.errors import Conflict, DomainError
@@ -39,12 +40,19 @@ def _lease_until():
 
 
 def queue_sync(*, project: Project) -> None:
-    """Put the items of versions the queue has not seen yet into it (one set-based INSERT)."""
-    latest = DatasetVersion.objects.filter(project=project).order_by("-number").values_list("number", flat=True).first()
-    if latest is None:
-        return
-    seen = QueueSync.objects.filter(project=project).values_list("version_number", flat=True).first()
-    if seen is not None and seen >= latest:
+    """Put the items of versions the queue has not seen yet into it (one set-based INSERT).
+
+    Every /next/ and submit asks, so the question is one indexed query.
+    """
+    latest, seen = (
+        Project.objects.filter(pk=project.pk)
+        .values_list(
+            Subquery(DatasetVersion.objects.filter(project=OuterRef("pk")).order_by("-number").values("number")[:1]),
+            Subquery(QueueSync.objects.filter(project=OuterRef("pk")).values("version_number")[:1]),
+        )
+        .get()
+    )
+    if latest is None or (seen is not None and seen >= latest):
         return
     with transaction.atomic():
         QueueSync.objects.get_or_create(project=project)
@@ -103,8 +111,26 @@ def item_request_more_labels(*, item: Item, count: int = 1) -> ItemState:
     return state
 
 
+# Leases last minutes: looking for expired ones on every /next/ of every process is waste,
+# so each process looks at most every GROUNDWORK_LABEL_RELEASE_CHECK_SECONDS per project.
+_release_checked: dict[int, float] = {}
+
+
+def _release_due(project_id: int) -> bool:
+    now, every = time.monotonic(), settings.GROUNDWORK_LABEL_RELEASE_CHECK_SECONDS
+    if every > 0 and now - _release_checked.get(project_id, -every) < every:
+        return False
+    _release_checked[project_id] = now
+    return True
+
+
 def assignments_release_expired(*, project: Project) -> int:
     """Give back items whose annotator walked away; their lease ran out."""
+    expired_exists = Assignment.objects.filter(
+        project=project, status=AssignmentStatus.ACTIVE, leased_until__lt=timezone.now()
+    ).exists()
+    if not expired_exists:
+        return 0
     with transaction.atomic():
         expired = list(
             Assignment.objects.select_for_update(skip_locked=True)
@@ -196,6 +222,19 @@ def _lease_commit_is_not_durable() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
+def _renew_leases(*, project: Project, user: AbstractBaseUser) -> list[int]:
+    """Asking for the next item means the page is alive: every item it holds keeps its lease.
+    Returns the held items, oldest assignment first (one statement, row locks included)."""
+    sql = f"""
+        UPDATE {Assignment._meta.db_table} SET leased_until = %s, updated_at = %s
+        WHERE project_id = %s AND annotator_id = %s AND status = %s
+        RETURNING id, item_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_lease_until(), timezone.now(), project.pk, user.pk, AssignmentStatus.ACTIVE])
+        return [item_id for _, item_id in sorted(cursor.fetchall())]
+
+
 # The item on screen, the one prefetched behind it, and submits still on their way.
 MAX_HELD = 4
 
@@ -208,21 +247,12 @@ def next_item(*, project: Project, user: AbstractBaseUser, exclude: Collection[i
     way), so the page can prefetch the item after them; at most ``MAX_HELD`` are held at once.
     """
     queue_sync(project=project)
-    assignments_release_expired(project=project)
+    if _release_due(project.pk):
+        assignments_release_expired(project=project)
     excluded = set(exclude)
     with transaction.atomic():
         _lease_commit_is_not_durable()
-        held_items = list(
-            Assignment.objects.select_for_update()
-            .filter(project=project, annotator=user, status=AssignmentStatus.ACTIVE)
-            .order_by("pk")
-            .values_list("item_id", flat=True)
-        )
-        if held_items:
-            # Asking for the next item means the page is alive: every item it holds keeps its lease.
-            Assignment.objects.filter(
-                project=project, annotator=user, status=AssignmentStatus.ACTIVE, item_id__in=held_items
-            ).update(leased_until=_lease_until(), updated_at=timezone.now())
+        held_items = _renew_leases(project=project, user=user)
         waiting = [item_id for item_id in held_items if item_id not in excluded]
         if waiting:
             item_id = waiting[0]
@@ -248,6 +278,18 @@ def _checked_value(*, item: Item, value: Any) -> Any:
         raise DomainError(str(exc)) from None
 
 
+def _count_submit(*, item_id: int, overlap: int, released: int) -> None:
+    """One UPDATE: the annotation counts, its lease (if any) no longer does, and the flags follow."""
+    sql = f"""
+        UPDATE {ItemState._meta.db_table}
+        SET submitted = submitted + 1, held = held - %(released)s, started = true,
+            is_open = (submitted + 1 + held - %(released)s) < %(overlap)s + extra
+        WHERE item_id = %(item)s
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"released": released, "overlap": overlap, "item": item_id})
+
+
 def annotation_submit(
     *, item: Item, user: AbstractBaseUser, request_uuid: uuid.UUID, value: Any
 ) -> tuple[Annotation, bool]:
@@ -260,14 +302,14 @@ def annotation_submit(
     value = _checked_value(item=item, value=value)
     with transaction.atomic():
         state = _state_for_update(item=item)
-        existing = Annotation.objects.filter(uuid=request_uuid).first()
+        found = list(Annotation.objects.filter(Q(uuid=request_uuid) | Q(item=item, annotator=user)))
+        existing = next((annotation for annotation in found if annotation.uuid == request_uuid), None)
         if existing is not None:
             if existing.annotator_id != user.pk or existing.item_id != item.pk:
                 raise Conflict("this uuid belongs to another annotation")
             return existing, False
-        mine = Annotation.objects.filter(item=item, annotator=user).first()
-        if mine is not None:
-            raise Conflict(f"you have annotated this item already; change annotation {mine.uuid} instead")
+        if found:
+            raise Conflict(f"you have annotated this item already; change annotation {found[0].uuid} instead")
         assignment = Assignment.objects.select_for_update().filter(item=item, annotator=user).first()
         holding = assignment is not None and assignment.status == AssignmentStatus.ACTIVE
         if not holding and state.submitted + state.held >= project.overlap + state.extra:
@@ -276,11 +318,7 @@ def annotation_submit(
             uuid=request_uuid, item=item, project=project, annotator=user, value=value
         )
         AnnotationRevision.objects.create(annotation=annotation, number=1, request_uuid=request_uuid, value=value)
-        counters = {"submitted": F("submitted") + 1}
-        if holding:
-            counters["held"] = F("held") - 1
-        ItemState.objects.filter(item=item).update(**counters)
-        _refresh_flags(item_ids=[item.pk], overlap=project.overlap)
+        _count_submit(item_id=item.pk, overlap=project.overlap, released=1 if holding else 0)
         if assignment is None:
             Assignment.objects.create(item=item, project=project, annotator=user, status=AssignmentStatus.SUBMITTED)
         else:

@@ -1,9 +1,17 @@
 from django.urls import path
 
 from labeling import views
+from labeling.review import views as review_views
 
 urlpatterns = [
     path("projects/<int:project_id>/label/", views.label_page, name="label"),
     path("projects/<int:project_id>/label/history/", views.history_page, name="label-history"),
     path("projects/<int:project_id>/label/history/entries/", views.history_entries, name="label-history-entries"),
+    path("projects/<int:project_id>/review/", review_views.review_page, name="review"),
+    path(
+        "projects/<int:project_id>/review/items/<int:item_id>/adjudicate/",
+        review_views.adjudicate,
+        name="review-adjudicate",
+    ),
+    path("projects/<int:project_id>/agreement/", review_views.agreement_page, name="agreement"),
 ]

@@ -12,9 +12,9 @@ from rest_framework.views import APIView
 
 from config.errors import TooLarge
 from projects import selectors as project_selectors
-from quality import selectors, services
+from quality import decision_services, selectors, services
 from quality.models import Batch
-from quality.serializers import BatchSerializer, BatchUploadSerializer
+from quality.serializers import BatchDecisionSerializer, BatchSerializer, BatchUploadSerializer
 
 UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries and headers around the file
 
@@ -74,3 +74,40 @@ class BatchFileApi(APIView):
         response["X-Content-Type-Options"] = "nosniff"
         response["Content-Security-Policy"] = "sandbox"
         return response
+
+
+class _BatchDecisionApi(APIView):
+    """A manager's decision on a quarantined batch; answers the batch as ``GET`` shows it."""
+
+    def decide(self, batch: Batch, reason: str, user) -> Batch:
+        raise NotImplementedError
+
+    @extend_schema(request=BatchDecisionSerializer, responses=BatchSerializer)
+    def post(self, request: Request, batch_id: str) -> Response:
+        batch = selectors.batch_get_for_user(user=request.user, batch_id=batch_id, roles=project_selectors.MANAGERS)
+        serializer = BatchDecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        batch = self.decide(batch, serializer.validated_data.get("reason", ""), request.user)
+        batch = selectors.batch_get_for_user(user=request.user, batch_id=str(batch.pk))
+        return Response(BatchSerializer(batch).data)
+
+
+class BatchAcceptApi(_BatchDecisionApi):
+    """Accept a quarantined batch anyway (``reason`` required): it is imported without validating again."""
+
+    def decide(self, batch: Batch, reason: str, user) -> Batch:
+        return decision_services.batch_accept_anyway(batch=batch, user=user, reason=reason)
+
+
+class BatchRejectApi(_BatchDecisionApi):
+    """Reject a quarantined batch (``reason`` optional): nothing of it joins the dataset."""
+
+    def decide(self, batch: Batch, reason: str, user) -> Batch:
+        return decision_services.batch_reject(batch=batch, user=user, reason=reason)
+
+
+class BatchRevalidateApi(_BatchDecisionApi):
+    """Run the project's current suite again on a quarantined or rejected batch."""
+
+    def decide(self, batch: Batch, reason: str, user) -> Batch:
+        return decision_services.batch_revalidate(batch=batch)

@@ -60,6 +60,8 @@ class ItemChunk:
     # SHA-256 of each content value, computed by the reader's thread while the previous
     # chunk is being written; None when the chunk was built elsewhere.
     hashes: list[str] | None = field(default=None, compare=False)
+    # Rows of the file left out because their content was empty (validation reports them).
+    empty: int = field(default=0, compare=False)
 
     def __len__(self) -> int:
         return len(self.content)
@@ -201,9 +203,9 @@ class BatchReader:
             raise BatchFileError("the file holds no rows")
         self._fraction_read = 1.0
 
-    def _counted(self, produced: Iterator[ItemChunk]) -> Iterator[tuple[ItemChunk, int, float]]:
+    def _counted(self, produced: Iterator[Any]) -> Iterator[tuple[Any, int, float]]:
         for chunk in produced:
-            if len(chunk):
+            if len(chunk) or (isinstance(chunk, ItemChunk) and chunk.empty):
                 yield chunk, self._rows_parsed, self._fraction
 
     # -- shared checks -------------------------------------------------------------
@@ -255,12 +257,8 @@ class BatchReader:
                 )
 
     def _make_chunk(self, first_row: int, content: Any, external_id: Any, metadata_json: pa.Array) -> ItemChunk:
+        """The chunk's items; rows with empty content are left out and counted (validation reports them)."""
         content = _as_string_array(content, self.content_column)
-        missing = pc.or_(pc.is_null(content), pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(content)), 0))
-        missing = pc.fill_null(missing, True)
-        if pc.any(missing).as_py():
-            index = pc.index(missing, True).as_py()
-            raise BatchFileError(f"row {first_row + index}: {self.content_column!r} is empty")
         if external_id is None:
             external_id = pa.array([""] * len(content), pa.string())
         else:
@@ -269,7 +267,11 @@ class BatchReader:
             if pc.any(too_long).as_py():
                 index = pc.index(too_long, True).as_py()
                 raise BatchFileError(f"row {first_row + index}: 'id' is longer than {MAX_EXTERNAL_ID} characters")
-        return ItemChunk(first_row, content, external_id, metadata_json, content_hashes(content))
+        present = pc.invert(pc.fill_null(empty_content(content), True))
+        empty = len(content) - (pc.sum(present).as_py() or 0)
+        if empty:
+            content, external_id, metadata_json = (c.filter(present) for c in (content, external_id, metadata_json))
+        return ItemChunk(first_row, content, external_id, metadata_json, content_hashes(content), empty)
 
     # -- CSV -----------------------------------------------------------------------
     def _csv_chunks(self) -> Iterator[ItemChunk]:
@@ -312,10 +314,13 @@ class BatchReader:
             first_row = self._count_rows(part.num_rows)
             columns = {name: part.column(i) for i, name in enumerate(names)}
             self._check_fields(columns, first_row)
-            metadata = {n: c for n, c in columns.items() if n not in (self.content_column, ID_COLUMN)}
-            yield self._make_chunk(
-                first_row, columns[self.content_column], columns.get(ID_COLUMN), _csv_metadata_json(metadata, len(part))
-            )
+            yield self._csv_part(first_row, columns, len(part))
+
+    def _csv_part(self, first_row: int, columns: dict[str, pa.Array], rows: int) -> Any:
+        metadata = {n: c for n, c in columns.items() if n not in (self.content_column, ID_COLUMN)}
+        return self._make_chunk(
+            first_row, columns[self.content_column], columns.get(ID_COLUMN), _csv_metadata_json(metadata, rows)
+        )
 
     def _diagnose_csv(self, columns: int) -> BatchFileError | None:
         """Find the first malformed row with the exact (slow) parser; only runs on a bad file."""
@@ -340,7 +345,7 @@ class BatchReader:
         return None
 
     # -- JSON Lines and JSON arrays ------------------------------------------------------
-    def _records_to_chunk(self, records: list[dict[str, Any]], first_row: int) -> ItemChunk:
+    def _records_to_chunk(self, records: list[dict[str, Any]], first_row: int) -> Any:
         content, external_id, metadata = [], [], []
         for offset, record in enumerate(records):
             row = first_row + offset
@@ -417,16 +422,19 @@ class BatchReader:
                 first_row = self._count_rows(record_batch.num_rows)
                 columns = dict(zip(names, record_batch.columns, strict=True))
                 self._check_fields(columns, first_row)
-                metadata = {n: c for n, c in columns.items() if n not in (self.content_column, ID_COLUMN)}
                 self._fraction = self._rows_parsed / total
-                yield self._make_chunk(
-                    first_row,
-                    columns[self.content_column],
-                    columns.get(ID_COLUMN),
-                    _typed_metadata_json(metadata, record_batch.num_rows),
-                )
+                yield self._parquet_part(first_row, record_batch, columns)
         except (pa.ArrowInvalid, OSError) as exc:
             raise BatchFileError(f"the Parquet file cannot be read past row {self._rows_parsed}: {exc}") from None
+
+    def _parquet_part(self, first_row: int, record_batch: pa.RecordBatch, columns: dict[str, pa.Array]) -> Any:
+        metadata = {n: c for n, c in columns.items() if n not in (self.content_column, ID_COLUMN)}
+        return self._make_chunk(
+            first_row,
+            columns[self.content_column],
+            columns.get(ID_COLUMN),
+            _typed_metadata_json(metadata, record_batch.num_rows),
+        )
 
 
 def _json_default(value: Any) -> Any:
@@ -556,6 +564,11 @@ def _typed_metadata_json(columns: dict[str, pa.Array], rows: int) -> pa.Array:
             ]
             parts[name] = pa.array(values, pa.string())
     return _join_objects(parts, rows)
+
+
+def empty_content(content: pa.Array) -> pa.Array:
+    """True where a content value is null or only whitespace."""
+    return pc.or_(pc.is_null(content), pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(content)), 0))
 
 
 def content_hashes(content: pa.Array) -> list[str]:

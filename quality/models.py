@@ -1,4 +1,4 @@
-"""Batches: an uploaded file on its way to becoming a dataset version."""
+"""Batches (an uploaded file on its way to becoming a dataset version) and each project's validation suite."""
 
 import uuid
 
@@ -12,6 +12,7 @@ class BatchStatus(models.TextChoices):
     ACCEPTED = "accepted"
     QUARANTINED = "quarantined"
     FAILED = "failed"
+    REJECTED = "rejected"
 
 
 class BatchFormat(models.TextChoices):
@@ -56,6 +57,16 @@ class Batch(models.Model):
     version = models.OneToOneField(
         "projects.DatasetVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="batch"
     )
+    # The validation's counts ({rows, checks, failed, critical_failed, warnings}); ``results`` holds each check.
+    summary = models.JSONField(default=dict, blank=True)
+    # A manager's decision on a quarantined batch: accepted anyway (imported without
+    # validating again) or rejected, with who, when and why.
+    accepted_anyway = models.BooleanField(default=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True, default="")
 
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -75,3 +86,19 @@ class Batch(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+
+class ValidationSuite(models.Model):
+    """A project's Great Expectations suite, stored as GX serializes it, and its built-in check settings."""
+
+    project = models.OneToOneField("projects.Project", on_delete=models.CASCADE, related_name="validation_suite")
+    suite = models.JSONField(default=dict, blank=True)
+    # ``quality.validation.CheckSettings`` as a dict; only the keys a person changed need be here.
+    check_settings = models.JSONField(default=dict, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"suite of {self.project}"

@@ -13,12 +13,16 @@ from quality.models import Batch
 
 
 def batches_for_project(*, project: Project) -> QuerySet[Batch]:
-    return Batch.objects.filter(project=project).select_related("version", "uploaded_by").order_by("-created_at")
+    return (
+        Batch.objects.filter(project=project)
+        .select_related("version", "uploaded_by", "decided_by")
+        .order_by("-created_at")
+    )
 
 
 def batch_get_for_user(*, user: AbstractBaseUser, batch_id: str, roles: Iterable[str] | None = None) -> Batch:
     try:
-        batch = Batch.objects.select_related("version", "uploaded_by").get(pk=batch_id)
+        batch = Batch.objects.select_related("version", "uploaded_by", "decided_by").get(pk=batch_id)
     except (Batch.DoesNotExist, ValidationError, ValueError):
         raise Http404 from None
     project_get_for_user(user=user, project_id=batch.project_id, roles=roles)

@@ -7,6 +7,7 @@ class BatchSerializer(serializers.ModelSerializer):
     project = serializers.IntegerField(source="project_id", read_only=True)
     version = serializers.IntegerField(source="version.number", allow_null=True, read_only=True)
     uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True)
+    decided_by = serializers.CharField(source="decided_by.username", allow_null=True, read_only=True)
 
     class Meta:
         model = Batch
@@ -15,6 +16,7 @@ class BatchSerializer(serializers.ModelSerializer):
             "original_name", "format", "file_size", "file_sha256", "attempts",
             "rows_total", "rows_added", "rows_duplicate", "uploaded_by",
             "created_at", "started_at", "finished_at",
+            "summary", "accepted_anyway", "decided_by", "decided_at", "decision_reason",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -22,3 +24,7 @@ class BatchSerializer(serializers.ModelSerializer):
 class BatchUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True)
     format = serializers.ChoiceField(choices=BatchFormat.choices, required=False)
+
+
+class BatchDecisionSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=5000, trim_whitespace=True)

@@ -1,4 +1,11 @@
-"""The batch pipeline: upload -> claim -> import in chunks -> one new version, atomically.
+"""The batch pipeline: upload -> claim -> validate -> import in chunks -> one new version, atomically.
+
+A claimed batch is first validated (``quality.validation``: the project's GX suite and the
+built-in checks, over the file read as DataFrame chunks). One that fails a critical check
+is ``quarantined`` with its results and no item is written; one that passes is imported.
+A manager's "accept anyway" sends a quarantined batch back here to be imported without
+validating again. Results are written in the transaction that sets the final status,
+after the run token is checked, so they are stored once whatever happens to workers.
 
 Why it cannot lose or double a batch:
 
@@ -23,8 +30,11 @@ Why it cannot lose or double a batch:
   ``failed`` instead of looping.
 """
 
+import contextlib
 import hashlib
 import logging
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -36,14 +46,17 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from config.errors import DomainError, TooLarge
 from projects.models import DatasetVersion, Item, Project
 from quality.batch_files import SNIFF_BYTES, BatchFileError, BatchReader, format_for_name, sniff
-from quality.item_writer import write_chunk
+from quality.batch_frames import FrameReader
+from quality.item_writer import existing_hashes, write_chunk
 from quality.models import ACTIVE_STATUSES, Batch, BatchFormat, BatchStatus
+from quality.validation import ValidationReport, validate_batch
+from quality.validation_selectors import check_settings_for, reference_sample, suite_get
 
 logger = logging.getLogger(__name__)
 
@@ -215,13 +228,179 @@ def batch_fail(*, batch_id: str, token: uuid.UUID | None, message: str) -> None:
         _mark_failed(batch, message)
 
 
-def batch_import(*, batch_id: str, on_progress: Callable[[float], None] | None = None) -> Batch | None:
-    """Run the whole pipeline for one batch. Safe to call twice, from any number of workers."""
+VALIDATION_SHARE = 0.5  # of the progress bar, when the batch is validated before its import
+LABEL_COLUMN = "label"  # a batch column with this name is checked against the project's labels
+SAMPLE_VALUE_CHARS = 300  # a sample row's value as stored with the results
+
+
+class _Progress:
+    """Progress of one run: monotonic, written with the heartbeat at most once a second."""
+
+    def __init__(self, batch_id: str, token: uuid.UUID, every: float = 1.0) -> None:
+        self.batch_id, self.token, self.every = batch_id, token, every
+        self.value = 0.0
+        self.written_at = 0.0
+
+    def report(self, value: float, *, force: bool = False, **fields: object) -> None:
+        self.value = max(self.value, min(round(value, 4), 0.99))
+        now = time.monotonic()
+        if force or fields or now - self.written_at >= self.every:
+            _heartbeat(self.batch_id, self.token, progress=self.value, **fields)
+            self.written_at = now
+
+
+class _LeaseKeeper:
+    """Renews the run's lease from a thread while validation runs a step with no chunk to heartbeat on.
+
+    GX on a whole column of a large batch can take longer than the lease; without this the sweep
+    would hand a live run to another worker. A paused or killed process pauses this thread too,
+    so a dead run still loses its lease. The thread has its own database connection, so it is
+    used only where the batch row is committed (the worker), never inside a test's transaction.
+    """
+
+    def __init__(self, batch_id: str, token: uuid.UUID) -> None:
+        self.batch_id, self.token = batch_id, token
+        self.every = max(settings.GROUNDWORK_BATCH_LEASE_SECONDS / 4, 0.5)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="batch-lease", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            while not self.stop.wait(self.every):
+                try:
+                    renewed = Batch.objects.filter(
+                        pk=self.batch_id, run_token=self.token, status=BatchStatus.VALIDATING
+                    ).update(heartbeat_at=timezone.now())
+                except (OperationalError, InterfaceError):  # a locked or lost database: the next tick tries again
+                    continue
+                if not renewed:  # taken over: the run finds out at its next write
+                    return
+        finally:
+            connection.close()
+
+    def __enter__(self) -> "_LeaseKeeper":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def _validate(batch: Batch, token: uuid.UUID, progress: _Progress, keep_lease: bool) -> ValidationReport:
+    """The project's suite and the built-in checks over the file, read in chunks; nothing is written."""
+    project = batch.project
+    stored = suite_get(project=project)
+    suite = stored.suite if stored and stored.suite.get("expectations") else None
+    check_settings = check_settings_for(stored=stored)
+    reference = reference_sample(project=project, rows=check_settings.reference_rows)
+    reader = FrameReader(
+        batch.file.path,
+        batch.format,
+        content_column=project.content_column,
+        max_rows=settings.GROUNDWORK_MAX_BATCH_ROWS,
+        max_field_bytes=settings.GROUNDWORK_MAX_FIELD_BYTES,
+        chunk_rows=settings.GROUNDWORK_IMPORT_CHUNK_ROWS,
+    )
+    _heartbeat(str(batch.pk), token, stage="validating")
+
+    def frames():
+        for frame in reader.chunks():
+            yield frame
+            progress.report(VALIDATION_SHARE * 0.9 * reader.fraction_done, rows_total=reader.rows_read)
+
+    with _LeaseKeeper(str(batch.pk), token) if keep_lease else contextlib.nullcontext():
+        report = _run_validation(batch, frames(), suite, check_settings, reference, progress)
+    progress.report(VALIDATION_SHARE, force=True)
+    return report
+
+
+def _run_validation(batch, frames, suite, check_settings, reference, progress) -> ValidationReport:
+    project = batch.project
+    return validate_batch(
+        frames,
+        suite=suite,
+        settings=check_settings,
+        content_column=project.content_column,
+        reference=reference,
+        label_column=LABEL_COLUMN,
+        labels=project.label_names,
+        known_hashes=lambda hashes: existing_hashes(project_id=project.pk, hashes=hashes),
+        on_progress=lambda fraction: progress.report(VALIDATION_SHARE * fraction),
+    )
+
+
+def _stored_results(results: list[dict]) -> list[dict]:
+    """Results as stored: sample values cut short, so a page of batches stays small."""
+    trimmed = []
+    for result in results:
+        samples = result.get("samples") or []
+        if any(isinstance(s.get("value"), str) and len(s["value"]) > SAMPLE_VALUE_CHARS for s in samples):
+            result = {
+                **result,
+                "samples": [
+                    {**s, "value": s["value"][:SAMPLE_VALUE_CHARS] + "…"}
+                    if isinstance(s.get("value"), str) and len(s["value"]) > SAMPLE_VALUE_CHARS
+                    else s
+                    for s in samples
+                ],
+            }
+        trimmed.append(result)
+    return trimmed
+
+
+def batch_quarantine(*, batch_id: str, token: uuid.UUID, report: ValidationReport) -> Batch:
+    """End a run whose batch failed a critical check: its results, and no item."""
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().get(pk=batch_id)
+        if batch.run_token != token or batch.status != BatchStatus.VALIDATING:
+            raise LeaseLost(batch_id)
+        Item.objects.filter(batch=batch).delete()
+        batch.status = BatchStatus.QUARANTINED
+        batch.results = _stored_results(report.results)
+        batch.summary = report.summary
+        batch.rows_total = int(report.summary.get("rows", batch.rows_total) or 0)
+        batch.stage = ""
+        batch.progress = 1.0
+        batch.run_token = None
+        batch.finished_at = timezone.now()
+        batch.save()
+    return batch
+
+
+def batch_import(
+    *, batch_id: str, on_progress: Callable[[float], None] | None = None, keep_lease: bool = False
+) -> Batch | None:
+    """Run the whole pipeline for one batch. Safe to call twice, from any number of workers.
+
+    ``on_progress`` hears the progress after each imported chunk has committed. ``keep_lease``
+    renews the lease from a thread during validation (the worker; see ``_LeaseKeeper``).
+    """
     token = batch_claim(batch_id=batch_id)
     if token is None:
         return None
     batch = Batch.objects.select_related("project").get(pk=batch_id)
     project = batch.project
+    progress = _Progress(batch_id, token)
+    report: ValidationReport | None = None
+    if not batch.accepted_anyway:
+        try:
+            report = _validate(batch, token, progress, keep_lease)
+        except BatchFileError as exc:
+            batch_fail(batch_id=batch_id, token=token, message=str(exc))
+            return Batch.objects.get(pk=batch_id)
+        except (LeaseLost, OperationalError, InterfaceError):
+            raise
+        except SoftTimeLimitExceeded:
+            batch_fail(batch_id=batch_id, token=token, message="validation took longer than the time limit")
+            return Batch.objects.get(pk=batch_id)
+        except Exception as exc:
+            logger.exception("batch %s: unexpected error while validating", batch_id)
+            batch_fail(batch_id=batch_id, token=token, message=f"unexpected error while validating: {exc}")
+            return Batch.objects.get(pk=batch_id)
+        if not report.passed:
+            return batch_quarantine(batch_id=batch_id, token=token, report=report)
+    start = progress.value
     reader = BatchReader(
         batch.file.path,
         batch.format,
@@ -232,7 +411,7 @@ def batch_import(*, batch_id: str, on_progress: Callable[[float], None] | None =
     )
     project_has_items = Item.objects.filter(project=project).exists()
     seen: set[str] = set()
-    added = duplicates = 0
+    added = duplicates = empty = 0
     try:
         _heartbeat(batch_id, token, stage="importing")
         for chunk in reader.chunks():
@@ -248,17 +427,15 @@ def batch_import(*, batch_id: str, on_progress: Callable[[float], None] | None =
                 )
                 added += chunk_added
                 duplicates += chunk_duplicates
-                progress = round(0.98 * reader.fraction_done, 4)
-                _heartbeat(
-                    batch_id,
-                    token,
-                    progress=progress,
+                empty += chunk.empty
+                progress.report(
+                    start + (0.98 - start) * reader.fraction_done,
                     rows_total=reader.rows_read,
                     rows_added=added,
                     rows_duplicate=duplicates,
                 )
             if on_progress:
-                on_progress(progress)
+                on_progress(progress.value)
     except BatchFileError as exc:
         batch_fail(batch_id=batch_id, token=token, message=str(exc))
         return Batch.objects.get(pk=batch_id)
@@ -276,11 +453,31 @@ def batch_import(*, batch_id: str, on_progress: Callable[[float], None] | None =
         logger.exception("batch %s: unexpected error", batch_id)
         batch_fail(batch_id=batch_id, token=token, message=f"unexpected error while importing: {exc}")
         return Batch.objects.get(pk=batch_id)
-    return batch_finalize(batch_id=batch_id, token=token, added=added, duplicates=duplicates, rows=reader.rows_read)
+    return batch_finalize(
+        batch_id=batch_id,
+        token=token,
+        added=added,
+        duplicates=duplicates,
+        empty=empty,
+        rows=reader.rows_read,
+        report=report,
+    )
 
 
-def batch_finalize(*, batch_id: str, token: uuid.UUID, added: int, duplicates: int, rows: int) -> Batch:
-    """Make the batch's items visible as one new version, or not at all."""
+def batch_finalize(
+    *,
+    batch_id: str,
+    token: uuid.UUID,
+    added: int,
+    duplicates: int,
+    rows: int,
+    empty: int = 0,
+    report: ValidationReport | None = None,
+) -> Batch:
+    """Make the batch's items visible as one new version, or not at all, with the validation's results.
+
+    Without a ``report`` (a batch accepted anyway) the results of its validation stay as they were.
+    """
     with transaction.atomic():
         batch = Batch.objects.get(pk=batch_id)
         Project.objects.select_for_update().filter(pk=batch.project_id).first()
@@ -301,15 +498,27 @@ def batch_finalize(*, batch_id: str, token: uuid.UUID, added: int, duplicates: i
         batch.stage = ""
         batch.progress = 1.0
         batch.rows_total, batch.rows_added, batch.rows_duplicate = rows, added, duplicates
+        if report is not None:
+            batch.results = _stored_results(report.results)
+            batch.summary = report.summary
+        checks = [r for r in batch.results if r.get("check") != "import"]
+        message = "" if added else "every row was already in the dataset; no new version"
+        if empty:
+            message = f"{empty:,} row{'s' if empty != 1 else ''} with empty {batch.project.content_column!r} left out"
+            message += "" if added else "; no new version"
         batch.results = [
+            *checks,
             {
                 "check": "import",
+                "type": "import",
+                "severity": "info",
                 "success": True,
                 "rows": rows,
                 "added": added,
                 "duplicates": duplicates,
-                "message": "" if added else "every row was already in the dataset; no new version",
-            }
+                "empty": empty,
+                "message": message,
+            },
         ]
         batch.run_token = None
         batch.finished_at = timezone.now()

@@ -4,16 +4,26 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_process_init
 
 from quality import services
 
 logger = logging.getLogger(__name__)
 
 
+@worker_process_init.connect
+def _import_great_expectations(**kwargs: object) -> None:
+    """Import GX once as each worker process starts (it takes seconds), not inside a batch's lease.
+
+    The web process imports this module to send tasks but never starts a worker process, so it never pays.
+    """
+    import great_expectations  # noqa: F401
+
+
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def batch_process(self, batch_id: str) -> None:
     try:
-        services.batch_import(batch_id=batch_id)
+        services.batch_import(batch_id=batch_id, keep_lease=True)
     except services.ProjectBusy:
         raise self.retry(countdown=5) from None
     except services.LeaseLost:

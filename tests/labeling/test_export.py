@@ -5,6 +5,7 @@ import io
 import json
 import math
 import uuid
+from collections import Counter
 from datetime import datetime
 
 import pyarrow.parquet as pq
@@ -30,6 +31,15 @@ def submit(item: Item, user, value) -> Annotation:
 
 def items_of(project) -> list[Item]:
     return list(Item.objects.filter(project=project).select_related("project").order_by("id"))
+
+
+def consensus(values: list) -> tuple:
+    """The final label an export gives an item nobody adjudicated: the majority unless it is a tie."""
+    counts = Counter(json.dumps(value, sort_keys=True) for value in values)
+    ranked = counts.most_common()
+    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        return None, None
+    return json.loads(ranked[0][0]), "consensus"
 
 
 def url(project, number: int, export_format: str | None = None) -> str:
@@ -107,8 +117,8 @@ def test_jsonl_holds_every_item_and_annotation_in_id_order(labeled, manager_clie
     expected = stored(labeled, 2)
     assert [r["id"] for r in records] == [e["id"] for e in expected] == sorted(e["id"] for e in expected)
     for record, want in zip(records, expected, strict=True):
-        assert set(record) == {"id", "external_id", "data", "metadata", "annotations", "final"}
-        assert record["final"] is None
+        assert set(record) == {"id", "external_id", "data", "metadata", "annotations", "final", "final_source"}
+        assert (record["final"], record["final_source"]) == consensus([a[1] for a in want["annotations"]])
         assert (record["external_id"], record["data"], record["metadata"]) == (
             want["external_id"],
             want["data"],
@@ -141,7 +151,7 @@ def test_version_1_leaves_out_the_items_version_2_added(labeled, manager_client)
 def test_csv_round_trips_and_defuses_formulas(labeled, manager_client):
     body = download(manager_client, labeled, 2, "csv").decode()
     rows = list(csv.DictReader(io.StringIO(body)))
-    assert list(rows[0]) == ["id", "external_id", "text", "metadata", "annotations", "labels", "final"]
+    assert list(rows[0]) == ["id", "external_id", "text", "metadata", "annotations", "labels", "final", "final_source"]
     expected = stored(labeled, 2)
     assert [int(row["id"]) for row in rows] == [e["id"] for e in expected]
     for row, want in zip(rows, expected, strict=True):
@@ -155,7 +165,8 @@ def test_csv_round_trips_and_defuses_formulas(labeled, manager_client):
             a[:3] for a in want["annotations"]
         ]
         assert row["labels"] == "|".join(dict.fromkeys(a[1] for a in want["annotations"]))
-        assert row["final"] == ""
+        final, source = consensus([a[1] for a in want["annotations"]])
+        assert (row["final"], row["final_source"]) == ("" if final is None else json.dumps(final), source or "")
     formula = rows[1]
     assert formula["text"] == "'" + HYPERLINK
     assert formula["external_id"] == "'=1+2"
@@ -191,7 +202,8 @@ def test_parquet_round_trips_in_one_row_group_per_chunk(labeled, manager_client)
         ]
         assert got == want["annotations"]
         assert row["labels"] == list(dict.fromkeys(a[1] for a in want["annotations"]))
-        assert row["final"] is None
+        final, source = consensus([a[1] for a in want["annotations"]])
+        assert (row["final"], row["final_source"]) == (None if final is None else json.dumps(final), source)
 
     streamed = list(exports.export_stream(project=labeled, number=2, export_format="parquet", chunk_size=2))
     assert len([part for part in streamed if part]) >= 4  # bytes leave as each chunk is written
@@ -209,7 +221,7 @@ def test_a_small_chunk_size_changes_nothing_but_the_number_of_queries(labeled):
             )
         assert chunked == whole
         extra = 1 if export_format == "labelstudio" else 0  # the annotators' emails
-        assert len(queries) == 2 * math.ceil(7 / 3) + extra  # items, then their annotations, per chunk
+        assert len(queries) == 3 * math.ceil(7 / 3) + extra  # items, their annotations and adjudications, per chunk
 
 
 @pytest.fixture

@@ -255,10 +255,23 @@ def test_a_row_with_the_wrong_field_count_fails_naming_it(api_client, project, m
     assert_nothing_stored(project, batch)
 
 
-def test_an_empty_text_fails_naming_the_row(api_client, project, manager, with_v1, settings):
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("gap.csv", b"id,text\n1,a\n2,b\n3,c\n4,  \n"),
+        ("gap.jsonl", b'{"text": "a"}\n{"text": "b"}\n{"text": "c"}\n{"id": "x"}\n'),
+    ],
+)
+def test_an_empty_text_is_a_check_result_naming_the_row(api_client, project, manager, with_v1, settings, name, content):
+    """An empty text no longer fails the file: the batch is quarantined with the row named, nothing stored."""
     settings.GROUNDWORK_IMPORT_CHUNK_ROWS = 2
-    batch = upload_and_run(api_client(manager), project, "gap.csv", b"id,text\n1,a\n2,b\n3,c\n4,  \n")
-    assert batch.error == "row 4: 'text' is empty"
+    client = api_client(manager)
+    batch = run(upload(client, project, name, content).json()["id"])
+    assert (batch.status, batch.error) == ("quarantined", "")
+    empty = next(r for r in batch.results if r["check"] == "empty_content")
+    assert (empty["success"], empty["severity"], empty["unexpected_count"]) == (False, "critical", 1)
+    assert [sample["row"] for sample in empty["samples"]] == [4]
+    assert client.get(f"/api/batches/{batch.pk}/").json()["results"] == batch.results
     assert_nothing_stored(project, batch)
 
 
@@ -271,7 +284,6 @@ def test_an_empty_text_fails_naming_the_row(api_client, project, manager, with_v
         ),
         (b'{"text": "a"}\n{"text": "b"}\n{"text": "c"}\n42\n', "row 4: each line must be a JSON object, not int"),
         (b'{"text": "a"}\n{"text": "b"}\n{"text": "c"}\n{"text": 5}\n', "row 4: 'text' must be a string"),
-        (b'{"text": "a"}\n{"text": "b"}\n{"text": "c"}\n{"id": "x"}\n', "row 4: 'text' is empty"),
     ],
 )
 def test_a_bad_jsonl_line_fails_naming_the_row(api_client, project, manager, with_v1, settings, content, error):
@@ -339,9 +351,19 @@ def test_batch_detail_shape(api_client, project, manager, with_v1):
         "error": "",
         "uploaded_by": "manager",
     }
-    assert body["results"] == [
-        {"check": "import", "success": True, "rows": 2, "added": 2, "duplicates": 0, "message": ""}
-    ]
+    assert body["results"][-1] == {
+        "check": "import",
+        "type": "import",
+        "severity": "info",
+        "success": True,
+        "rows": 2,
+        "added": 2,
+        "duplicates": 0,
+        "empty": 0,
+        "message": "",
+    }
+    assert all(result["success"] for result in body["results"])
+    assert body["summary"]["critical_failed"] == 0 and body["summary"]["rows"] == 2
     assert json.dumps(body)  # plain JSON all the way down
 
 

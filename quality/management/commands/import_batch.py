@@ -41,11 +41,18 @@ class Command(BaseCommand):
                 raise CommandError(exc.message) from None
 
         def show(fraction: float) -> None:
-            sys.stderr.write(f"\r  importing {file.name}: {fraction:6.1%}")
+            sys.stderr.write(f"\r  validating and importing {file.name}: {fraction:6.1%}")
             sys.stderr.flush()
 
         batch = services.batch_import(batch_id=str(batch.pk), on_progress=show)
         sys.stderr.write("\n")
+        if batch is not None and batch.status == "quarantined":
+            failed = [r for r in batch.results if not r.get("success") and r.get("severity") == "critical"]
+            names = ", ".join(f"{r['check']} {r.get('type', '')} {r.get('column') or ''}".strip() for r in failed[:5])
+            raise CommandError(
+                f"batch {batch.pk} quarantined: {len(failed)} critical check(s) failed ({names}); "
+                f"see /projects/{project}/batches/{batch.pk}/ to accept or reject it"
+            )
         if batch is None or batch.status != "accepted":
             raise CommandError(f"batch {batch.pk if batch else ''} {batch.status if batch else ''}: {batch.error}")
         version = f"version {batch.version.number}" if batch.version else "no new version"

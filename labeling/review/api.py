@@ -1,0 +1,237 @@
+"""REST views of the review: parse, call one selector or service, shape the answer.
+
+Reviewers and managers read and adjudicate; managers also plant gold answers and upload
+predictions; annotators get 403; another project's ids are 404.
+"""
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import DomainError
+from labeling.models import ReviewResult, ReviewResultStatus
+from labeling.review import listing, selectors, services
+from labeling.review.serializers import (
+    AdjudicationSerializer,
+    AdjudicationWriteSerializer,
+    ConsensusRowSerializer,
+    DisagreementSerializer,
+    GoldSerializer,
+    GoldWriteSerializer,
+    PredictionsWriteSerializer,
+)
+from labeling.selectors import item_get_for_user
+from projects.models import Item, Project
+from projects.selectors import MANAGERS, REVIEWERS, project_get_for_user
+
+VERSION = OpenApiParameter("version", OpenApiTypes.INT, description="dataset version; the newest when absent")
+PAGE = OpenApiParameter("page", OpenApiTypes.INT)
+PAGE_SIZE = OpenApiParameter("page_size", OpenApiTypes.INT, description=f"at most {listing.MAX_PAGE_SIZE}")
+COMPUTING = OpenApiResponse(description='{"status": "computing"}: a worker is computing it; ask again')
+
+
+def _not_ready(row: ReviewResult) -> Response:
+    if row.status == ReviewResultStatus.FAILED:
+        return Response({"status": "failed", "detail": f"the computation failed: {row.error}"}, status=503)
+    return Response({"status": "computing", "started_at": row.started_at}, status=status.HTTP_202_ACCEPTED)
+
+
+def _reviewer_project(request: Request, project_id: int) -> tuple[Project, int]:
+    project = project_get_for_user(user=request.user, project_id=project_id, roles=REVIEWERS)
+    return project, selectors.version_number(project=project, raw=request.query_params.get("version"))
+
+
+def _reviewer_item(request: Request, item_id: int, roles=REVIEWERS) -> Item:
+    item = item_get_for_user(user=request.user, item_id=item_id)
+    project_get_for_user(user=request.user, project_id=item.project_id, roles=roles)
+    return item
+
+
+def _paged(request: Request, rows: list[Any], total: int, page: int, size: int) -> dict[str, Any]:
+    def link(number: int) -> str | None:
+        if number < 1 or (number - 1) * size >= total:
+            return None
+        query = request.query_params.copy()
+        query["page"] = str(number)
+        return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+    return {"count": total, "next": link(page + 1), "previous": link(page - 1), "results": rows}
+
+
+class AgreementApi(APIView):
+    @extend_schema(parameters=[VERSION], responses={200: OpenApiTypes.OBJECT, 202: COMPUTING})
+    def get(self, request: Request, project_id: int) -> Response:
+        project, version = _reviewer_project(request, project_id)
+        row = services.review_result_get(project=project, version=version, kind="agreement")
+        if row.status != ReviewResultStatus.DONE:
+            return _not_ready(row)
+        report = dict(row.result)
+        gold = selectors.gold_accuracy(project=project, version=version)
+        report["per_annotator"] = [
+            {**entry, **gold.get(entry.get("annotator"), {"gold_n": 0, "gold_accuracy": None})}
+            for entry in report.get("per_annotator") or []
+        ]
+        report.update(
+            status="done", version=version, computed_at=row.computed_at, task_type=project.task_type,
+            gold_items=selectors.gold_count(project=project),
+        )  # fmt: skip
+        return Response(report)
+
+
+class DisagreementListApi(APIView):
+    @extend_schema(
+        parameters=[
+            VERSION,
+            PAGE,
+            PAGE_SIZE,
+            OpenApiParameter("label", OpenApiTypes.STR, description="items where someone gave this label"),
+            OpenApiParameter("annotator", OpenApiTypes.STR, description="items this username annotated"),
+            OpenApiParameter("metadata", OpenApiTypes.STR, description="a slice: key=value of the items' metadata"),
+            OpenApiParameter("order", OpenApiTypes.STR, enum=list(listing.ORDERS)),
+        ],
+        responses={200: DisagreementSerializer(many=True), 202: COMPUTING},
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        project, version = _reviewer_project(request, project_id)
+        params = request.query_params
+        result = listing.disagreements(
+            project=project,
+            version=version,
+            label=params.get("label"),
+            annotator=params.get("annotator"),
+            metadata=params.get("metadata"),
+            order=params.get("order"),
+            page=params.get("page"),
+            page_size=params.get("page_size"),
+        )
+        if result.pending is not None:
+            return _not_ready(result.pending)
+        rows = DisagreementSerializer(result.rows, many=True).data
+        return Response(_paged(request, rows, result.count, result.page, result.page_size))
+
+
+class ConsensusApi(APIView):
+    @extend_schema(
+        parameters=[
+            VERSION,
+            PAGE,
+            PAGE_SIZE,
+            OpenApiParameter("method", OpenApiTypes.STR, enum=["majority", "dawid_skene"]),
+        ],
+        responses={200: ConsensusRowSerializer(many=True), 202: COMPUTING},
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        project, version = _reviewer_project(request, project_id)
+        method = request.query_params.get("method", "majority")
+        if method not in ("majority", "dawid_skene"):
+            raise DomainError("method must be majority or dawid_skene")
+        if method == "dawid_skene" and project.task_type not in ("classification", "image"):
+            raise DomainError("Dawid-Skene is for classification and image projects; use method=majority")
+        page = listing.positive_int(request.query_params.get("page"), name="page", default=1)
+        size = listing.positive_int(
+            request.query_params.get("page_size"), name="page_size", default=50, maximum=listing.MAX_PAGE_SIZE * 10
+        )
+        row = services.review_result_get(
+            project=project, version=version, kind="items" if method == "majority" else method
+        )
+        if row.status != ReviewResultStatus.DONE:
+            return _not_ready(row)
+        result = row.result
+        total = len(result["item_ids"])
+        window = range((page - 1) * size, min(page * size, total))
+        rows = [
+            {
+                "item": result["item_ids"][i],
+                "value": result["consensus"][i],
+                "confidence": result["confidence"][i],
+                "tie": result["tie"][i],
+            }
+            for i in window
+        ]
+        body = _paged(request, rows, total, page, size)
+        body["method"] = method
+        if method == "dawid_skene":
+            body["confusion"] = result.get("confusion")
+            body["iterations"] = result.get("iterations")
+        return Response(body)
+
+
+class LabelIssuesApi(APIView):
+    @extend_schema(parameters=[VERSION, PAGE, PAGE_SIZE], responses={200: OpenApiTypes.OBJECT, 202: COMPUTING})
+    def get(self, request: Request, project_id: int) -> Response:
+        project, version = _reviewer_project(request, project_id)
+        if project.task_type not in ("classification", "image"):
+            raise DomainError("label issues are for classification and image projects")
+        page = listing.positive_int(request.query_params.get("page"), name="page", default=1)
+        size = listing.positive_int(
+            request.query_params.get("page_size"), name="page_size", default=50, maximum=listing.MAX_PAGE_SIZE
+        )
+        row = services.review_result_get(project=project, version=version, kind="label_issues")
+        if row.status != ReviewResultStatus.DONE:
+            return _not_ready(row)
+        issues = row.result["issues"]
+        body = _paged(request, issues[(page - 1) * size : page * size], len(issues), page, size)
+        body.update(model=row.result.get("model"), checked=row.result.get("checked"), reason=row.result.get("reason"))
+        return Response(body)
+
+
+class PredictionsApi(APIView):
+    @extend_schema(request=PredictionsWriteSerializer, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+        serializer = PredictionsWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        prediction_set = services.predictions_store(
+            project=project,
+            user=request.user,
+            model_name=serializer.validated_data["model"],
+            predictions=serializer.validated_data["predictions"],
+        )
+        return Response(
+            {"id": prediction_set.pk, "model": prediction_set.model_name, "count": prediction_set.count},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class AdjudicationApi(APIView):
+    @extend_schema(responses=AdjudicationSerializer(many=True))
+    def get(self, request: Request, item_id: int) -> Response:
+        item = _reviewer_item(request, item_id)
+        return Response(AdjudicationSerializer(selectors.adjudications_of_item(item=item), many=True).data)
+
+    @extend_schema(request=AdjudicationWriteSerializer, responses={201: AdjudicationSerializer})
+    def post(self, request: Request, item_id: int) -> Response:
+        item = _reviewer_item(request, item_id)
+        serializer = AdjudicationWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data["action"] == "send_back":
+            adjudication = services.item_send_back(
+                item=item, reviewer=request.user, count=data["count"], note=data["note"]
+            )
+        else:
+            adjudication = services.adjudication_create(
+                item=item, reviewer=request.user, value=data["value"], note=data["note"]
+            )
+        return Response(AdjudicationSerializer(adjudication).data, status=status.HTTP_201_CREATED)
+
+
+class GoldApi(APIView):
+    @extend_schema(request=GoldWriteSerializer, responses={201: GoldSerializer})
+    def post(self, request: Request, item_id: int) -> Response:
+        item = _reviewer_item(request, item_id, roles=MANAGERS)
+        serializer = GoldWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        gold = services.gold_set(item=item, user=request.user, value=serializer.validated_data["value"])
+        return Response(GoldSerializer(gold).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, item_id: int) -> Response:
+        item = _reviewer_item(request, item_id, roles=MANAGERS)
+        services.gold_delete(item=item)
+        return Response(status=status.HTTP_204_NO_CONTENT)

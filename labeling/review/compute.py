@@ -1,0 +1,253 @@
+"""From annotation arrays to JSON-ready results: the agreement report, per-item ranking and
+consensus, Dawid-Skene and label issues. No queries here beyond what the arrays carry;
+the statistics themselves are ``labeling.agreement``'s.
+"""
+
+import json
+import warnings
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from labeling import agreement
+from labeling.review.data import SECONDS_PER_WEEK, SINGLE_LABEL, AnnotationArrays, canonical
+
+WEEKS_SHOWN = 26
+# Bootstrap resamples for alpha's interval: fewer on large projects, where the interval is narrow anyway.
+BOOTSTRAP_SMALL, BOOTSTRAP_LARGE, LARGE_ROWS = 1000, 200, 200_000
+
+
+def _bootstrap(arrays: AnnotationArrays) -> int:
+    return BOOTSTRAP_SMALL if arrays.n_rows < LARGE_ROWS else BOOTSTRAP_LARGE
+
+
+def _rename(report: Any, *, usernames: list[str], label_names: list[str]) -> Any:
+    """Turn the codes in a report (``a``, ``b``, ``annotator``, ``label``) into usernames and label names."""
+    if isinstance(report, list):
+        return [_rename(entry, usernames=usernames, label_names=label_names) for entry in report]
+    if not isinstance(report, dict):
+        return report
+    renamed = {}
+    for key, value in report.items():
+        if key in ("a", "b", "annotator") and isinstance(value, int | np.integer):
+            renamed[key] = usernames[int(value)]
+        elif key == "label" and isinstance(value, int | np.integer) and 0 <= int(value) < len(label_names):
+            renamed[key] = label_names[int(value)]
+        else:
+            renamed[key] = _rename(value, usernames=usernames, label_names=label_names)
+    return renamed
+
+
+def _whole_value_codes(arrays: AnnotationArrays) -> tuple[np.ndarray, list[Any]]:
+    """Codes of the distinct whole values (a label set, a span list) and those values."""
+    texts = np.array([canonical(value) for value in arrays.values], dtype=object)
+    if not len(texts):
+        return np.zeros(0, dtype=np.int64), []
+    distinct, inverse = np.unique(texts, return_inverse=True)
+    return inverse.astype(np.int64), [json.loads(text) for text in distinct.tolist()]
+
+
+def _multilabel_matrix(arrays: AnnotationArrays) -> np.ndarray:
+    position = {name: index for index, name in enumerate(arrays.label_names)}
+    matrix = np.zeros((arrays.n_rows, len(arrays.label_names)), dtype=bool)
+    for row, value in enumerate(arrays.values):
+        for name in value or []:
+            if name in position:
+                matrix[row, position[name]] = True
+    return matrix
+
+
+def _span_columns(arrays: AnnotationArrays) -> dict[str, np.ndarray]:
+    position = {name: index for index, name in enumerate(arrays.label_names)}
+    rows, starts, ends, labels = [], [], [], []
+    for row, value in enumerate(arrays.values):
+        for span in value or []:
+            if span.get("label") in position:
+                rows.append(row)
+                starts.append(span["start"])
+                ends.append(span["end"])
+                labels.append(position[span["label"]])
+    return {
+        "span_row": np.array(rows, dtype=np.int64),
+        "span_start": np.array(starts, dtype=np.int64),
+        "span_end": np.array(ends, dtype=np.int64),
+        "span_label": np.array(labels, dtype=np.int64),
+    }
+
+
+def _week_start(week: int) -> str:
+    return datetime.fromtimestamp(int(week) * SECONDS_PER_WEEK, tz=UTC).date().isoformat()
+
+
+def weekly_alpha(arrays: AnnotationArrays, *, level: str) -> list[dict[str, Any]]:
+    """Alpha of the annotations made in each week (by their last change), the newest weeks only."""
+    if arrays.task_type not in SINGLE_LABEL or not arrays.n_rows:
+        return []
+    points = []
+    for week in np.unique(arrays.weeks)[-WEEKS_SHOWN:].tolist():
+        rows = np.flatnonzero((arrays.weeks == week) & (arrays.values >= 0))
+        items, item_codes = np.unique(arrays.items[rows], return_inverse=True)
+        report = agreement.classification_report(
+            item_codes.astype(np.int64),
+            arrays.annotators[rows],
+            arrays.values[rows],
+            n_items=len(items),
+            n_annotators=arrays.n_annotators,
+            n_categories=len(arrays.label_names),
+            level=level,
+            bootstrap=0,
+        )
+        points.append({"week": _week_start(week), "annotations": len(rows), "alpha": report.get("krippendorff_alpha")})
+    return points
+
+
+def agreement_report(arrays: AnnotationArrays, *, level: str) -> dict[str, Any]:
+    """The project's agreement report with usernames and label names in place of codes."""
+    if arrays.task_type in SINGLE_LABEL:
+        known = arrays.values >= 0  # a label since removed from the schema takes no part
+        report = agreement.classification_report(
+            arrays.items[known],
+            arrays.annotators[known],
+            arrays.values[known],
+            n_items=arrays.n_items,
+            n_annotators=arrays.n_annotators,
+            n_categories=len(arrays.label_names),
+            level=level,
+            bootstrap=_bootstrap(arrays),
+        )
+    elif arrays.task_type == "multilabel":
+        report = agreement.multilabel_report(
+            arrays.items,
+            arrays.annotators,
+            _multilabel_matrix(arrays),
+            n_items=arrays.n_items,
+            n_annotators=arrays.n_annotators,
+            bootstrap=_bootstrap(arrays),
+        )
+    else:
+        report = agreement.span_report(
+            arrays.items,
+            arrays.annotators,
+            **_span_columns(arrays),
+            texts=arrays.texts,
+            n_annotators=arrays.n_annotators,
+            n_labels=len(arrays.label_names),
+            bootstrap=_bootstrap(arrays),
+        )
+    report = _rename(report, usernames=arrays.usernames, label_names=arrays.label_names)
+    if "per_annotator" not in report:
+        report["per_annotator"] = per_annotator_from_pairs(report.get("pairwise") or [], arrays=arrays)
+    report["over_time"] = weekly_alpha(arrays, level=level)
+    return report
+
+
+def per_annotator_from_pairs(pairwise: list[dict[str, Any]], *, arrays: AnnotationArrays) -> list[dict[str, Any]]:
+    """Span reports compare pairs; each annotator's figure is their pairs' F1, weighted by shared items."""
+    rated = np.bincount(arrays.annotators, minlength=arrays.n_annotators)
+    entries = []
+    for code, name in enumerate(arrays.usernames):
+        pairs = [p for p in pairwise if name in (p["a"], p["b"]) and p.get("f1_overlap") is not None]
+        shared = sum(p["n"] for p in pairs)
+        entries.append(
+            {
+                "annotator": name,
+                "n": int(rated[code]),
+                "n_compared": shared,
+                "f1_exact": sum(p["f1_exact"] * p["n"] for p in pairs) / shared if shared else None,
+                "f1_overlap": sum(p["f1_overlap"] * p["n"] for p in pairs) / shared if shared else None,
+            }
+        )
+    return entries
+
+
+def item_ranking(arrays: AnnotationArrays) -> dict[str, list]:
+    """Per item: agreement (None under two annotations), annotation count and majority consensus.
+
+    Classification compares labels; multi-label and spans compare whole values (the
+    same label set, the same spans), which is what a reviewer has to settle.
+    """
+    if arrays.task_type in SINGLE_LABEL:
+        codes = arrays.values
+        known = codes >= 0
+        n_categories = len(arrays.label_names)
+        names: list[Any] = list(arrays.label_names)
+    else:
+        codes, names = _whole_value_codes(arrays)
+        known = np.ones(len(codes), dtype=bool)
+        n_categories = max(len(names), 1)
+    items, values = arrays.items[known], codes[known]
+    agreement_of, counts = agreement.per_item_agreement(
+        items, values, n_items=arrays.n_items, n_categories=n_categories
+    )
+    majority = agreement.majority_vote(items, values, n_items=arrays.n_items, n_categories=n_categories)
+    labels = np.asarray(majority.label)
+    return {
+        "item_ids": arrays.item_ids.tolist(),
+        "agreement": [None if np.isnan(a) else float(a) for a in np.asarray(agreement_of, dtype=float)],
+        "counts": np.asarray(counts).astype(int).tolist(),
+        "consensus": [names[code] if code >= 0 else None for code in labels.tolist()],
+        "confidence": [None if np.isnan(c) else float(c) for c in np.asarray(majority.confidence, dtype=float)],
+        "tie": np.asarray(majority.tie).astype(bool).tolist(),
+    }
+
+
+def dawid_skene_consensus(arrays: AnnotationArrays) -> dict[str, Any]:
+    """Dawid-Skene (EM) consensus of a classification project, with each annotator's confusion matrix."""
+    known = arrays.values >= 0
+    result = agreement.dawid_skene(
+        arrays.items[known],
+        arrays.annotators[known],
+        arrays.values[known],
+        n_items=arrays.n_items,
+        n_annotators=arrays.n_annotators,
+        n_categories=len(arrays.label_names),
+    )
+    labels = np.asarray(result.label)
+    return {
+        "item_ids": arrays.item_ids.tolist(),
+        "consensus": [arrays.label_names[code] if code >= 0 else None for code in labels.tolist()],
+        "confidence": [None if np.isnan(c) else float(c) for c in np.asarray(result.confidence, dtype=float)],
+        "tie": [False] * len(labels),
+        "confusion": {
+            name: np.round(np.asarray(result.confusion)[index], 6).tolist()
+            for index, name in enumerate(arrays.usernames)
+        },
+        "priors": np.round(np.asarray(result.priors, dtype=float), 6).tolist(),
+        "iterations": int(result.iterations),
+    }
+
+
+def label_issues(
+    *, given: np.ndarray, probabilities: np.ndarray, item_ids: list[int], label_names: list[str]
+) -> dict[str, Any]:
+    """Items whose consensus label is likely wrong, by cleanlab's confident learning, most suspicious first."""
+    from cleanlab.filter import find_label_issues
+    from cleanlab.rank import get_label_quality_scores
+
+    if len(given) < 2:
+        return {
+            "issues": [],
+            "checked": len(given),
+            "reason": "needs at least two items with a consensus and a prediction",
+        }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # cleanlab warns about rare classes; the ranking stays usable
+        scores = get_label_quality_scores(given, probabilities)
+        ranked = find_label_issues(given, probabilities, return_indices_ranked_by="self_confidence")
+    predicted = probabilities.argmax(axis=1)
+    issues = [
+        {
+            "item": item_ids[index],
+            "score": float(scores[index]),
+            "given": label_names[given[index]],
+            "predicted": label_names[predicted[index]],
+        }
+        for index in np.asarray(ranked).tolist()
+    ]
+    return {
+        "issues": issues,
+        "checked": len(given),
+        "scores": {str(item_ids[index]): float(score) for index, score in enumerate(scores.tolist())},
+        "reason": None,
+    }

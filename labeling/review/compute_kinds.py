@@ -1,0 +1,69 @@
+"""One function per cached result kind: read the arrays, run the statistics, return JSON."""
+
+from typing import Any
+
+import numpy as np
+
+from config.errors import DomainError
+from labeling.models import Prediction
+from labeling.review import compute
+from labeling.review.data import SINGLE_LABEL, annotation_arrays
+from labeling.review.selectors import latest_prediction_set
+from projects.models import Project
+
+
+def _agreement(project: Project, version: int) -> dict[str, Any]:
+    arrays = annotation_arrays(project=project, version=version, with_texts=project.task_type == "spans")
+    return compute.agreement_report(arrays, level=project.label_scale)
+
+
+def _items(project: Project, version: int) -> dict[str, Any]:
+    return compute.item_ranking(annotation_arrays(project=project, version=version))
+
+
+def _dawid_skene(project: Project, version: int) -> dict[str, Any]:
+    if project.task_type not in SINGLE_LABEL:
+        raise DomainError("Dawid-Skene is for classification and image projects; use method=majority")
+    return compute.dawid_skene_consensus(annotation_arrays(project=project, version=version))
+
+
+def _label_issues(project: Project, version: int) -> dict[str, Any]:
+    if project.task_type not in SINGLE_LABEL:
+        raise DomainError("label issues are for classification and image projects")
+    prediction_set = latest_prediction_set(project=project)
+    if prediction_set is None:
+        return {"issues": [], "checked": 0, "scores": {}, "model": None, "reason": "no predictions uploaded yet"}
+    ranking = compute.item_ranking(annotation_arrays(project=project, version=version))
+    position = {name: index for index, name in enumerate(project.label_names)}
+    consensus = {
+        item_id: position[value]
+        for item_id, value, tie in zip(ranking["item_ids"], ranking["consensus"], ranking["tie"], strict=True)
+        if value is not None and not tie and value in position
+    }
+    predictions = Prediction.objects.filter(prediction_set=prediction_set, item_id__in=list(consensus)).values_list(
+        "item_id", "probabilities"
+    )
+    same_order = prediction_set.labels == project.label_names
+    item_ids, given, probabilities = [], [], []
+    for item_id, row in predictions.order_by("item_id"):
+        if same_order:
+            item_ids.append(item_id)
+            given.append(consensus[item_id])
+            probabilities.append(row)
+    result = compute.label_issues(
+        given=np.array(given, dtype=np.int64),
+        probabilities=np.array(probabilities, dtype=float).reshape(len(given), len(project.label_names)),
+        item_ids=item_ids,
+        label_names=project.label_names,
+    )
+    result["model"] = prediction_set.model_name
+    if not same_order:
+        result["reason"] = "the labels changed since the predictions were uploaded; upload them again"
+    return result
+
+
+KIND_FUNCTIONS = {"agreement": _agreement, "items": _items, "dawid_skene": _dawid_skene, "label_issues": _label_issues}
+
+
+def compute_kind(*, project: Project, version: int, kind: str) -> dict[str, Any]:
+    return KIND_FUNCTIONS[kind](project, version)

@@ -1,0 +1,169 @@
+"""Reads for the review: fingerprints of a project's labels, filters, pages of items with
+their annotations, final labels and gold accuracy. Every read is scoped by the caller's
+project (resolved by ``projects.selectors.project_get_for_user`` in the API) and bounded.
+"""
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Count, Max, TextField
+from django.db.models.functions import Cast
+
+from config.errors import DomainError
+from labeling.models import Adjudication, AdjudicationAction, Annotation, GoldLabel, PredictionSet
+from labeling.review.data import SINGLE_LABEL, JSONScalarText, JSONText, annotations_queryset, canonical
+from projects.models import Item, Project
+from projects.selectors import version_get, version_latest
+
+METADATA_KEY = re.compile(r"^[\w\- .]{1,100}$")
+
+
+def version_number(*, project: Project, raw: str | None) -> int:
+    """The version asked for (``?version=n``, 404 if it does not exist), else the newest; 0 for none yet."""
+    if raw in (None, ""):
+        latest = version_latest(project=project)
+        return latest.number if latest else 0
+    try:
+        number = int(raw)
+    except ValueError:
+        raise DomainError("version must be a whole number") from None
+    return version_get(project=project, number=number).number
+
+
+def labels_fingerprint(*, project: Project, kind: str) -> tuple[str, int]:
+    """A cheap description of the labels a result depends on, and the number of annotations.
+
+    Any submit or change of an annotation changes the count or the newest ``updated_at``;
+    adjudications, gold answers and prediction uploads are append-only or timestamped.
+    """
+    annotations = Annotation.objects.filter(project=project).aggregate(n=Count("id"), last=Max("updated_at"))
+    parts = [str(annotations["n"]), str(annotations["last"])]
+    if kind == "label_issues":
+        last_set = PredictionSet.objects.filter(project=project).aggregate(last=Max("id"))["last"]
+        parts.append(f"p{last_set}")
+    return ":".join(parts), annotations["n"]
+
+
+def latest_prediction_set(*, project: Project) -> PredictionSet | None:
+    return PredictionSet.objects.filter(project=project).order_by("-id").first()
+
+
+def filtered_item_ids(
+    *, project: Project, version: int, label: str | None, annotator: str | None, metadata: str | None
+) -> set[int] | None:
+    """Ids of the items the disagreement filters let through, or None when there is no filter."""
+    if not (label or annotator or metadata):
+        return None
+    annotations = annotations_queryset(project=project, version=version)
+    item_ids: set[int] | None = None
+
+    def narrow(ids) -> None:
+        nonlocal item_ids
+        found = set(ids)
+        item_ids = found if item_ids is None else item_ids & found
+
+    if label:
+        if label not in project.label_names:
+            raise DomainError(f"label must be one of the project's labels: {', '.join(project.label_names)}")
+        if project.task_type in SINGLE_LABEL:
+            matching = annotations.annotate(label=JSONScalarText("value")).filter(label=label)
+        else:  # a label name appears in the JSON as a quoted string
+            matching = annotations.annotate(text=Cast("value", TextField())).filter(text__contains=f'"{label}"')
+        narrow(matching.values_list("item_id", flat=True).distinct())
+    if annotator:
+        narrow(annotations.filter(annotator__username=annotator).values_list("item_id", flat=True))
+    if metadata:
+        key, separator, wanted = metadata.partition("=")
+        if not separator or not METADATA_KEY.match(key):
+            raise DomainError("metadata must look like key=value (key: letters, digits, space, - _ .)")
+        items = Item.objects.filter(project=project, batch__version__number__lte=version)
+        narrow(items.annotate(meta=JSONText("metadata", key)).filter(meta=wanted).values_list("id", flat=True))
+    return item_ids
+
+
+def items_with_annotations(*, item_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The items, each with its annotations and latest adjudication: three queries for the page."""
+    items = {
+        pk: {"id": pk, "external_id": external_id, "data": data, "metadata": metadata, "annotations": []}
+        for pk, external_id, data, metadata in Item.objects.filter(pk__in=item_ids).values_list(
+            "id", "external_id", "data", "metadata"
+        )
+    }
+    annotations = (
+        Annotation.objects.filter(item_id__in=item_ids)
+        .order_by("item_id", "annotator__username")
+        .values_list("item_id", "annotator__username", "value", "updated_at")
+    )
+    for item_id, username, value, updated_at in annotations:
+        items[item_id]["annotations"].append({"annotator": username, "value": value, "updated_at": updated_at})
+    finals = final_adjudications(item_ids=item_ids)
+    for item_id, entry in items.items():
+        entry["adjudication"] = finals.get(item_id)
+    return items
+
+
+def final_adjudications(*, item_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The newest ``label`` adjudication of each item that has one."""
+    rows = (
+        Adjudication.objects.filter(item_id__in=item_ids, action=AdjudicationAction.LABEL)
+        .order_by("item_id", "-id")
+        .values_list("item_id", "value", "note", "reviewer__username", "created_at")
+    )
+    finals: dict[int, dict[str, Any]] = {}
+    for item_id, value, note, reviewer, created_at in rows:
+        finals.setdefault(item_id, {"value": value, "note": note, "reviewer": reviewer, "created_at": created_at})
+    return finals
+
+
+def adjudications_of_item(*, item: Item):
+    return Adjudication.objects.filter(item=item).select_related("reviewer").order_by("-id")
+
+
+def majority_of(values: list[Any]) -> tuple[Any, float | None, bool]:
+    """The value most annotators gave (compared whole), its share, and whether it tied; (None, None, False) if none."""
+    if not values:
+        return None, None, False
+    counts: dict[str, int] = defaultdict(int)
+    first: dict[str, Any] = {}
+    for value in values:
+        key = canonical(value)
+        counts[key] += 1
+        first.setdefault(key, value)
+    top = max(counts.values())
+    winners = [key for key, count in counts.items() if count == top]
+    if len(winners) > 1:
+        return None, top / len(values), True
+    return first[winners[0]], top / len(values), False
+
+
+def final_labels(*, item_ids: list[int], annotations: dict[int, list[Any]]) -> dict[int, tuple[Any, str | None]]:
+    """Each item's final label and where it came from: the newest adjudication, else the
+    majority of its annotations when it is not a tie, else nothing (a tie waits for a reviewer)."""
+    adjudicated = final_adjudications(item_ids=item_ids)
+    finals: dict[int, tuple[Any, str | None]] = {}
+    for item_id in item_ids:
+        if item_id in adjudicated:
+            finals[item_id] = (adjudicated[item_id]["value"], "adjudication")
+            continue
+        value, _, tie = majority_of(annotations.get(item_id, []))
+        finals[item_id] = (value, "consensus") if value is not None and not tie else (None, None)
+    return finals
+
+
+def gold_accuracy(*, project: Project, version: int) -> dict[str, dict[str, Any]]:
+    """Per annotator: how many gold items they labeled and the share they got right (values compared whole)."""
+    rows = (
+        annotations_queryset(project=project, version=version)
+        .filter(item__gold__isnull=False)
+        .values_list("annotator__username", "value", "item__gold__value")
+    )
+    tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for username, value, gold in rows:
+        tally[username][0] += 1
+        tally[username][1] += canonical(value) == canonical(gold)
+    return {name: {"gold_n": n, "gold_accuracy": right / n} for name, (n, right) in tally.items()}
+
+
+def gold_count(*, project: Project) -> int:
+    return GoldLabel.objects.filter(project=project).count()

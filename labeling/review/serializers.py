@@ -1,0 +1,82 @@
+from rest_framework import serializers
+
+from labeling.models import Adjudication, GoldLabel
+
+
+class AdjudicationWriteSerializer(serializers.Serializer):
+    """``{value, note}`` settles the final label; ``{action: "send_back", count, note}`` asks for more labels."""
+
+    action = serializers.ChoiceField(choices=["label", "send_back"], default="label")
+    value = serializers.JSONField(required=False)
+    note = serializers.CharField(max_length=5000, allow_blank=True, required=False, default="", trim_whitespace=False)
+    count = serializers.IntegerField(min_value=1, max_value=10, required=False, default=1)
+
+    def validate(self, attrs):
+        if attrs["action"] == "label" and "value" not in attrs:
+            raise serializers.ValidationError({"value": "the final label is required"})
+        return attrs
+
+
+class AdjudicationSerializer(serializers.ModelSerializer):
+    item = serializers.IntegerField(source="item_id", read_only=True)
+    reviewer = serializers.CharField(source="reviewer.username", read_only=True)
+    count = serializers.IntegerField(source="extra_labels", read_only=True)
+
+    class Meta:
+        model = Adjudication
+        fields = ["id", "item", "action", "value", "note", "count", "reviewer", "created_at"]
+        read_only_fields = fields
+
+
+class GoldWriteSerializer(serializers.Serializer):
+    value = serializers.JSONField()
+
+
+class GoldSerializer(serializers.ModelSerializer):
+    item = serializers.IntegerField(source="item_id", read_only=True)
+    set_by = serializers.CharField(source="set_by.username", read_only=True)
+
+    class Meta:
+        model = GoldLabel
+        fields = ["item", "value", "set_by", "updated_at"]
+        read_only_fields = fields
+
+
+class PredictionRowSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    probabilities = serializers.ListField(child=serializers.FloatField())
+
+
+class PredictionsWriteSerializer(serializers.Serializer):
+    """Rows are checked by the service (lengths, 0..1, sums, items of this project)."""
+
+    model = serializers.CharField(max_length=200)
+    predictions = serializers.JSONField(help_text="[{item, probabilities: [one per label, in the project's order]}]")
+
+
+class ReviewAnnotationSerializer(serializers.Serializer):
+    annotator = serializers.CharField()
+    value = serializers.JSONField()
+    updated_at = serializers.DateTimeField()
+
+
+class ConsensusSerializer(serializers.Serializer):
+    value = serializers.JSONField(allow_null=True)
+    confidence = serializers.FloatField(allow_null=True)
+    tie = serializers.BooleanField()
+
+
+class DisagreementSerializer(serializers.Serializer):
+    item = serializers.DictField()
+    agreement = serializers.FloatField(allow_null=True)
+    label_issue_score = serializers.FloatField(allow_null=True)
+    annotations = ReviewAnnotationSerializer(many=True)
+    consensus = ConsensusSerializer()
+    adjudication = serializers.DictField(allow_null=True)
+
+
+class ConsensusRowSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    value = serializers.JSONField(allow_null=True)
+    confidence = serializers.FloatField(allow_null=True)
+    tie = serializers.BooleanField()

@@ -1,0 +1,284 @@
+"""The review pages: the disagreement queue with adjudication, and the agreement dashboard.
+
+Server-rendered; forms post to these views, which call the same services as the API.
+A large project's figures are computed by a worker: the page then says so and polls.
+"""
+
+import json
+from itertools import pairwise
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from config.errors import DomainError
+from labeling.models import ReviewResultStatus
+from labeling.review import charts, listing, selectors, services
+from labeling.selectors import item_get_for_user
+from projects.models import Project, Role, TaskType
+from projects.selectors import REVIEWERS, RoleRequired, project_get_for_user, versions_list
+
+GREY = "#7f7f7f"
+FILTERS = ("version", "label", "annotator", "metadata", "order")
+
+
+def _project(request: HttpRequest, project_id: int) -> Project:
+    try:
+        return project_get_for_user(user=request.user, project_id=project_id, roles=REVIEWERS)
+    except RoleRequired:
+        raise PermissionDenied("reviewers and managers only") from None
+
+
+def _colors(project: Project) -> dict[str, str]:
+    return {label["name"]: label.get("color") or GREY for label in project.labels}
+
+
+def span_segments(text: str, spans: list[dict[str, Any]], colors: dict[str, str]) -> list[dict[str, Any]]:
+    """The text cut at every span boundary of one annotator, each piece with the label covering it."""
+    cuts = sorted({0, len(text), *(s["start"] for s in spans), *(s["end"] for s in spans)})
+    pieces = []
+    for start, end in pairwise(cuts):
+        if start >= end:
+            continue
+        covering = [s for s in spans if s["start"] <= start and s["end"] >= end]
+        label = covering[0]["label"] if covering else None
+        pieces.append({"text": text[start:end], "label": label, "color": colors.get(label, GREY) if label else None})
+    return pieces
+
+
+def _value_names(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(part.get("label")) if isinstance(part, dict) else str(part) for part in value]
+
+
+def _row_view(row: dict[str, Any], *, project: Project, colors: dict[str, str]) -> dict[str, Any]:
+    data = row["item"]["data"] or {}
+    text = data.get("text") if isinstance(data.get("text"), str) else ""
+    annotations = []
+    for annotation in row["annotations"]:
+        entry = {
+            "annotator": annotation["annotator"],
+            "updated_at": annotation["updated_at"],
+            "names": [{"name": n, "color": colors.get(n, GREY)} for n in _value_names(annotation["value"])],
+            "json": json.dumps(annotation["value"], ensure_ascii=False),
+        }
+        if project.task_type == TaskType.SPANS:
+            entry["segments"] = span_segments(text, annotation["value"] or [], colors)
+        annotations.append(entry)
+    consensus = row["consensus"]
+    adjudication = row["adjudication"]
+    provisional = None if consensus["tie"] else consensus["value"]  # a tie is the reviewer's to decide
+    chosen = adjudication["value"] if adjudication else provisional
+    return {
+        **row,
+        "text": text,
+        "image": data.get("image") if project.task_type == TaskType.IMAGE else None,
+        "metadata_items": sorted((row["item"]["metadata"] or {}).items())[:20],
+        "annotation_views": annotations,
+        "consensus_names": _value_names(consensus["value"]),
+        "chosen_names": _value_names(chosen),
+        "chosen_json": json.dumps(chosen if chosen is not None else [], ensure_ascii=False),
+        "adjudication_names": _value_names(adjudication["value"]) if adjudication else [],
+    }
+
+
+@login_required
+@require_GET
+def review_page(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = _project(request, project_id)
+    params = request.GET
+    context: dict[str, Any] = {
+        "project": project,
+        "filters": {key: params.get(key, "") for key in FILTERS},
+        "orders": listing.ORDERS,
+        "versions": versions_list(project=project).values_list("number", flat=True),
+        "annotators": project.memberships.filter(role=Role.ANNOTATOR).values_list("user__username", flat=True),
+        "query": params.urlencode(),
+        "rows": [],
+        "is_spans": project.task_type == TaskType.SPANS,
+        "is_multi": project.task_type == TaskType.MULTILABEL,
+        "api_url": reverse("api-disagreements", args=[project.pk]) + ("?" + params.urlencode() if params else ""),
+    }
+    try:
+        version = selectors.version_number(project=project, raw=params.get("version"))
+        result = listing.disagreements(
+            project=project,
+            version=version,
+            label=params.get("label") or None,
+            annotator=params.get("annotator") or None,
+            metadata=params.get("metadata") or None,
+            order=params.get("order") or None,
+            page=params.get("page"),
+        )
+    except DomainError as exc:
+        context["error"] = exc.message
+        return render(request, "labeling/review/review.html", context, status=400)
+    context["version"] = version
+    context["result"] = result
+    if result.pending is None:
+        colors = _colors(project)
+        context["rows"] = [_row_view(row, project=project, colors=colors) for row in result.rows]
+        context["page_links"] = _page_links(params, result.page, result.pages)
+    return render(request, "labeling/review/review.html", context)
+
+
+def _page_links(params: QueryDict, page: int, pages: int) -> dict[str, str | None]:
+    def link(number: int) -> str | None:
+        if not 1 <= number <= pages:
+            return None
+        query = params.copy()
+        query["page"] = str(number)
+        return "?" + query.urlencode()
+
+    return {"previous": link(page - 1), "next": link(page + 1)}
+
+
+def _posted_value(request: HttpRequest, project: Project) -> Any:
+    post = request.POST
+    if project.task_type == TaskType.MULTILABEL:
+        return post.getlist("labels")
+    if project.task_type == TaskType.SPANS:
+        try:
+            return json.loads(post.get("spans") or "[]")
+        except json.JSONDecodeError:
+            raise DomainError("spans must be a JSON list of {start, end, label}") from None
+    return post.get("label")
+
+
+@login_required
+@require_POST
+def adjudicate(request: HttpRequest, project_id: int, item_id: int) -> HttpResponse:
+    """Settle an item's label, or send it back for more labels, then return to the queue as it was."""
+    project = _project(request, project_id)
+    item = item_get_for_user(user=request.user, item_id=item_id)
+    if item.project_id != project.pk:
+        raise PermissionDenied("the item is not in this project")
+    name = item.external_id or f"item {item.pk}"
+    try:
+        if request.POST.get("action") == "send_back":
+            try:
+                count = int(request.POST.get("count") or 1)
+            except ValueError:
+                raise DomainError("count must be a whole number") from None
+            services.item_send_back(item=item, reviewer=request.user, count=count, note=request.POST.get("note", ""))
+            messages.success(request, f"Sent {name} back for {count} more label(s).")
+        else:
+            services.adjudication_create(
+                item=item,
+                reviewer=request.user,
+                value=_posted_value(request, project),
+                note=request.POST.get("note", ""),
+            )
+            messages.success(request, f"Final label of {name} saved.")
+    except DomainError as exc:
+        messages.error(request, f"{name}: {exc.message}")
+    query = QueryDict(request.POST.get("query", ""), mutable=True)  # re-encoded: only a query string survives
+    return redirect(reverse("review", args=[project.pk]) + ("?" + query.urlencode() if query else ""))
+
+
+@login_required
+@require_GET
+def agreement_page(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = _project(request, project_id)
+    context: dict[str, Any] = {
+        "project": project,
+        "versions": versions_list(project=project).values_list("number", flat=True),
+        "api_url": reverse("api-agreement", args=[project.pk]) + ("?" + request.GET.urlencode() if request.GET else ""),
+    }
+    try:
+        version = selectors.version_number(project=project, raw=request.GET.get("version"))
+    except DomainError as exc:
+        context["error"] = exc.message
+        return render(request, "labeling/review/agreement.html", context, status=400)
+    row = services.review_result_get(project=project, version=version, kind="agreement")
+    context.update(version=version, row=row)
+    if row.status == ReviewResultStatus.DONE:
+        context.update(_dashboard(project=project, version=version, report=row.result))
+    return render(request, "labeling/review/agreement.html", context)
+
+
+def _dashboard(*, project: Project, version: int, report: dict[str, Any]) -> dict[str, Any]:
+    gold = selectors.gold_accuracy(project=project, version=version)
+    per_annotator = [
+        {
+            **entry,
+            **gold.get(entry.get("annotator"), {"gold_n": 0, "gold_accuracy": None}),
+            "agreement_shown": _first(entry, "percent_agreement", "f1_overlap"),
+        }
+        for entry in report.get("per_annotator") or []
+    ]
+    names = [entry["annotator"] for entry in per_annotator]
+    kappa_key = "cohen_kappa" if project.task_type in (TaskType.CLASSIFICATION, TaskType.IMAGE) else None
+    pairwise = report.get("pairwise") or []
+    if kappa_key is None and pairwise:
+        kappa_key = next((k for k in ("masi_agreement", "f1_overlap", "percent_agreement") if k in pairwise[0]), None)
+    per_label = report.get("per_label") or []
+    ci = report.get("krippendorff_alpha_ci") or report.get("token_alpha_ci") or [None, None]
+    alpha = report.get("krippendorff_alpha")
+    if alpha is None:
+        alpha = report.get("token_alpha")
+    figures = [
+        (name, report.get(key), key)
+        for name, key in (
+            ("Krippendorff's alpha", "krippendorff_alpha"),
+            ("Token alpha", "token_alpha"),
+            ("Fleiss' kappa", "fleiss_kappa"),
+            ("Gwet's AC", "gwet_ac"),
+            ("Binary alpha", "binary_alpha"),
+            ("Span F1, exact", "f1_exact"),
+            ("Span F1, overlap", "f1_overlap"),
+            ("Percent agreement", "percent_agreement"),
+        )
+        if key in report
+    ]
+    return {
+        "report": report,
+        "alpha": alpha,
+        "ci": ci,
+        "figures": figures,
+        "reasons": sorted((report.get("reasons") or {}).items()),
+        "per_annotator": per_annotator,
+        "interval_svg": charts.interval(value=alpha, low=ci[0], high=ci[1]),
+        "heatmap_svg": charts.kappa_heatmap(annotators=names, pairwise=pairwise, key=kappa_key or "cohen_kappa"),
+        "kappa_key": (kappa_key or "cohen_kappa").replace("_", " "),
+        "labels_svg": charts.bar_chart(
+            rows=[(str(e.get("label")), _first(e, "alpha", "f1_overlap"), _uses(e)) for e in per_label],
+            low=-1.0,
+            label="Agreement per label (alpha, or span F1 with overlap)",
+        ),
+        "annotators_svg": charts.bar_chart(
+            rows=[
+                (e["annotator"], _first(e, "percent_agreement", "f1_overlap"), f"(n={e.get('n', 0)})")
+                for e in per_annotator
+            ],
+            label="Each annotator's agreement with the others",
+        ),
+        "gold_svg": charts.bar_chart(
+            rows=[(e["annotator"], e["gold_accuracy"], f"({e['gold_n']} gold)") for e in per_annotator if e["gold_n"]],
+            label="Accuracy on gold items",
+        ),
+        "over_time_svg": charts.line_chart(
+            points=report.get("over_time") or [],
+            label="Alpha per week",
+            empty="Not enough overlapping labels in any week yet."
+            if project.task_type in (TaskType.CLASSIFICATION, TaskType.IMAGE)
+            else "Drawn for classification and image projects.",
+        ),
+    }
+
+
+def _first(entry: dict[str, Any], *keys: str) -> float | None:
+    """The first of ``keys`` the entry has: reports of different task types name their figures differently."""
+    return next((entry[key] for key in keys if key in entry), None)
+
+
+def _uses(entry: dict[str, Any]) -> str:
+    return f"({entry['count']} uses)" if "count" in entry else ""

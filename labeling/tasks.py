@@ -1,0 +1,18 @@
+"""Thin Celery tasks of the labeling app: primitive ids in, re-fetch, call a service."""
+
+from celery import shared_task
+
+from labeling.review import services
+from projects.models import Project
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def review_result_compute_task(project_id: int, version: int, kind: str) -> None:
+    """Compute an agreement report, consensus or label-issue ranking too large for a request.
+
+    Safe to run twice: the second run stores the same result over the first.
+    """
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
+        return
+    services.review_result_compute(project=project, version=version, kind=kind)

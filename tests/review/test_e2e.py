@@ -1,0 +1,93 @@
+"""The review in a real browser: rank, open an item, adjudicate, see the export's final label change."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+
+from tests.conftest import open_recorded_page
+from tests.factories import UserFactory, add_member
+from tests.review.conftest import items_of, submit
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SHOTS = Path("/tmp/shots-review")
+HOSTILE = '<img src=x onerror="alert(1)"> & <b>bold</b>'
+
+
+@pytest.fixture
+def review_tab(browser, live_server, reviewer):
+    client = Client()
+    client.force_login(reviewer)
+    cookie = {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}
+    context, page, events = open_recorded_page(
+        browser, live_server.url, width=1280, height=900, timeout_ms=20_000, cookies=[cookie]
+    )
+    yield page
+    context.close()
+    assert events.errors == [] and events.dialogs == [], (events.errors, events.dialogs)
+
+
+def export_finals(page, project) -> dict[str, tuple]:
+    response = page.request.get(f"/api/projects/{project.pk}/versions/1/export/?format=jsonl")
+    assert response.status == 200
+    records = [json.loads(line) for line in response.text().splitlines()]
+    return {r["external_id"]: (r["final"], r["final_source"]) for r in records}
+
+
+def test_rank_open_adjudicate_and_the_export_changes(review_tab, make_project, manager):
+    page = review_tab
+    rows = [
+        {"id": "agreed", "text": "Great battery life", "channel": "web"},
+        {"id": "split", "text": HOSTILE, "channel": "email"},
+        {"id": "mostly", "text": "It was fine, I guess", "channel": "web"},
+    ]
+    project = make_project("classification", ["positive", "negative", "neutral"], rows)
+    users = [UserFactory(username=f"e2e{n}") for n in range(4)]
+    for user in users:
+        add_member(project, user, "annotator")
+    agreed, split, mostly = items_of(project)
+    for user in users:
+        submit(agreed, user, "positive")
+    for user, value in zip(users, ["positive", "negative", "positive", "negative"], strict=True):
+        submit(split, user, value)
+    for user, value in zip(users, ["neutral", "neutral", "neutral", "negative"], strict=True):
+        submit(mostly, user, value)
+    assert export_finals(page, project)["split"] == (None, None)
+
+    page.goto(f"/projects/{project.pk}/")
+    page.click("#review-link")
+    expect(page.locator(".rv-item")).to_have_count(3)
+    order = [int(x) for x in page.locator(".rv-item").evaluate_all("els => els.map(e => e.dataset.item)")]
+    assert order == [split.pk, mostly.pk, agreed.pk]  # least agreement first
+    card = page.locator(f"#rv-item-{split.pk}")
+    expect(card.locator(".rv-text")).to_have_text(HOSTILE)  # shown as text, never run
+    expect(card.locator("[data-field=consensus]")).to_contain_text("tie")
+    expect(card.locator(".rv-annotations tbody tr")).to_have_count(4)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "review-ranked.png"), full_page=True)
+
+    page.fill("#rv-metadata", "channel=email")
+    page.click(".rv-filters button")
+    expect(page.locator(".rv-item")).to_have_count(1)
+    card = page.locator(f"#rv-item-{split.pk}")
+    card.locator("input[name=label][value=negative]").check()
+    card.locator(f"#rv-note-{split.pk}").fill("the guideline: complaints are negative")
+    card.locator("[data-action=adjudicate]").click()
+    expect(page.locator(".messages")).to_contain_text("Final label of split saved")
+    expect(page.locator(f"#rv-item-{split.pk} [data-field=final]")).to_contain_text("negative")
+    assert "metadata=channel%3Demail" in page.url  # back to the same filtered queue
+
+    finals = export_finals(page, project)
+    assert finals["split"] == ("negative", "adjudication")
+    assert finals["mostly"] == ("neutral", "consensus")
+    assert finals["agreed"] == ("positive", "consensus")
+
+    page.goto(f"/projects/{project.pk}/agreement/")
+    expect(page.locator("[data-figure=krippendorff_alpha] .ag-value")).to_have_text(re.compile(r"^-?\d\.\d{3}$"))
+    expect(page.locator("svg.heatmap rect[data-a]")).to_have_count(12)  # 4 x 4 minus the diagonal
+    expect(page.locator("#ag-annotators tbody tr")).to_have_count(4)
+    page.screenshot(path=str(SHOTS / "agreement.png"), full_page=True)
