@@ -1,5 +1,7 @@
 """REST views for batches."""
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.http import FileResponse, Http404
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -77,10 +79,12 @@ class BatchFileApi(APIView):
 
 
 class _BatchDecisionApi(APIView):
-    """A manager's decision on a quarantined batch; answers the batch as ``GET`` shows it."""
+    """A manager's decision on a quarantined batch; answers the batch as ``GET`` shows it.
 
-    def decide(self, batch: Batch, reason: str, user) -> Batch:
-        raise NotImplementedError
+    Each subclass names its service as ``decide(batch, reason, user)``.
+    """
+
+    decide: Callable[[Batch, str, object], Batch]
 
     @extend_schema(request=BatchDecisionSerializer, responses=BatchSerializer)
     def post(self, request: Request, batch_id: str) -> Response:
