@@ -33,11 +33,8 @@ Why it cannot lose or double a batch:
 import contextlib
 import hashlib
 import logging
-import threading
-import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -46,13 +43,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from config.errors import DomainError, TooLarge
 from projects.models import DatasetVersion, Item, Project
 from quality.batch_files import SNIFF_BYTES, BatchFileError, BatchReader, format_for_name, sniff
 from quality.batch_frames import FrameReader
+from quality.batch_lease import LeaseKeeper, LeaseLost, Progress, heartbeat, lease_cutoff
 from quality.item_writer import existing_hashes, write_chunk
 from quality.models import ACTIVE_STATUSES, Batch, BatchFormat, BatchStatus
 from quality.validation import ValidationReport, validate_batch
@@ -63,10 +61,6 @@ logger = logging.getLogger(__name__)
 
 class ProjectBusy(Exception):
     """Another batch of the project is importing; try again shortly."""
-
-
-class LeaseLost(Exception):
-    """Another worker took this batch over; this run must stop writing."""
 
 
 # -- upload ---------------------------------------------------------------------------
@@ -130,10 +124,6 @@ def _enqueue(batch_id: uuid.UUID) -> None:
 
 
 # -- the worker's side -------------------------------------------------------------------
-def _lease_cutoff():
-    return timezone.now() - timedelta(seconds=settings.GROUNDWORK_BATCH_LEASE_SECONDS)
-
-
 def _delete_invisible_items(project_id: int) -> None:
     """Items of batches without a version are leftovers of runs that died; nothing sees them."""
     Item.objects.filter(project_id=project_id, batch__version__isnull=True).delete()
@@ -157,7 +147,7 @@ def batch_claim(*, batch_id: str) -> uuid.UUID | None:
         batch = next((b for b in active if b.pk == batch.pk), None)
         if batch is None:  # accepted, quarantined or failed already
             return None
-        cutoff = _lease_cutoff()
+        cutoff = lease_cutoff()
         if batch.status == BatchStatus.VALIDATING and batch.heartbeat_at and batch.heartbeat_at > cutoff:
             return None
         others = [b for b in active if b.pk != batch.pk]
@@ -199,14 +189,6 @@ def _claim_locked(batch: Batch) -> uuid.UUID | None:
     return batch.run_token
 
 
-def _heartbeat(batch_id: str, token: uuid.UUID, **fields: object) -> None:
-    updated = Batch.objects.filter(pk=batch_id, run_token=token, status=BatchStatus.VALIDATING).update(
-        heartbeat_at=timezone.now(), **fields
-    )
-    if not updated:
-        raise LeaseLost(batch_id)
-
-
 def _mark_failed(batch: Batch, message: str) -> None:
     batch.status = BatchStatus.FAILED
     batch.error = message[:5000]
@@ -233,61 +215,7 @@ LABEL_COLUMN = "label"  # a batch column with this name is checked against the p
 SAMPLE_VALUE_CHARS = 300  # a sample row's value as stored with the results
 
 
-class _Progress:
-    """Progress of one run: monotonic, written with the heartbeat at most once a second."""
-
-    def __init__(self, batch_id: str, token: uuid.UUID, every: float = 1.0) -> None:
-        self.batch_id, self.token, self.every = batch_id, token, every
-        self.value = 0.0
-        self.written_at = 0.0
-
-    def report(self, value: float, *, force: bool = False, **fields: object) -> None:
-        self.value = max(self.value, min(round(value, 4), 0.99))
-        now = time.monotonic()
-        if force or fields or now - self.written_at >= self.every:
-            _heartbeat(self.batch_id, self.token, progress=self.value, **fields)
-            self.written_at = now
-
-
-class _LeaseKeeper:
-    """Renews the run's lease from a thread while validation runs a step with no chunk to heartbeat on.
-
-    GX on a whole column of a large batch can take longer than the lease; without this the sweep
-    would hand a live run to another worker. A paused or killed process pauses this thread too,
-    so a dead run still loses its lease. The thread has its own database connection, so it is
-    used only where the batch row is committed (the worker), never inside a test's transaction.
-    """
-
-    def __init__(self, batch_id: str, token: uuid.UUID) -> None:
-        self.batch_id, self.token = batch_id, token
-        self.every = max(settings.GROUNDWORK_BATCH_LEASE_SECONDS / 4, 0.5)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="batch-lease", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            while not self.stop.wait(self.every):
-                try:
-                    renewed = Batch.objects.filter(
-                        pk=self.batch_id, run_token=self.token, status=BatchStatus.VALIDATING
-                    ).update(heartbeat_at=timezone.now())
-                except (OperationalError, InterfaceError):  # a locked or lost database: the next tick tries again
-                    continue
-                if not renewed:  # taken over: the run finds out at its next write
-                    return
-        finally:
-            connection.close()
-
-    def __enter__(self) -> "_LeaseKeeper":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop.set()
-        self.thread.join()
-
-
-def _validate(batch: Batch, token: uuid.UUID, progress: _Progress, keep_lease: bool) -> ValidationReport:
+def _validate(batch: Batch, token: uuid.UUID, progress: Progress) -> ValidationReport:
     """The project's suite and the built-in checks over the file, read in chunks; nothing is written."""
     project = batch.project
     stored = suite_get(project=project)
@@ -302,15 +230,14 @@ def _validate(batch: Batch, token: uuid.UUID, progress: _Progress, keep_lease: b
         max_field_bytes=settings.GROUNDWORK_MAX_FIELD_BYTES,
         chunk_rows=settings.GROUNDWORK_IMPORT_CHUNK_ROWS,
     )
-    _heartbeat(str(batch.pk), token, stage="validating")
+    heartbeat(str(batch.pk), token, stage="validating")
 
     def frames():
         for frame in reader.chunks():
             yield frame
             progress.report(VALIDATION_SHARE * 0.9 * reader.fraction_done, rows_total=reader.rows_read)
 
-    with _LeaseKeeper(str(batch.pk), token) if keep_lease else contextlib.nullcontext():
-        report = _run_validation(batch, frames(), suite, check_settings, reference, progress)
+    report = _run_validation(batch, frames(), suite, check_settings, reference, progress)
     progress.report(VALIDATION_SHARE, force=True)
     return report
 
@@ -374,18 +301,24 @@ def batch_import(
     """Run the whole pipeline for one batch. Safe to call twice, from any number of workers.
 
     ``on_progress`` hears the progress after each imported chunk has committed. ``keep_lease``
-    renews the lease from a thread during validation (the worker; see ``_LeaseKeeper``).
+    renews the lease from a thread for as long as the run is alive (the worker; see ``LeaseKeeper``),
+    so a slow step (GX over a whole column, a large chunk on a busy database) keeps its batch.
     """
     token = batch_claim(batch_id=batch_id)
     if token is None:
         return None
+    with LeaseKeeper(batch_id, token) if keep_lease else contextlib.nullcontext():
+        return _run(batch_id, token, on_progress)
+
+
+def _run(batch_id: str, token: uuid.UUID, on_progress: Callable[[float], None] | None) -> Batch:
     batch = Batch.objects.select_related("project").get(pk=batch_id)
     project = batch.project
-    progress = _Progress(batch_id, token)
+    progress = Progress(batch_id, token)
     report: ValidationReport | None = None
     if not batch.accepted_anyway:
         try:
-            report = _validate(batch, token, progress, keep_lease)
+            report = _validate(batch, token, progress)
         except BatchFileError as exc:
             batch_fail(batch_id=batch_id, token=token, message=str(exc))
             return Batch.objects.get(pk=batch_id)
@@ -413,7 +346,7 @@ def batch_import(
     seen: set[str] = set()
     added = duplicates = empty = 0
     try:
-        _heartbeat(batch_id, token, stage="importing")
+        heartbeat(batch_id, token, stage="importing")
         for chunk in reader.chunks():
             # The rows and the heartbeat that proves the lease commit together, or not at all.
             with transaction.atomic():
@@ -528,7 +461,7 @@ def batch_finalize(
 
 def batch_recover_stale() -> list[str]:
     """Send again every batch whose worker died or whose message was lost; return their ids."""
-    cutoff = _lease_cutoff()
+    cutoff = lease_cutoff()
     resend: list[str] = []
     with transaction.atomic():
         stale = Batch.objects.select_for_update().filter(status__in=ACTIVE_STATUSES, heartbeat_at__lt=cutoff)

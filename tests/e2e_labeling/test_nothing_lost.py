@@ -141,7 +141,7 @@ def test_a_submit_a_reload_interrupted_is_sent_again_from_the_outbox(page, make_
     page.keyboard.press("2")
     page.keyboard.press("Enter")
     expect(page.locator("#lp-status")).to_contain_text("not confirmed yet")
-    assert page.locator("#lp-content").get_attribute("data-item") != str(item.pk)  # the next item is already shown
+    expect(page.locator("#lp-content")).not_to_have_attribute("data-item", str(item.pk))  # the next item is shown
     assert not Annotation.objects.filter(item=item).exists()
     outbox = f"gw:outbox:{project.pk}:{annotator_user.pk}:{item.pk}"
     assert json.loads(page.evaluate("key => localStorage.getItem(key)", outbox))["uuid"] == sent[0]["uuid"]
@@ -153,7 +153,7 @@ def test_a_submit_a_reload_interrupted_is_sent_again_from_the_outbox(page, make_
     expect(page.locator("#lp-status")).to_contain_text("Saved")
     stored = Annotation.objects.get(item=item)
     assert (str(stored.uuid), stored.value) == (sent[0]["uuid"], "negative")
-    assert page.locator("#lp-content").get_attribute("data-item") != str(item.pk)
+    expect(page.locator("#lp-content")).not_to_have_attribute("data-item", str(item.pk))
     page.wait_for_function("() => window.gwLabeling.pending() === 0")
     assert page.evaluate("key => localStorage.getItem(key)", outbox) is None
     assert Annotation.objects.filter(project=project).count() == 1
