@@ -76,21 +76,35 @@ def coincidences(counts: np.ndarray) -> np.ndarray:
     return scaled.T @ paired - np.diag(np.ones(paired.shape[0]) @ scaled)
 
 
-def distances(pooled: np.ndarray, level: str) -> np.ndarray:
-    """(V, V) squared distances of a level; ordinal ones depend on the pooled value counts."""
+def interval_scale(size: int, scale: ArrayLike | None = None) -> np.ndarray:
+    """The value of each category on an interval scale: ``scale`` as given, else equally spaced codes."""
+    if scale is None:
+        return np.arange(size, dtype=np.float64)
+    values = np.asarray(scale, dtype=np.float64)
+    if values.shape != (size,) or not np.all(np.isfinite(values)):
+        raise ValueError(f"scale must hold {size} finite numbers, one per category")
+    return values
+
+
+def distances(pooled: np.ndarray, level: str, scale: ArrayLike | None = None) -> np.ndarray:
+    """(V, V) squared distances of a level; ordinal ones depend on the pooled value counts.
+
+    ``scale`` gives each category's value on an interval scale (a 1-5 rating whose labels are
+    1, 2, 4, 8 is not equally spaced); without it categories are one apart.
+    """
     size = pooled.shape[0]
     if level == "nominal":
         return 1.0 - np.eye(size)
-    scale = np.arange(size, dtype=np.float64) if level == "interval" else np.cumsum(pooled) - pooled / 2.0
-    return (scale[:, None] - scale[None, :]) ** 2
+    position = interval_scale(size, scale) if level == "interval" else np.cumsum(pooled) - pooled / 2.0
+    return (position[:, None] - position[None, :]) ** 2
 
 
-def alpha_from_coincidences(matrix: np.ndarray, *, level: str) -> float:
+def alpha_from_coincidences(matrix: np.ndarray, *, level: str, scale: ArrayLike | None = None) -> float:
     """Alpha of a coincidence matrix (NaN when fewer than two values occur)."""
     pooled = matrix.sum(axis=1)
     if (pooled > 0).sum() < 2:
         return float("nan")
-    delta = distances(pooled, level)
+    delta = distances(pooled, level, scale)
     expected = float(pooled @ delta @ pooled)
     return 1.0 - (pooled.sum() - 1.0) * float((matrix * delta).sum()) / expected
 
@@ -120,8 +134,13 @@ def merge_identical(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, freq
 
 
-def units_from_counts(counts: np.ndarray, *, level: str, merge: bool = True) -> AlphaUnits:
-    """Alpha units from an (items, categories) count matrix; items under two ratings drop out."""
+def units_from_counts(
+    counts: np.ndarray, *, level: str, merge: bool = True, scale: ArrayLike | None = None
+) -> AlphaUnits:
+    """Alpha units from an (items, categories) count matrix; items under two ratings drop out.
+
+    ``scale``: the categories' values for the interval level (see ``distances``).
+    """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}")
     totals = row_sums(counts)
@@ -139,9 +158,9 @@ def units_from_counts(counts: np.ndarray, *, level: str, merge: bool = True) -> 
         pairs = totals**2 - row_sums(counts**2)
         delta = None
     else:
-        scale = np.arange(counts.shape[1], dtype=np.float64)
-        pairs = 2.0 * (totals * (counts @ scale**2) - (counts @ scale) ** 2)
-        delta = (scale[:, None] - scale[None, :]) ** 2
+        position = interval_scale(counts.shape[1], scale)
+        pairs = 2.0 * (totals * (counts @ position**2) - (counts @ position) ** 2)
+        delta = (position[:, None] - position[None, :]) ** 2
     return AlphaUnits(
         counts=counts,
         totals=totals,
@@ -245,12 +264,18 @@ def interval_or_reason(
 
 
 def krippendorff_alpha(
-    items: ArrayLike, values: ArrayLike, *, n_items: int, n_categories: int, level: str = "nominal"
+    items: ArrayLike,
+    values: ArrayLike,
+    *,
+    n_items: int,
+    n_categories: int,
+    level: str = "nominal",
+    scale: ArrayLike | None = None,
 ) -> float:
     """Alpha of long-format ratings (one per item and annotator); NaN when undefined."""
     items = np.asarray(items, dtype=np.int64)
     counts = item_counts(items, np.asarray(values, dtype=np.int64), n_items=n_items, n_categories=n_categories)
-    return alpha_point(units_from_counts(counts, level=level))
+    return alpha_point(units_from_counts(counts, level=level, scale=scale))
 
 
 def one_vs_rest_alpha(counts: np.ndarray) -> np.ndarray:

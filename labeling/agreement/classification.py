@@ -21,6 +21,7 @@ from labeling.agreement.alpha import (
     alpha_point,
     coincidences,
     interval_or_reason,
+    interval_scale,
     item_counts,
     one_vs_rest_alpha,
     row_sums,
@@ -49,6 +50,7 @@ def classification_report(
     n_annotators: int,
     n_categories: int,
     level: str = "nominal",
+    scale: ArrayLike | None = None,
     bootstrap: int = 1000,
     seed: int = 0,
 ) -> dict[str, Any]:
@@ -60,6 +62,9 @@ def classification_report(
     (``percent_agreement``), the mean Cohen's kappa with each colleague weighted by shared
     items (``mean_kappa``) and alpha of everyone else's ratings (``alpha_without``): an
     annotator whose removal raises alpha is the one pulling agreement down.
+
+    ``scale`` gives each category's numeric value on an interval scale (alpha's distance,
+    weighted kappa's and AC2's weights); other levels, or none given, use the codes' order.
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}")
@@ -69,6 +74,7 @@ def classification_report(
     items = as_codes(items, name="items", upper=n_items)
     annotators = as_codes(annotators, name="annotators", size=items.size, upper=n_annotators)
     values = as_codes(values, name="values", size=items.size, upper=n_categories)
+    scale = interval_scale(n_categories, scale) if level == "interval" else None
 
     reasons: dict[str, str] = {}
     counts = item_counts(items, values, n_items=n_items, n_categories=n_categories)
@@ -83,7 +89,7 @@ def classification_report(
         "level": level,
     }
 
-    units = units_from_counts(counts, level=level, merge=bootstrap > 0)
+    units = units_from_counts(counts, level=level, merge=bootstrap > 0, scale=scale)
     counts = counts.astype(np.float64)
     alpha = alpha_point(units)
     report["krippendorff_alpha"] = number(alpha)
@@ -107,14 +113,14 @@ def classification_report(
         reasons["percent_agreement"] = alpha_reason(annotations, 0)
 
     weights = SCALE_WEIGHTS[level]
-    gwet, why = gwet_ac(counts, weights=weights)
+    gwet, why = gwet_ac(counts, weights=weights, scale=scale)
     report["gwet_ac"] = number(gwet)
     report["gwet_weights"] = weights or "unweighted"
     if why:
         reasons["gwet_ac"] = why
 
     pairs = pairwise_kappa(
-        items, annotators, values, n_annotators=n_annotators, n_categories=n_categories, weights=weights
+        items, annotators, values, n_annotators=n_annotators, n_categories=n_categories, weights=weights, scale=scale
     )
     report["pairwise"] = _pairwise_entries(pairs)
     if not report["pairwise"]:
@@ -122,7 +128,7 @@ def classification_report(
 
     report["per_label"] = _per_label(counts, values)
     report["per_annotator"] = _per_annotator(
-        items, annotators, values, counts=counts, pairs=pairs, level=level, n_annotators=n_annotators
+        items, annotators, values, counts=counts, pairs=pairs, level=level, scale=scale, n_annotators=n_annotators
     )
     report["reasons"] = reasons
     return report
@@ -165,6 +171,7 @@ def _per_annotator(
     counts: np.ndarray,
     pairs,
     level: str,
+    scale: np.ndarray | None,
     n_annotators: int,
 ) -> list[dict[str, Any]]:
     totals = row_sums(counts)
@@ -204,7 +211,7 @@ def _per_annotator(
                 number(agreed[annotator] / ratings_compared[annotator]) if ratings_compared[annotator] else None
             ),
             "mean_kappa": number(kappa_of[annotator] / weight_of[annotator]) if weight_of[annotator] else None,
-            "alpha_without": number(alpha_from_coincidences(without, level=level)),
+            "alpha_without": number(alpha_from_coincidences(without, level=level, scale=scale)),
         }
         if entry["percent_agreement"] is None:
             entry["reason"] = "shares no item with another annotator"

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from labeling.agreement._common import annotator_pairs, row_pairs
-from labeling.agreement.alpha import row_sums
+from labeling.agreement.alpha import interval_scale, row_sums
 
 # Weighted kappa / AC2 weights per scale: ordinal distances are ranks (linear), interval
 # distances are differences, whose square is the usual interval metric (quadratic).
@@ -41,16 +42,22 @@ def fleiss_kappa(counts: np.ndarray) -> tuple[float, str | None]:
     return (float(per_item.mean()) - chance) / (1.0 - chance), None
 
 
-def agreement_weights(n_categories: int, kind: str | None) -> np.ndarray:
-    """Gwet's agreement weights (1 on the diagonal): identity, linear or quadratic in the code distance."""
-    codes = np.arange(n_categories, dtype=np.float64)
+def agreement_weights(n_categories: int, kind: str | None, scale: ArrayLike | None = None) -> np.ndarray:
+    """Gwet's agreement weights (1 on the diagonal): identity, or linear or quadratic in the distance
+    between the categories' values (``scale``; equally spaced codes without it) over their range."""
     if kind is None or n_categories < 2:
         return np.eye(n_categories)
-    distance = np.abs(codes[:, None] - codes[None, :]) / (n_categories - 1.0)
+    position = interval_scale(n_categories, scale)
+    spread = position.max() - position.min()
+    if spread == 0:
+        return np.ones((n_categories, n_categories))
+    distance = np.abs(position[:, None] - position[None, :]) / spread
     return 1.0 - (distance if kind == "linear" else distance**2)
 
 
-def gwet_ac(counts: np.ndarray, *, weights: str | None = None) -> tuple[float, str | None]:
+def gwet_ac(
+    counts: np.ndarray, *, weights: str | None = None, scale: ArrayLike | None = None
+) -> tuple[float, str | None]:
     """Gwet's AC1 (``weights=None``) or AC2 (``"linear"``/``"quadratic"``) with missing ratings.
 
     As in Gwet's Handbook of Inter-Rater Reliability (2014): observed agreement over items
@@ -68,7 +75,7 @@ def gwet_ac(counts: np.ndarray, *, weights: str | None = None) -> tuple[float, s
         return float("nan"), "every item has a single annotation"
     if q < 2:
         return float("nan"), "the label domain has a single label"
-    w = agreement_weights(q, weights)
+    w = agreement_weights(q, weights, scale)
     paired = counts[pairable]
     m = totals[pairable]
     observed = float((row_sums(paired * (paired @ w - 1.0)) / (m * (m - 1.0))).mean())
@@ -99,13 +106,15 @@ def pairwise_kappa(
     n_annotators: int,
     n_categories: int,
     weights: str | None = None,
+    scale: ArrayLike | None = None,
 ) -> PairwiseKappa:
     """Cohen's kappa (and weighted kappa with ``"linear"``/``"quadratic"`` disagreement weights)
     for every annotator pair on the items both rated, vectorised over all pairs at once.
 
-    Weighted kappa is ``1 - sum(w * observed) / sum(w * expected)`` with ``w`` the code
-    distance (or its square) over the full domain, as scikit-learn's ``cohen_kappa_score``
-    computes it with ``labels=`` the domain.
+    Weighted kappa is ``1 - sum(w * observed) / sum(w * expected)`` with ``w`` the distance
+    between the categories' values (or its square) over the full domain: their codes by default,
+    as scikit-learn's ``cohen_kappa_score`` computes it with ``labels=`` the domain, or ``scale``,
+    as statsmodels' ``cohens_kappa`` does with the category values as ``weights``.
     """
     first, second = row_pairs(items, annotators)
     pair_a, pair_b, pair = annotator_pairs(annotators[first], annotators[second], n_annotators=n_annotators)
@@ -121,11 +130,11 @@ def pairwise_kappa(
         kappa = np.where(chance < 1.0, (observed - chance) / (1.0 - chance), np.nan)
         weighted = None
         if weights is not None:
-            codes = np.arange(k, dtype=np.float64)
-            distance = np.abs(codes[:, None] - codes[None, :])
+            position = interval_scale(k, scale)
+            distance = np.abs(position[:, None] - position[None, :])
             if weights == "quadratic":
                 distance = distance**2
-            step = np.abs(va - vb).astype(np.float64)
+            step = np.abs(position[va] - position[vb])
             seen = np.bincount(pair, weights=step**2 if weights == "quadratic" else step, minlength=n_pairs) / n
             expected = ((left @ distance) * right).sum(axis=1)
             weighted = np.where(expected > 0, 1.0 - seen / expected, np.nan)

@@ -4,6 +4,7 @@ the statistics themselves are ``labeling.agreement``'s.
 """
 
 import json
+import math
 import warnings
 from datetime import UTC, datetime
 from typing import Any
@@ -80,6 +81,23 @@ def _week_start(week: int) -> str:
     return datetime.fromtimestamp(int(week) * SECONDS_PER_WEEK, tz=UTC).date().isoformat()
 
 
+def label_values(label_names: list[str]) -> list[float] | None:
+    """The labels as numbers, when every one reads as a finite number ("1", "2.5", "-3").
+
+    An interval project whose labels are numbers measures distance between those numbers;
+    one with word labels ("cold" .. "hot") takes them as equally spaced in the schema's order.
+    """
+    try:
+        values = [float(name) for name in label_names]
+    except ValueError:
+        return None
+    return values if values and all(math.isfinite(v) for v in values) else None
+
+
+def _scale(arrays: AnnotationArrays, level: str) -> list[float] | None:
+    return label_values(arrays.label_names) if level == "interval" else None
+
+
 def weekly_alpha(arrays: AnnotationArrays, *, level: str) -> list[dict[str, Any]]:
     """Alpha of the annotations made in each week (by their last change), the newest weeks only."""
     if arrays.task_type not in SINGLE_LABEL or not arrays.n_rows:
@@ -96,6 +114,7 @@ def weekly_alpha(arrays: AnnotationArrays, *, level: str) -> list[dict[str, Any]
             n_annotators=arrays.n_annotators,
             n_categories=len(arrays.label_names),
             level=level,
+            scale=_scale(arrays, level),
             bootstrap=0,
         )
         points.append({"week": _week_start(week), "annotations": len(rows), "alpha": report.get("krippendorff_alpha")})
@@ -114,8 +133,11 @@ def agreement_report(arrays: AnnotationArrays, *, level: str) -> dict[str, Any]:
             n_annotators=arrays.n_annotators,
             n_categories=len(arrays.label_names),
             level=level,
+            scale=_scale(arrays, level),
             bootstrap=_bootstrap(arrays),
         )
+        if level == "interval":
+            report["interval_values"] = _scale(arrays, level) or "equally spaced, in the schema's order"
     elif arrays.task_type == "multilabel":
         report = agreement.multilabel_report(
             arrays.items,

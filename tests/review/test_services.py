@@ -2,6 +2,8 @@
 
 import json
 
+import krippendorff
+import numpy as np
 import pytest
 
 from config.errors import DomainError
@@ -111,3 +113,20 @@ def test_classification_labels_are_read_as_codes_in_the_projects_order(labeled):
     assert arrays.n_rows == 13 and arrays.n_items == 4 and arrays.n_annotators == 4
     names = [labeled.label_names[code] for code in arrays.values.tolist()]
     assert names.count("positive") == 7 and names.count("neutral") == 3 and names.count("negative") == 3
+
+
+def test_an_interval_project_with_numeric_labels_measures_between_their_values(make_project, team):
+    labels = ["1", "2", "4", "8"]
+    project = make_project(
+        "classification", labels, [{"text": f"rating {n}"} for n in range(5)], label_scale="interval"
+    )
+    plan = [["1", "2", "1"], ["4", "8", "8"], ["2", "2", "4"], ["8", "8", "8"], ["1", "4", "2"]]
+    for item, values in zip(items_of(project), plan, strict=True):
+        for user, value in zip(team, values, strict=False):
+            submit(item, user, value)
+
+    report = services.review_result_get(project=project, version=1, kind="agreement").result
+    data = np.array([[float(v) for v in column] for column in zip(*plan, strict=True)])
+    reference = krippendorff.alpha(reliability_data=data, value_domain=[1, 2, 4, 8], level_of_measurement="interval")
+    assert report["krippendorff_alpha"] == pytest.approx(reference, abs=1e-9)
+    assert report["interval_values"] == [1.0, 2.0, 4.0, 8.0]
