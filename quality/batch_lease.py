@@ -8,6 +8,7 @@ takes the batch over, and the run's next write raises ``LeaseLost``.
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -36,15 +37,24 @@ def heartbeat(batch_id: str, token: uuid.UUID, **fields: object) -> None:
 
 
 class Progress:
-    """Progress of one run: monotonic, written with the heartbeat at most once a second."""
+    """Progress of one run: monotonic, written with the heartbeat at most once a second.
 
-    def __init__(self, batch_id: str, token: uuid.UUID, every: float = 1.0) -> None:
+    ``listener`` hears every value as it is reported (a management command's progress line),
+    validation included, with no database write.
+    """
+
+    def __init__(
+        self, batch_id: str, token: uuid.UUID, every: float = 1.0, listener: Callable[[float], None] | None = None
+    ) -> None:
         self.batch_id, self.token, self.every = batch_id, token, every
+        self.listener = listener
         self.value = 0.0
         self.written_at = 0.0
 
     def report(self, value: float, *, force: bool = False, **fields: object) -> None:
         self.value = max(self.value, min(round(value, 4), 0.99))
+        if self.listener is not None:
+            self.listener(self.value)
         now = time.monotonic()
         if force or fields or now - self.written_at >= self.every:
             heartbeat(self.batch_id, self.token, progress=self.value, **fields)

@@ -296,11 +296,16 @@ def batch_quarantine(*, batch_id: str, token: uuid.UUID, report: ValidationRepor
 
 
 def batch_import(
-    *, batch_id: str, on_progress: Callable[[float], None] | None = None, keep_lease: bool = False
+    *,
+    batch_id: str,
+    on_progress: Callable[[float], None] | None = None,
+    on_report: Callable[[float], None] | None = None,
+    keep_lease: bool = False,
 ) -> Batch | None:
     """Run the whole pipeline for one batch. Safe to call twice, from any number of workers.
 
-    ``on_progress`` hears the progress after each imported chunk has committed. ``keep_lease``
+    ``on_progress`` hears the progress after each imported chunk has committed; ``on_report``
+    hears every progress report, validation included (a command's progress line). ``keep_lease``
     renews the lease from a thread for as long as the run is alive (the worker; see ``LeaseKeeper``),
     so a slow step (GX over a whole column, a large chunk on a busy database) keeps its batch.
     """
@@ -308,13 +313,18 @@ def batch_import(
     if token is None:
         return None
     with LeaseKeeper(batch_id, token) if keep_lease else contextlib.nullcontext():
-        return _run(batch_id, token, on_progress)
+        return _run(batch_id, token, on_progress, on_report)
 
 
-def _run(batch_id: str, token: uuid.UUID, on_progress: Callable[[float], None] | None) -> Batch:
+def _run(
+    batch_id: str,
+    token: uuid.UUID,
+    on_progress: Callable[[float], None] | None,
+    on_report: Callable[[float], None] | None,
+) -> Batch:
     batch = Batch.objects.select_related("project").get(pk=batch_id)
     project = batch.project
-    progress = Progress(batch_id, token)
+    progress = Progress(batch_id, token, listener=on_report)
     report: ValidationReport | None = None
     if not batch.accepted_anyway:
         try:

@@ -1,6 +1,5 @@
 """Import a batch file from the command line, in this process, showing progress."""
 
-import sys
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -40,12 +39,19 @@ class Command(BaseCommand):
             except DomainError as exc:
                 raise CommandError(exc.message) from None
 
-        def show(fraction: float) -> None:
-            sys.stderr.write(f"\r  validating and importing {file.name}: {fraction:6.1%}")
-            sys.stderr.flush()
+        shown = [-1.0]
+        self.stderr.style_func = None  # progress is not an error: no red in a terminal
 
-        batch = services.batch_import(batch_id=str(batch.pk), on_progress=show)
-        sys.stderr.write("\n")
+        def show(fraction: float) -> None:
+            if fraction - shown[0] < 0.001:  # a line per tenth of a percent, not per report
+                return
+            shown[0] = fraction
+            step = "validating" if fraction < services.VALIDATION_SHARE else "importing"
+            self.stderr.write(f"\r  {step} {file.name}: {fraction:6.1%}", ending="")
+            self.stderr.flush()
+
+        batch = services.batch_import(batch_id=str(batch.pk), on_report=show)
+        self.stderr.write("")
         if batch is not None and batch.status == "quarantined":
             failed = [r for r in batch.results if not r.get("success") and r.get("severity") == "critical"]
             names = ", ".join(f"{r['check']} {r.get('type', '')} {r.get('column') or ''}".strip() for r in failed[:5])
