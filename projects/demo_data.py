@@ -57,6 +57,26 @@ Ignore the star rating in the metadata: label the text alone.
 """
 
 
+def demo_tone(text: str) -> str:
+    """The tone a demo review was written in: the truth its simulated annotators aim at."""
+    for tone, (templates, _) in TONES.items():
+        for template in templates:
+            if text.startswith(template.split("{", 1)[0]) and _matches(template, text):
+                return tone
+    raise ValueError(f"not a demo review: {text[:40]!r}")
+
+
+def _matches(template: str, text: str) -> bool:
+    pieces = [piece.split("}", 1)[-1] for piece in template.split("{")]
+    position = 0
+    for piece in pieces:
+        found = text.find(piece, position)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
+
+
 def demo_reviews(count: int, *, seed: int, start_id: int = 1) -> list[dict[str, object]]:
     rng = random.Random(seed)
     rows = []

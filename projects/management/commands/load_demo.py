@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from labeling.demo_labels import demo_label
 from projects import services
 from projects.demo_data import GUIDELINES, demo_reviews
 from projects.models import Project
@@ -66,6 +67,12 @@ class Command(BaseCommand):
         second = demo_reviews(130, seed=11, start_id=241) + first[:12]  # a few repeats: skipped as duplicates
         lines = "\n".join(json.dumps(row) for row in second) + "\n"
         self._import(project, users["manager"], "reviews-november.jsonl", lines.encode())
+        annotators = {name: users[name] for name, role in USERS if role == "annotator"}
+        made = demo_label(project=project, annotators=annotators, manager=users["manager"])
+        self.stdout.write(
+            f"  labels: {made['annotations']} annotations by {len(annotators)} annotators, "
+            f"{made['gold']} gold answers, a model's predictions for {made['predictions']} items"
+        )
         self.stdout.write(self.style.SUCCESS(f"Demo project {PROJECT_NAME!r} loaded with two versions."))
 
     def _import(self, project: Project, user, name: str, content: bytes) -> None:
