@@ -105,3 +105,31 @@ def demo_reviews(count: int, *, seed: int, start_id: int = 1) -> list[dict[str, 
             }
         )
     return rows
+
+
+# The demo project's suite: what its data owner expects of every batch.
+DEMO_SUITE = {
+    "name": "product-reviews",
+    "expectations": [
+        {"type": "expect_column_to_exist", "kwargs": {"column": "rating"}},
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "rating"}},
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "rating", "min_value": 1, "max_value": 5}},
+        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "channel", "value_set": CHANNELS}},
+        {
+            "type": "expect_column_value_lengths_to_be_between",
+            "kwargs": {"column": "text", "min_value": 10, "max_value": 2000},
+            "severity": "warning",
+        },
+    ],
+}
+
+
+def demo_bad_batch(seed: int, *, start_id: int) -> list[dict[str, object]]:
+    """A batch an upstream export broke: ratings on a 1-10 scale and a new channel name in some rows."""
+    rows = demo_reviews(60, seed=seed, start_id=start_id)
+    for offset in (4, 17, 31, 45):
+        rows[offset]["rating"] = int(rows[offset]["rating"]) * 2
+    for offset in (9, 22):
+        rows[offset]["channel"] = "WEB"
+    rows[50]["text"] = "ok"
+    return rows

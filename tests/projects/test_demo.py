@@ -8,6 +8,7 @@ from django.core.management import call_command
 from labeling.models import Annotation, GoldLabel, Prediction
 from labeling.review import services as review_services
 from projects.models import DatasetVersion, Project
+from quality.models import Batch
 
 
 @pytest.fixture
@@ -26,6 +27,12 @@ def test_the_demo_has_two_versions_and_labels_worth_reviewing(demo):
     assert annotations.values("annotator").distinct().count() == 3
     assert GoldLabel.objects.filter(item__project=demo).count() == 12
     assert Prediction.objects.filter(item__project=demo).count() == 160
+    quarantined = Batch.objects.get(project=demo, status="quarantined")
+    failed = {(r["type"], r.get("column")) for r in quarantined.results if not r["success"]}
+    assert {
+        ("expect_column_values_to_be_between", "rating"),
+        ("expect_column_values_to_be_in_set", "channel"),
+    } <= failed
 
     report = review_services.review_result_get(project=demo, version=2, kind="agreement").result
     assert 0.4 < report["krippendorff_alpha"] < 0.9  # careful and hasty annotators: agreement, not unanimity

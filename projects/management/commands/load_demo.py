@@ -11,14 +11,23 @@ from django.db import transaction
 
 from labeling.demo_labels import demo_label
 from projects import services
-from projects.demo_data import GUIDELINES, demo_reviews
+from projects.demo_data import DEMO_SUITE, GUIDELINES, demo_bad_batch, demo_reviews
 from projects.models import Project
 from quality import services as quality_services
+from quality.suite_services import suite_set
 
 PASSWORD = "groundwork"
 PROJECT_NAME = "Product reviews"
 USERS = [("manager", "manager"), ("reviewer", "reviewer"), ("annotator1", "annotator"),
          ("annotator2", "annotator"), ("annotator3", "annotator")]  # fmt: skip
+
+
+def _csv(rows: list[dict[str, object]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode()
 
 
 class Command(BaseCommand):
@@ -57,23 +66,23 @@ class Command(BaseCommand):
             for username, role in USERS[1:]:
                 services.membership_set(project=project, username=username, role=role)
 
+        suite_set(project=project, user=users["manager"], suite=DEMO_SUITE)
         first = demo_reviews(240, seed=7)
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(first[0]))
-        writer.writeheader()
-        writer.writerows(first)
-        self._import(project, users["manager"], "reviews-october.csv", buffer.getvalue().encode())
-
+        self._import(project, users["manager"], "reviews-october.csv", _csv(first))
         second = demo_reviews(130, seed=11, start_id=241) + first[:12]  # a few repeats: skipped as duplicates
         lines = "\n".join(json.dumps(row) for row in second) + "\n"
         self._import(project, users["manager"], "reviews-november.jsonl", lines.encode())
+        # Fails the suite: quarantined, waiting for the manager to accept or reject it.
+        self._import(project, users["manager"], "reviews-december.csv", _csv(demo_bad_batch(13, start_id=400)))
         annotators = {name: users[name] for name, role in USERS if role == "annotator"}
         made = demo_label(project=project, annotators=annotators, manager=users["manager"])
         self.stdout.write(
             f"  labels: {made['annotations']} annotations by {len(annotators)} annotators, "
             f"{made['gold']} gold answers, a model's predictions for {made['predictions']} items"
         )
-        self.stdout.write(self.style.SUCCESS(f"Demo project {PROJECT_NAME!r} loaded with two versions."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo project {PROJECT_NAME!r} loaded: two versions and a quarantined batch.")
+        )
 
     def _import(self, project: Project, user, name: str, content: bytes) -> None:
         batch = quality_services.batch_upload(
