@@ -266,8 +266,12 @@ def next_item(*, project: Project, user: AbstractBaseUser, exclude: Collection[i
 
 
 def _state_for_update(*, item: Item) -> ItemState:
-    queue_sync(project=item.project)
-    return ItemState.objects.select_for_update().get(item=item)
+    """The item's queue row, locked; only an item of a version the queue has not taken in yet needs the sync."""
+    state = ItemState.objects.select_for_update().filter(item=item).first()
+    if state is None:
+        queue_sync(project=item.project)
+        state = ItemState.objects.select_for_update().get(item=item)
+    return state
 
 
 def _checked_value(*, item: Item, value: Any) -> Any:
