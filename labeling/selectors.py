@@ -53,11 +53,16 @@ def annotator_progress(*, project: Project, user: AbstractBaseUser) -> dict[str,
     start_of_day = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
     mine = Annotation.objects.filter(project=project, annotator=user)
     assignments = Assignment.objects.filter(project=project, annotator=user)
+    # One statement, so one snapshot: counted in two, an item claimed in between (the page's
+    # prefetch) would count as both open and held.
     left = (
-        ItemState.objects.filter(project=project, is_open=True)
-        .exclude(item_id__in=assignments.values("item_id"))
+        ItemState.objects.filter(project=project)
+        .filter(
+            Q(is_open=True) & ~Q(item_id__in=assignments.values("item_id"))
+            | Q(item_id__in=assignments.filter(status="active").values("item_id"))
+        )
         .count()
-    ) + assignments.filter(status="active").count()
+    )
     skipped = assignments.filter(status="skipped").count()
     return {
         "done_today": mine.filter(created_at__gte=start_of_day).count(),
