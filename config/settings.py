@@ -5,6 +5,7 @@ filesystem broker under ``var/``. ``DATABASE_URL`` and ``CELERY_BROKER_URL`` swi
 it to PostgreSQL and Redis without a code change.
 """
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -25,6 +26,14 @@ def env_int(name: str, default: int) -> int:
 
 def env_float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """A value from a fixed set; anything else stops the process at startup, not mid-task."""
+    value = os.environ.get(name, default).strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+    return value
 
 
 DEBUG = env_bool("DEBUG")
@@ -219,9 +228,20 @@ GROUNDWORK_IMPORT_CHUNK_ROWS = env_int("GROUNDWORK_IMPORT_CHUNK_ROWS", 50_000)
 GROUNDWORK_BATCH_LEASE_SECONDS = env_int("GROUNDWORK_BATCH_LEASE_SECONDS", 120)
 GROUNDWORK_BATCH_SWEEP_SECONDS = env_int("GROUNDWORK_BATCH_SWEEP_SECONDS", 30)
 GROUNDWORK_BATCH_MAX_ATTEMPTS = env_int("GROUNDWORK_BATCH_MAX_ATTEMPTS", 3)
+# Validation: "spark" runs the GX suite on Spark (pip install -r requirements-spark.txt, Java 17);
+# the built-in checks stream pandas chunks either way.
+GROUNDWORK_VALIDATION_ENGINE = env_choice("GROUNDWORK_VALIDATION_ENGINE", "pandas", ("pandas", "spark"))
+GROUNDWORK_SPARK_MASTER = os.environ.get("GROUNDWORK_SPARK_MASTER", "local[*]")
+if GROUNDWORK_VALIDATION_ENGINE == "spark" and importlib.util.find_spec("pyspark") is None:
+    raise ImproperlyConfigured(
+        "GROUNDWORK_VALIDATION_ENGINE=spark needs pyspark: pip install -r requirements-spark.txt."
+    )
 # Labeling: an item held by an annotator who walked away goes back to the queue after this.
 GROUNDWORK_LABEL_LEASE_SECONDS = env_int("GROUNDWORK_LABEL_LEASE_SECONDS", 600)
 GROUNDWORK_LABEL_RELEASE_CHECK_SECONDS = env_float("GROUNDWORK_LABEL_RELEASE_CHECK_SECONDS", 2.0)
+# Review: agreement, consensus and label issues of a project with fewer annotations than this are
+# computed in the request; a larger project's are computed by a worker while the pages poll.
+GROUNDWORK_REVIEW_INLINE_MAX = env_int("GROUNDWORK_REVIEW_INLINE_MAX", 20_000)
 CELERY_BEAT_SCHEDULE = {
     "batch-recover-stale": {
         "task": "quality.tasks.batch_recover_stale",

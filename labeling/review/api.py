@@ -19,7 +19,7 @@ from labeling.review import listing, selectors, services
 from labeling.review.serializers import (
     AdjudicationSerializer,
     AdjudicationWriteSerializer,
-    ConsensusRowSerializer,
+    ConsensusPageSerializer,
     DisagreementSerializer,
     GoldSerializer,
     GoldWriteSerializer,
@@ -123,7 +123,7 @@ class ConsensusApi(APIView):
             PAGE_SIZE,
             OpenApiParameter("method", OpenApiTypes.STR, enum=["majority", "dawid_skene"]),
         ],
-        responses={200: ConsensusRowSerializer(many=True), 202: COMPUTING},
+        responses={200: ConsensusPageSerializer, 202: COMPUTING},
     )
     def get(self, request: Request, project_id: int) -> Response:
         project, version = _reviewer_project(request, project_id)
@@ -156,8 +156,12 @@ class ConsensusApi(APIView):
         body = _paged(request, rows, total, page, size)
         body["method"] = method
         if method == "dawid_skene":
-            body["confusion"] = result.get("confusion")
-            body["iterations"] = result.get("iterations")
+            body.update(
+                labels=result.get("labels") or project.label_names,  # the order of each matrix's rows and columns
+                confusion=result.get("confusion"),
+                priors=result.get("priors"),
+                iterations=result.get("iterations"),
+            )
         return Response(body)
 
 

@@ -1,4 +1,5 @@
-"""Server-side SVG for the agreement dashboard: a heat map, bar charts, a line and an interval.
+"""Server-side SVG for the agreement dashboard: the annotator x annotator heat map, bar charts,
+a line, an interval, and each annotator's Dawid-Skene confusion matrix.
 
 Every name that reaches the SVG (usernames, label names) is escaped here; the figures
 are numbers formatted here. The templates insert the finished, safe markup.
@@ -12,6 +13,11 @@ from django.utils.safestring import SafeString, mark_safe
 ROW = 26
 LABEL_WIDTH = 150
 NONE = "&#8211;"  # an en dash: no figure
+
+
+def _slant_overhang(longest: int) -> int:
+    """How far a column name set at -55 degrees reaches right of its column (about 6 px a character)."""
+    return 10 + int(6 * min(longest, 40) * 0.57)
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
@@ -44,7 +50,8 @@ def kappa_heatmap(*, annotators: list[str], pairwise: list[dict[str, Any]], key:
     longest = max(len(name) for name in annotators)
     left = min(LABEL_WIDTH, 16 + 7 * longest)
     top = min(LABEL_WIDTH, 20 + int(6 * longest * 0.82))
-    width, height = left + size * len(annotators) + 10, top + size * len(annotators) + 10
+    # The last column's slanted name reaches past the grid to the right.
+    width, height = left + size * len(annotators) + _slant_overhang(longest), top + size * len(annotators) + 10
     parts = [
         f'<svg class="heatmap" role="img" aria-label="Pairwise {escape(key)} between annotators" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">'
@@ -190,4 +197,59 @@ def interval(*, value: float | None, low: float | None, high: float | None) -> S
             f'fill="#c9d6f2"><title>95% interval {_fmt(low, 3)} to {_fmt(high, 3)}</title></rect>'
         )
     parts.append(f'<circle cx="{x_of(value):.1f}" cy="20" r="6" fill="#2457c5"/></svg>')
+    return mark_safe("".join(parts))
+
+
+def _share_color(value: float) -> str:
+    """White (0) to blue (1): a probability."""
+    t = max(0.0, min(1.0, value))
+    return f"rgb({int(247 - 216 * t)},{int(249 - 170 * t)},{int(252 - 68 * t)})"
+
+
+def confusion_matrix(*, annotator: str, labels: list[str], matrix: list[list[float]]) -> SafeString:
+    """One annotator's Dawid-Skene confusion matrix: true label (rows) x label given (columns).
+
+    Each cell prints its probability and has a ``<title>`` with it, so colour is never the only
+    cue; the diagonal (right answers) is outlined. A row of zeros is a label nobody gave, with
+    nothing to estimate from: drawn as "no figure".
+    """
+    n = len(labels)
+    if not n or len(matrix) != n:
+        return mark_safe('<p class="empty">No confusion matrix for this annotator.</p>')
+    size = max(30, min(40, 240 // n))
+    longest = max(len(name) for name in labels)
+    left = min(LABEL_WIDTH, 18 + 7 * longest)
+    top = min(LABEL_WIDTH, 24 + int(6 * longest * 0.82))
+    width, height = left + size * n + _slant_overhang(longest), top + size * n + 8
+    who = escape(annotator)
+    parts = [
+        f'<svg class="confusion" role="img" data-annotator="{who}" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" aria-label="Dawid-Skene confusion matrix of {who}: rows are the '
+        f'true label, columns the label {who} gave; each row with a figure sums to 1">',
+    ]
+    for position, name in enumerate(labels):
+        y = top + position * size + size / 2 + 4
+        x = left + position * size + size / 2
+        parts.append(f'<text x="{left - 6}" y="{y}" text-anchor="end" class="axis">{escape(name)}</text>')
+        parts.append(f'<text transform="translate({x + 4},{top - 6}) rotate(-55)" class="axis">{escape(name)}</text>')
+    for row, (true_name, shares) in enumerate(zip(labels, matrix, strict=True)):
+        estimated = sum(shares) > 0
+        for column, (given_name, share) in enumerate(zip(labels, shares, strict=True)):
+            x, y = left + column * size, top + row * size
+            value = float(share) if estimated else None
+            title = f"{who}: true {escape(true_name)}, gave {escape(given_name)}: " + (
+                _fmt(value, 3) if value is not None else "no figure (nobody gave this label)"
+            )
+            outline = ' stroke="#1d2330" stroke-width="1.5"' if row == column else ' stroke="#fff"'
+            fill = _share_color(value) if value is not None else "#eceff3"
+            parts.append(
+                f'<rect x="{x}" y="{y}" width="{size}" height="{size}" fill="{fill}"{outline} '
+                f'data-true="{escape(true_name)}" data-given="{escape(given_name)}"><title>{title}</title></rect>'
+            )
+            ink = "#fff" if value is not None and value > 0.55 else "#1d2330"
+            parts.append(
+                f'<text x="{x + size / 2}" y="{y + size / 2 + 4}" text-anchor="middle" class="cell" fill="{ink}">'
+                f"{_fmt(value)}</text>"
+            )
+    parts.append("</svg>")
     return mark_safe("".join(parts))

@@ -6,6 +6,7 @@ the statistics themselves are ``labeling.agreement``'s.
 import json
 import math
 import warnings
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -98,31 +99,26 @@ def _scale(arrays: AnnotationArrays, level: str) -> list[float] | None:
     return label_values(arrays.label_names) if level == "interval" else None
 
 
-def weekly_alpha(arrays: AnnotationArrays, *, level: str) -> list[dict[str, Any]]:
-    """Alpha of the annotations made in each week (by their last change), the newest weeks only."""
-    if arrays.task_type not in SINGLE_LABEL or not arrays.n_rows:
-        return []
-    points = []
-    for week in np.unique(arrays.weeks)[-WEEKS_SHOWN:].tolist():
-        rows = np.flatnonzero((arrays.weeks == week) & (arrays.values >= 0))
-        items, item_codes = np.unique(arrays.items[rows], return_inverse=True)
-        report = agreement.classification_report(
-            item_codes.astype(np.int64),
-            arrays.annotators[rows],
-            arrays.values[rows],
-            n_items=len(items),
-            n_annotators=arrays.n_annotators,
-            n_categories=len(arrays.label_names),
-            level=level,
-            scale=_scale(arrays, level),
-            bootstrap=0,
-        )
-        points.append({"week": _week_start(week), "annotations": len(rows), "alpha": report.get("krippendorff_alpha")})
-    return points
+def _rows(arrays: AnnotationArrays, rows: np.ndarray) -> AnnotationArrays:
+    """The same project restricted to some annotation rows (and the items they label)."""
+    kept_items, items = np.unique(arrays.items[rows], return_inverse=True)
+    if arrays.task_type in SINGLE_LABEL:
+        values: Any = arrays.values[rows]
+    else:
+        values = [arrays.values[row] for row in rows.tolist()]
+    return replace(
+        arrays,
+        items=items.astype(np.int64).reshape(-1),
+        item_ids=arrays.item_ids[kept_items],
+        annotators=arrays.annotators[rows],
+        weeks=arrays.weeks[rows],
+        values=values,
+        texts=[arrays.texts[item] for item in kept_items.tolist()] if arrays.texts else [],
+    )
 
 
-def agreement_report(arrays: AnnotationArrays, *, level: str) -> dict[str, Any]:
-    """The project's agreement report with usernames and label names in place of codes."""
+def _statistics(arrays: AnnotationArrays, *, level: str, bootstrap: int) -> dict[str, Any]:
+    """The task type's report over the arrays, with codes (not yet names)."""
     if arrays.task_type in SINGLE_LABEL:
         known = arrays.values >= 0  # a label since removed from the schema takes no part
         report = agreement.classification_report(
@@ -134,29 +130,60 @@ def agreement_report(arrays: AnnotationArrays, *, level: str) -> dict[str, Any]:
             n_categories=len(arrays.label_names),
             level=level,
             scale=_scale(arrays, level),
-            bootstrap=_bootstrap(arrays),
+            bootstrap=bootstrap,
         )
         if level == "interval":
             report["interval_values"] = _scale(arrays, level) or "equally spaced, in the schema's order"
-    elif arrays.task_type == "multilabel":
-        report = agreement.multilabel_report(
+        return report
+    if arrays.task_type == "multilabel":
+        return agreement.multilabel_report(
             arrays.items,
             arrays.annotators,
             _multilabel_matrix(arrays),
             n_items=arrays.n_items,
             n_annotators=arrays.n_annotators,
-            bootstrap=_bootstrap(arrays),
+            bootstrap=bootstrap,
         )
-    else:
-        report = agreement.span_report(
-            arrays.items,
-            arrays.annotators,
-            **_span_columns(arrays),
-            texts=arrays.texts,
-            n_annotators=arrays.n_annotators,
-            n_labels=len(arrays.label_names),
-            bootstrap=_bootstrap(arrays),
-        )
+    return agreement.span_report(
+        arrays.items,
+        arrays.annotators,
+        **_span_columns(arrays),
+        texts=arrays.texts,
+        n_annotators=arrays.n_annotators,
+        n_labels=len(arrays.label_names),
+        bootstrap=bootstrap,
+    )
+
+
+def lead_alpha(task_type: str) -> str:
+    """The report key of the alpha a task type's report leads with, and the chart over time draws.
+
+    Multi-label: alpha with the MASI distance between whole label sets; spans: token-level alpha.
+    """
+    return "token_alpha" if task_type == "spans" else "krippendorff_alpha"
+
+
+def weekly_alpha(arrays: AnnotationArrays, *, level: str) -> list[dict[str, Any]]:
+    """The lead alpha of the annotations last changed in each week, as if they were all there
+    was, for the newest weeks only. A week whose alpha is undefined has None and the reason."""
+    if not arrays.n_rows:
+        return []
+    key = lead_alpha(arrays.task_type)
+    points = []
+    for week in np.unique(arrays.weeks)[-WEEKS_SHOWN:].tolist():
+        rows = np.flatnonzero(arrays.weeks == week)
+        report = _statistics(_rows(arrays, rows), level=level, bootstrap=0)
+        counted = report.get("annotations", len(rows))  # a label since removed from the schema is not counted
+        point = {"week": _week_start(week), "annotations": counted, "alpha": report.get(key)}
+        if point["alpha"] is None:
+            point["reason"] = (report.get("reasons") or {}).get(key)
+        points.append(point)
+    return points
+
+
+def agreement_report(arrays: AnnotationArrays, *, level: str) -> dict[str, Any]:
+    """The project's agreement report with usernames and label names in place of codes."""
+    report = _statistics(arrays, level=level, bootstrap=_bootstrap(arrays))
     report = _rename(report, usernames=arrays.usernames, label_names=arrays.label_names)
     if "per_annotator" not in report:
         report["per_annotator"] = per_annotator_from_pairs(report.get("pairwise") or [], arrays=arrays)
@@ -215,7 +242,12 @@ def item_ranking(arrays: AnnotationArrays) -> dict[str, list]:
 
 
 def dawid_skene_consensus(arrays: AnnotationArrays) -> dict[str, Any]:
-    """Dawid-Skene (EM) consensus of a classification project, with each annotator's confusion matrix."""
+    """Dawid-Skene (EM) consensus of a classification project, with each annotator's confusion matrix.
+
+    ``confusion[username][t][g]`` is the estimated probability that the annotator gives label
+    ``labels[g]`` when the true label is ``labels[t]``: each row of a label in use sums to 1;
+    a label nobody gave has a row of zeros (there is nothing to estimate it from).
+    """
     known = arrays.values >= 0
     result = agreement.dawid_skene(
         arrays.items[known],
@@ -231,6 +263,7 @@ def dawid_skene_consensus(arrays: AnnotationArrays) -> dict[str, Any]:
         "consensus": [arrays.label_names[code] if code >= 0 else None for code in labels.tolist()],
         "confidence": [None if np.isnan(c) else float(c) for c in np.asarray(result.confidence, dtype=float)],
         "tie": [False] * len(labels),
+        "labels": list(arrays.label_names),
         "confusion": {
             name: np.round(np.asarray(result.confusion)[index], 6).tolist()
             for index, name in enumerate(arrays.usernames)

@@ -80,3 +80,27 @@ class ConsensusRowSerializer(serializers.Serializer):
     value = serializers.JSONField(allow_null=True)
     confidence = serializers.FloatField(allow_null=True)
     tie = serializers.BooleanField()
+
+
+class ConsensusPageSerializer(serializers.Serializer):
+    """A page of consensus rows; Dawid-Skene adds what it estimated about the labels and each annotator."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ConsensusRowSerializer(many=True)
+    method = serializers.ChoiceField(choices=["majority", "dawid_skene"])
+    labels = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="dawid_skene: the order of each matrix's rows and columns",
+    )
+    confusion = serializers.DictField(
+        child=serializers.ListField(child=serializers.ListField(child=serializers.FloatField())),
+        required=False,
+        help_text="dawid_skene: per username, P(gives labels[g] | the true label is labels[t]) at [t][g]",
+    )
+    priors = serializers.ListField(
+        child=serializers.FloatField(), required=False, help_text="dawid_skene: each label's estimated share"
+    )
+    iterations = serializers.IntegerField(required=False, help_text="dawid_skene: EM iterations run")

@@ -2,7 +2,6 @@
 send-backs, gold answers, prediction uploads and the cache of computed results."""
 
 import math
-import os
 from datetime import timedelta
 from typing import Any
 
@@ -32,18 +31,11 @@ MAX_NOTE = 5000
 MAX_PREDICTIONS = 50_000
 PROBABILITY_SUM_TOLERANCE = 1e-3
 BULK = 1000
-DEFAULT_INLINE_MAX = 20_000
 
 
 def inline_limit() -> int:
-    """Projects with fewer annotations are computed in the request; larger ones by a worker.
-
-    A setting of that name wins; else the environment variable; else 20,000.
-    """
-    configured = getattr(settings, "GROUNDWORK_REVIEW_INLINE_MAX", None)
-    if configured is None:
-        configured = os.environ.get("GROUNDWORK_REVIEW_INLINE_MAX", DEFAULT_INLINE_MAX)
-    return int(configured)
+    """Projects with fewer annotations are computed in the request; larger ones by a worker."""
+    return settings.GROUNDWORK_REVIEW_INLINE_MAX
 
 
 def _checked(*, item: Item, value: Any) -> Any:

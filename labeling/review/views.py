@@ -5,6 +5,7 @@ A large project's figures are computed by a worker: the page then says so and po
 """
 
 import json
+import logging
 from itertools import pairwise
 from typing import Any
 
@@ -19,12 +20,19 @@ from django.views.decorators.http import require_GET, require_POST
 from config.errors import DomainError
 from labeling.models import ReviewResultStatus
 from labeling.review import charts, listing, selectors, services
+from labeling.review.data import SINGLE_LABEL
 from labeling.selectors import item_get_for_user
 from projects.models import Project, Role, TaskType
 from projects.selectors import REVIEWERS, RoleRequired, project_get_for_user, versions_list
 
+logger = logging.getLogger(__name__)
+
 GREY = "#7f7f7f"
+# Confusion matrices drawn on the dashboard; the API has every annotator's.
+MAX_CONFUSION_MATRICES = 40
 FILTERS = ("version", "label", "annotator", "metadata", "order")
+# What the agreement-over-time chart draws: the alpha each task type's report leads with.
+OVER_TIME_FIGURE = {TaskType.MULTILABEL: "MASI alpha", TaskType.SPANS: "token alpha"}
 
 
 def _project(request: HttpRequest, project_id: int) -> Project:
@@ -202,7 +210,34 @@ def agreement_page(request: HttpRequest, project_id: int) -> HttpResponse:
     context.update(version=version, row=row)
     if row.status == ReviewResultStatus.DONE:
         context.update(_dashboard(project=project, version=version, report=row.result))
+        if project.task_type in SINGLE_LABEL:
+            context["dawid_skene"] = _dawid_skene_panel(project=project, version=version)
     return render(request, "labeling/review/agreement.html", context)
+
+
+def _dawid_skene_panel(*, project: Project, version: int) -> dict[str, Any]:
+    """Each annotator's confusion matrix from the cached Dawid-Skene consensus, got like the report:
+    computed now for a small project, else queued for a worker while the page says so and polls."""
+    panel: dict[str, Any] = {
+        "inline_max": f"{services.inline_limit():,}",
+        "poll_url": reverse("api-consensus", args=[project.pk]) + f"?method=dawid_skene&version={version}&page_size=1",
+    }
+    try:
+        row = services.review_result_get(project=project, version=version, kind="dawid_skene")
+    except Exception as exc:  # stored on its row as failed; the rest of the dashboard still shows
+        logger.exception("Dawid-Skene of project %s v%s failed", project.pk, version)
+        return {**panel, "status": ReviewResultStatus.FAILED, "error": f"{type(exc).__name__}: {exc}"}
+    panel.update(status=row.status, error=row.error, started_at=row.started_at)
+    if row.status != ReviewResultStatus.DONE:
+        return panel
+    labels = row.result.get("labels") or project.label_names
+    matrices = list((row.result.get("confusion") or {}).items())
+    panel["matrices"] = [
+        {"annotator": name, "svg": charts.confusion_matrix(annotator=name, labels=labels, matrix=matrix)}
+        for name, matrix in matrices[:MAX_CONFUSION_MATRICES]
+    ]
+    panel["not_shown"] = max(0, len(matrices) - MAX_CONFUSION_MATRICES)
+    return panel
 
 
 def _dashboard(*, project: Project, version: int, report: dict[str, Any]) -> dict[str, Any]:
@@ -265,12 +300,11 @@ def _dashboard(*, project: Project, version: int, report: dict[str, Any]) -> dic
             rows=[(e["annotator"], e["gold_accuracy"], f"({e['gold_n']} gold)") for e in per_annotator if e["gold_n"]],
             label="Accuracy on gold items",
         ),
+        "over_time_figure": OVER_TIME_FIGURE.get(project.task_type, "alpha"),
         "over_time_svg": charts.line_chart(
             points=report.get("over_time") or [],
-            label="Alpha per week",
-            empty="Not enough overlapping labels in any week yet."
-            if project.task_type in (TaskType.CLASSIFICATION, TaskType.IMAGE)
-            else "Drawn for classification and image projects.",
+            label=f"{OVER_TIME_FIGURE.get(project.task_type, 'alpha')} per week",
+            empty="Not enough overlapping labels in any week yet.",
         ),
     }
 

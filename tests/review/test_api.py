@@ -103,6 +103,10 @@ def test_consensus_majority_and_dawid_skene(labeled, reviewer_client):
     ds = reviewer_client.get(f"/api/projects/{labeled.pk}/consensus/", {"method": "dawid_skene"}).json()
     assert ds["method"] == "dawid_skene" and len(ds["results"]) == 4
     assert set(ds["confusion"]) == {"ann1", "ann2", "ann3", "ann4"}
+    assert ds["labels"] == ["positive", "negative", "neutral"]  # the order of every matrix's rows and columns
+    assert all(len(matrix) == 3 and all(len(row) == 3 for row in matrix) for matrix in ds["confusion"].values())
+    assert len(ds["priors"]) == 3 and ds["iterations"] >= 1
+    assert "confusion" not in majority and "labels" not in majority
     bad = reviewer_client.get(f"/api/projects/{labeled.pk}/consensus/", {"method": "vote"})
     assert bad.status_code == 400
 

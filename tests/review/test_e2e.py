@@ -90,4 +90,8 @@ def test_rank_open_adjudicate_and_the_export_changes(review_tab, make_project, m
     expect(page.locator("[data-figure=krippendorff_alpha] .ag-value")).to_have_text(re.compile(r"^-?\d\.\d{3}$"))
     expect(page.locator("svg.heatmap rect[data-a]")).to_have_count(12)  # 4 x 4 minus the diagonal
     expect(page.locator("#ag-annotators tbody tr")).to_have_count(4)
+    matrices = page.locator("#ag-confusion svg.confusion[role=img]")
+    expect(matrices).to_have_count(4)  # one Dawid-Skene confusion matrix per annotator
+    expect(matrices.first.locator("text.cell")).to_have_count(9)  # 3 true x 3 given labels, each printed
+    expect(matrices.first.locator("text.cell").first).to_have_text(re.compile(r"^\d\.\d\d$"))
     page.screenshot(path=str(SHOTS / "agreement.png"), full_page=True)

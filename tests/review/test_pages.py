@@ -1,10 +1,13 @@
 """The review pages through Django's client: roles, escaping, the forms, and every task type."""
 
+import re
+
 import pytest
 from django.test import Client
 
-from labeling.models import Adjudication
-from tests.factories import add_member
+from labeling.models import Adjudication, ReviewResult
+from labeling.review import charts, services
+from tests.factories import UserFactory, add_member
 from tests.review.conftest import items_of, submit
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +36,69 @@ def test_the_dashboard_draws_its_charts(labeled, reviewer):
     page = logged_in(reviewer).get(f"/projects/{labeled.pk}/agreement/").content.decode()
     assert 'class="heatmap"' in page and 'class="bars"' in page and 'class="line"' in page
     assert 'data-figure="krippendorff_alpha"' in page and 'data-figure="fleiss_kappa"' in page
+
+
+def confusion_svgs(page: str) -> list[str]:
+    return re.findall(r'<svg class="confusion".*?</svg>', page, flags=re.S)
+
+
+def test_the_dashboard_draws_each_annotators_confusion_matrix(labeled, reviewer):
+    page = logged_in(reviewer).get(f"/projects/{labeled.pk}/agreement/").content.decode()
+    confusion = ReviewResult.objects.get(project=labeled, kind="dawid_skene").result["confusion"]
+    svgs = confusion_svgs(page)
+    assert len(svgs) == len(confusion) == 4
+    labels = labeled.label_names
+    for svg, (name, matrix) in zip(svgs, confusion.items(), strict=True):
+        assert 'role="img"' in svg and f'aria-label="Dawid-Skene confusion matrix of {name}: rows are the true' in svg
+        titles = re.findall(r"<title>(.*?)</title>", svg)
+        printed = re.findall(r'class="cell"[^>]*>(.*?)</text>', svg)
+        assert printed == [f"{share:.2f}" for row in matrix for share in row]  # the figure, not colour alone
+        assert titles == [
+            f"{name}: true {true}, gave {given}: {share:.3f}"
+            for true, row in zip(labels, matrix, strict=True)
+            for given, share in zip(labels, row, strict=True)
+        ]
+        for row in matrix:
+            assert sum(row) == pytest.approx(1, abs=1e-5)
+    assert page.index('id="ag-confusion"') > page.index('id="ag-ann-h"')
+
+
+def test_a_confusion_matrix_escapes_names_and_marks_labels_nobody_gave():
+    hostile_label = '<b onmouseover="x">bold</b>'
+    svg = charts.confusion_matrix(annotator=HOSTILE, labels=["ok", hostile_label], matrix=[[0.75, 0.25], [0.0, 0.0]])
+    assert HOSTILE not in svg and hostile_label not in svg and "&lt;script&gt;" in svg
+    assert svg.count("<rect") == 4 and svg.count('stroke-width="1.5"') == 2  # the diagonal is outlined
+    assert re.findall(r'class="cell"[^>]*>(.*?)</text>', svg) == ["0.75", "0.25", "&#8211;", "&#8211;"]
+    assert "gave ok: no figure (nobody gave this label)</title>" in svg
+
+
+def test_the_dashboard_says_when_dawid_skene_waits_for_a_worker(
+    labeled, reviewer, settings, django_capture_on_commit_callbacks
+):
+    services.review_result_compute(project=labeled, version=1, kind="agreement")
+    settings.GROUNDWORK_REVIEW_INLINE_MAX = 0  # from now on the project counts as large
+    with django_capture_on_commit_callbacks() as queued:
+        response = logged_in(reviewer).get(f"/projects/{labeled.pk}/agreement/")
+    page = response.content.decode()
+    assert response.status_code == 200 and 'id="ag-headline"' in page  # the cached report shows at once
+    assert "Not computed yet for v1" in page and "computed by a worker" in page and not confusion_svgs(page)
+    poll = f"/api/projects/{labeled.pk}/consensus/?method=dawid_skene&amp;version=1&amp;page_size=1"
+    assert f'data-poll="{poll}"' in page
+    assert len(queued) == 1  # one worker task, enqueued on commit
+    assert ReviewResult.objects.get(project=labeled, kind="dawid_skene").status == "computing"
+
+
+def test_a_confusion_matrix_with_hostile_names_on_the_page(make_project, reviewer):
+    project = make_project("classification", ["fine", "<i>odd</i>"], [{"text": f"row {n}"} for n in range(3)])
+    users = [UserFactory(username=name) for name in (HOSTILE, "plain")]
+    for user in users:
+        add_member(project, user, "annotator")
+    for item in items_of(project):
+        for user in users:
+            submit(item, user, "fine" if item.pk % 2 or user.username == "plain" else "<i>odd</i>")
+    page = logged_in(reviewer).get(f"/projects/{project.pk}/agreement/").content.decode()
+    assert len(confusion_svgs(page)) == 2
+    assert HOSTILE not in page and "<i>odd</i>" not in page
 
 
 def test_the_form_adjudicates_and_sends_back(labeled, reviewer, team):

@@ -114,10 +114,22 @@ def test_consensus_matches_crowd_kit(make_project, reviewer_client):
 
     url = f"/api/projects/{project.pk}/consensus/"
     ours = {r["item"]: r for r in _all_rows(reviewer_client, url, method="dawid_skene")}
-    proba = DawidSkene(n_iter=100, tol=1e-5).fit_predict_proba(frame)
-    for task, row in proba.iterrows():
+    model = DawidSkene(n_iter=100, tol=1e-5).fit(frame)
+    for task, row in model.probas_.iterrows():
         assert ours[task]["value"] == row.idxmax()
         assert ours[task]["confidence"] == pytest.approx(row.max(), abs=1e-6)
+
+    # Each annotator's confusion matrix: ours[true][given]; crowd-kit's errors_.loc[(worker, given), true].
+    body = reviewer_client.get(url, {"method": "dawid_skene", "page_size": 1}).json()
+    assert body["labels"] == labels
+    assert set(body["confusion"]) == {user.username for user in users}
+    for worker, matrix in body["confusion"].items():
+        assert np.allclose(np.sum(matrix, axis=1), 1.0, atol=1e-5)  # every label is used: each row sums to 1
+        for t, true in enumerate(labels):
+            for g, given in enumerate(labels):
+                expected = model.errors_.loc[(worker, given), true] if (worker, given) in model.errors_.index else 0.0
+                assert matrix[t][g] == pytest.approx(expected, abs=2e-6), (worker, true, given)
+    assert body["priors"] == pytest.approx([model.priors_[label] for label in labels], abs=2e-6)
 
 
 def test_label_quality_scores_match_cleanlab(make_project, manager, api_client, reviewer_client):
