@@ -254,7 +254,26 @@ def _run_validation(batch, frames, suite, check_settings, reference, progress) -
         labels=project.label_names,
         known_hashes=lambda hashes: existing_hashes(project_id=project.pk, hashes=hashes),
         on_progress=lambda fraction: progress.report(VALIDATION_SHARE * fraction),
+        suite_run=_spark_suite_run(batch) if settings.GROUNDWORK_VALIDATION_ENGINE == "spark" else None,
     )
+
+
+def _spark_suite_run(batch: Batch) -> Callable[[dict, int], list[dict]]:
+    """The suite run by GX's Spark engine on the batch file, which Spark reads itself."""
+
+    def run(suite: dict, max_samples: int) -> list[dict]:
+        from quality.validation.spark_runner import spark_suite_run
+
+        return spark_suite_run(
+            suite,
+            path=batch.file.path,
+            fmt=batch.format,
+            content_column=batch.project.content_column,
+            master=settings.GROUNDWORK_SPARK_MASTER,
+            max_samples=max_samples,
+        )
+
+    return run
 
 
 def _stored_results(results: list[dict]) -> list[dict]:

@@ -4,7 +4,6 @@ State kept across chunks is small per row (a 64-bit key per content for duplicat
 (the drift sample), so a batch of any size streams through.
 """
 
-import hashlib
 import itertools
 from collections import Counter
 from collections.abc import Callable
@@ -18,6 +17,7 @@ import pyarrow.compute as pc
 from quality.batch_files import ID_COLUMN
 from quality.validation.columns import column_kind, merge_kinds
 from quality.validation.drift_checks import DriftSample, drift_results, label_balance_result
+from quality.validation.duplicates import FirstSeen, array_keys, content_sha256, normalize_text, text_keys
 from quality.validation.gx_runner import json_safe
 from quality.validation.report import result_dict
 from quality.validation.settings import CheckSettings
@@ -33,76 +33,6 @@ def arrow_text(series: pd.Series) -> pa.Array:
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
-# Whitespace that is not one plain space between words (RE2's \s is ASCII only: Unicode spaces listed).
-UNTIDY_SPACE = r"\s\s|[^\S ]|^\s|\s$|[\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
-
-
-def normalize_text(text: pa.Array) -> pa.Array:
-    """Text as near-duplicate detection compares it: lower case, runs of whitespace as one space, trimmed."""
-    lower = pc.utf8_lower(text)  # not ascii_lower: it mangles arrays whose offsets do not start at 0 (pyarrow 26)
-    # Collapsing whitespace is the slow part: only rows that need it go through it.
-    untidy = pc.fill_null(pc.match_substring_regex(lower, UNTIDY_SPACE), False)
-    if not pc.any(untidy).as_py():
-        return lower
-    words = pc.utf8_split_whitespace(pc.utf8_trim_whitespace(lower.filter(untidy)))
-    tidy = pc.binary_join(words, pa.scalar(" ", lower.type))
-    return pc.replace_with_mask(lower, untidy, tidy)
-
-
-def text_keys(texts: list[str]) -> np.ndarray:
-    """A 64-bit key per text. Python's string hash: keys are only compared within one run."""
-    return np.fromiter(map(hash, texts), dtype=np.int64, count=len(texts))
-
-
-class FirstSeen:
-    """64-bit keys with the file row where each was first seen, sorted: 16 bytes a key, vectorised lookups."""
-
-    def __init__(self) -> None:
-        self.keys = np.empty(0, dtype=np.int64)
-        self.rows = np.empty(0, dtype=np.int64)
-
-    def contains(self, keys: np.ndarray) -> np.ndarray:
-        if not len(self.keys):
-            return np.zeros(len(keys), dtype=bool)
-        positions = np.searchsorted(self.keys, keys).clip(max=len(self.keys) - 1)
-        return self.keys[positions] == keys
-
-    def add(self, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Row (>= 1) each key was first seen at, earlier in the file, or 0 where it is new; remembers the new ones."""
-        first = np.zeros(len(keys), dtype=np.int64)
-        if not len(keys):
-            return first
-        # Look up the chunk's distinct keys in sorted order: searchsorted walks memory forwards.
-        unique, first_index, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        unique_first = np.zeros(len(unique), dtype=np.int64)
-        positions = np.searchsorted(self.keys, unique)
-        hit = np.zeros(len(unique), dtype=bool)
-        if len(self.keys):
-            clipped = positions.clip(max=len(self.keys) - 1)
-            hit = self.keys[clipped] == unique
-            unique_first[hit] = self.rows[clipped[hit]]
-        first = unique_first[inverse]
-        earlier_here = np.arange(len(keys)) != first_index[inverse]
-        from_chunk = (first == 0) & earlier_here
-        first[from_chunk] = rows[first_index[inverse[from_chunk]]]
-        new = ~hit
-        if new.any():
-            self._merge(positions[new], unique[new], rows[first_index[new]])
-        return first
-
-    def _merge(self, at: np.ndarray, keys: np.ndarray, rows: np.ndarray) -> None:
-        """Insert sorted new keys at their search positions (np.insert would sort the positions again)."""
-        size = len(self.keys) + len(keys)
-        destination = at + np.arange(len(keys))
-        old = np.ones(size, dtype=bool)
-        old[destination] = False
-        merged_keys = np.empty(size, dtype=np.int64)
-        merged_rows = np.empty(size, dtype=np.int64)
-        merged_keys[old], merged_rows[old] = self.keys, self.rows
-        merged_keys[destination], merged_rows[destination] = keys, rows
-        self.keys, self.rows = merged_keys, merged_rows
-
-
 class _Flagged:
     """Rows a check flags: the count and the first samples."""
 
@@ -110,6 +40,11 @@ class _Flagged:
         self.count = 0
         self.samples: list[dict[str, Any]] = []
         self.max_samples = max_samples
+
+    @property
+    def room(self) -> int:
+        """Samples still to take: callers fetch only these values."""
+        return self.max_samples - len(self.samples)
 
     def add(self, rows: np.ndarray, values: list[Any], extra: list[dict[str, Any]] | None = None) -> None:
         """Count ``rows``; ``values`` (and ``extra``) may stop after the first samples."""
@@ -153,12 +88,12 @@ class BuiltinChecks:
         self.bad_labels = _Flagged(max_samples)
         self.label_counts: Counter[str] = Counter()
         self.labelled_rows = 0
-        self.seen_exact = FirstSeen()
-        self.seen_near = FirstSeen()
+        self.seen_exact = FirstSeen()  # exact texts, when near duplicates are not checked
+        self.seen_near = FirstSeen(carry=True)  # normalized texts, carrying the exact key of their first row
+        self.variants = FirstSeen()  # texts that are not the first of their normalized text
         self.reference_near = FirstSeen()
         if reference is not None and content_column in reference.columns and settings.check_near_duplicates:
-            texts = normalize_text(arrow_text(reference[content_column].dropna())).to_pylist()
-            keys = np.unique(text_keys(texts))
+            keys = np.unique(array_keys(normalize_text(arrow_text(reference[content_column].dropna()))))
             self.reference_near.add(keys, np.ones(len(keys), dtype=np.int64))
         self.drift_columns: list[str] | None = None
         self.sample = DriftSample(settings.batch_sample_rows)
@@ -185,27 +120,41 @@ class BuiltinChecks:
             self.sample.feed(chunk[[c for c in self.drift_columns if c in chunk.columns]])
 
     def _feed_content(self, content: pd.Series, rows: np.ndarray, given_hashes: list[str] | None) -> None:
+        # Texts become Python objects only where they must: bytes to hash, and the values of samples.
         text = arrow_text(content)
         empty = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(text), ""), True).to_numpy(zero_copy_only=False)
         if empty.any():
-            self.empty.add(rows[empty], ["" if v is None else v for v in text.filter(pa.array(empty)).to_pylist()])
+            where = np.flatnonzero(empty)
+            shown = text.take(where[: self.empty.room]).to_pylist()
+            self.empty.add(rows[where], ["" if v is None else v for v in shown])
         keep = ~empty
         if not keep.any():
             return
         texts = text.filter(pa.array(keep)) if empty.any() else text
         kept_rows = rows[keep]
-        values = texts.to_pylist()
         if given_hashes is not None:
             hashes = [given_hashes[i] for i in np.flatnonzero(keep)] if empty.any() else given_hashes
         else:
-            sha256 = hashlib.sha256
-            hashes = [sha256(value.encode()).hexdigest() for value in values]
-        first = self.seen_exact.add(text_keys(hashes), kept_rows)
+            hashes = content_sha256(texts)
+        exact_keys = text_keys(hashes)
+        near_keys = near_first = None
+        if self.settings.check_near_duplicates:
+            near_keys = array_keys(normalize_text(texts))
+            near_first, near_exact = self.seen_near.add_carrying(near_keys, kept_rows, exact_keys)
+            # A row repeating its normalized text's first row exactly repeats that row; other texts of
+            # the group (rarer) have their own first row, among the variants.
+            first = np.where(near_exact == exact_keys, near_first, 0)
+            variant = near_exact != exact_keys
+            if variant.any():
+                first[variant] = self.variants.add(exact_keys[variant], kept_rows[variant])
+        else:
+            first = self.seen_exact.add(exact_keys, kept_rows)
         exact = first > 0
         if exact.any():
             where = np.flatnonzero(exact)
-            extra = [{"duplicate_of": int(first[i])} for i in where[: self.max_samples]]
-            self.in_batch.add(kept_rows[where], [values[i] for i in where[: self.max_samples]], extra)
+            shown = where[: self.in_batch.room]
+            extra = [{"duplicate_of": int(first[i])} for i in shown]
+            self.in_batch.add(kept_rows[where], texts.take(shown).to_pylist(), extra)
         if self.known_hashes is not None:
             # Rows repeating an earlier row of the batch are not asked about again.
             fresh = list(itertools.compress(hashes, ~exact)) if exact.any() else hashes
@@ -215,22 +164,22 @@ class BuiltinChecks:
                     [i for i, digest in enumerate(hashes) if digest in known and not exact[i]], dtype=np.int64
                 )
                 exact[hits] = True
-                self.in_dataset.add(kept_rows[hits], [values[i] for i in hits[: self.max_samples]])
-        if self.settings.check_near_duplicates:
-            self._feed_near(texts, kept_rows, exact, values)
+                self.in_dataset.add(kept_rows[hits], texts.take(hits[: self.in_dataset.room]).to_pylist())
+        if near_keys is not None and near_first is not None:
+            self._feed_near(texts, kept_rows, exact, near_keys, near_first)
 
-    def _feed_near(self, texts: pa.Array, rows: np.ndarray, exact: np.ndarray, values: list[str]) -> None:
-        keys = text_keys(normalize_text(texts).to_pylist())
-        first = self.seen_near.add(keys, rows)
+    def _feed_near(
+        self, texts: pa.Array, rows: np.ndarray, exact: np.ndarray, keys: np.ndarray, first: np.ndarray
+    ) -> None:
         in_reference = self.reference_near.contains(keys)
         flagged = np.flatnonzero(~exact & ((first > 0) | in_reference))
         if len(flagged):
-            shown = flagged[: self.max_samples]
+            shown = flagged[: self.near.room]
             extra = [
                 {"matches": "batch", "duplicate_of": int(first[i])} if first[i] else {"matches": "reference"}
                 for i in shown
             ]
-            self.near.add(rows[flagged], [values[i] for i in shown], extra)
+            self.near.add(rows[flagged], texts.take(shown).to_pylist(), extra)
 
     def _feed_labels(self, column: pd.Series, rows: np.ndarray) -> None:
         text = column.astype("str")
@@ -308,6 +257,10 @@ class BuiltinChecks:
                         column=self.label_column,
                     )
                 )
+        # Drop what was kept per row before the suite's final run over whole columns needs memory.
+        self.seen_exact = self.variants = self.reference_near = FirstSeen()
+        self.seen_near = FirstSeen(carry=True)
+        self.sample = DriftSample(settings.batch_sample_rows)
         return results
 
     def _flag_result(

@@ -36,6 +36,7 @@ def validate_batch(
     on_progress: Callable[[float], None] | None = None,
     total_rows: int | None = None,
     max_samples: int = 20,
+    suite_run: Callable[[dict, int], list[dict]] | None = None,
 ) -> ValidationReport:
     """Run the built-in checks and the suite over the batch's chunks and return every result.
 
@@ -45,7 +46,9 @@ def validate_batch(
     answers which content SHA-256s the dataset already holds. ``suite`` is a normalized suite
     (``suite_normalize``). GX is imported here, lazily, so the web process never pays for it;
     an expectation GX cannot evaluate becomes a failed result with "error". Problems in rows
-    are results, never exceptions.
+    are results, never exceptions. ``suite_run(suite, max_samples)``, when given, runs the suite
+    elsewhere (Spark, ``spark_runner``) once the chunks have gone through the built-in checks,
+    so a file the reader refuses is refused before it, and the chunks are not gathered for GX.
     """
     settings.check()
     if reference is not None and ROW_COLUMN in reference.columns:
@@ -62,7 +65,7 @@ def validate_batch(
         max_samples=max_samples,
     )
     runner = None
-    if suite and suite.get("expectations"):
+    if suite and suite.get("expectations") and suite_run is None:
         from quality.validation.gx_runner import GxSuiteRunner
 
         runner = GxSuiteRunner(suite, max_samples=max_samples)
@@ -75,7 +78,7 @@ def validate_batch(
         builtin.feed(chunk)
         rows += len(chunk)
         if runner is not None:
-            block.append(chunk.drop(columns=[HASH_COLUMN]) if HASH_COLUMN in chunk.columns else chunk)
+            block.append(runner.columns_of(chunk, ignore=(HASH_COLUMN,)))
             block_rows += len(chunk)
             if block_rows >= BLOCK_ROWS:
                 runner.feed(pd.concat(block) if len(block) > 1 else block[0])
@@ -87,6 +90,8 @@ def validate_batch(
         if block or runner.blocks == 0:
             runner.feed(pd.concat(block) if block else pd.DataFrame())
         results.extend(runner.finish())
+    elif suite and suite.get("expectations") and suite_run is not None:
+        results.extend(suite_run(suite, max_samples))
     results.sort(key=lambda result: ORDER.index(result["check"]))
     if on_progress is not None:
         on_progress(1.0)

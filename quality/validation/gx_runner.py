@@ -2,8 +2,8 @@
 
 Row-wise (map) expectations run on each block and their counts add up. Expectations that need
 whole columns (uniqueness, types, means, row counts...) run once at the end on just the columns
-they name, so memory stays bounded by the block plus those columns. Each run gets its own
-ephemeral context: GX's shared contexts clash under concurrency.
+they name, so memory stays bounded by the block plus those columns. Blocks hold only the columns
+the suite names. Each run gets its own ephemeral context: GX's shared contexts clash under concurrency.
 """
 
 import math
@@ -57,6 +57,20 @@ def _exception_message(exception_info: Any) -> str | None:
     return None
 
 
+def _skip_batch_fingerprints() -> None:
+    """Stop GX hashing every value of each batch it is given.
+
+    The hash (``pandas_data_fingerprint``) only labels the batch in the run's metadata, which we
+    drop; computing it turns each text column into Python strings: a third of GX's time on a
+    1M-row batch and, for the final run over a whole column, more memory than the expectation
+    itself. GX hashes frames below ``HASH_THRESHOLD`` bytes; no result depends on it.
+    """
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    if hasattr(pandas_execution_engine, "HASH_THRESHOLD"):
+        pandas_execution_engine.HASH_THRESHOLD = 0
+
+
 def _columns_named(kwargs: dict[str, Any]) -> list[str]:
     names = [kwargs[k] for k in COLUMN_KWARGS if isinstance(kwargs.get(k), str)]
     for key in COLUMN_LIST_KWARGS:
@@ -81,6 +95,7 @@ class GxSuiteRunner:
         from great_expectations.data_context.types.base import ProgressBarsConfig
         from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
+        _skip_batch_fingerprints()
         self.max_samples = max_samples
         self.result_format = {"result_format": "SUMMARY", "partial_unexpected_count": max_samples}
         self.context = gx.get_context(mode="ephemeral")
@@ -135,10 +150,30 @@ class GxSuiteRunner:
                 self.map_columns = None
                 break
             self.map_columns.extend(c for c in _columns_named(kwargs) if c not in self.map_columns)
+        # What a block must hold: None when a row condition may read any column.
+        self.needed: set[str] | None = None
+        if self.map_columns is not None and not self.whole_needs_all:
+            self.needed = set(self.map_columns) | set(self.whole_columns)
         self.map_totals = {i: _MapTotals() for i, e in enumerate(self.expectations) if i not in self.build_errors}
         self.results: dict[int, dict[str, Any]] = {}
         self.kept: list[pd.DataFrame] = []
+        self.heads: list[pd.DataFrame] = []  # the first block's columns and types, for the "names" group
         self.blocks = 0
+
+    def columns_of(self, chunk: pd.DataFrame, *, ignore: tuple[str, ...] = ()) -> pd.DataFrame:
+        """The columns of a chunk the suite reads: a block gathers only these (``pd.concat`` copies)."""
+        if self.blocks == 0 and "names" in self.definitions:
+            # Empty columns of the same types, not a slice: a slice would keep the chunk's buffers.
+            self.heads.append(
+                pd.DataFrame(
+                    {c: pd.Series([], dtype=t) for c, t in chunk.dtypes.items() if c not in ignore},
+                    index=pd.Index([], dtype=chunk.index.dtype),
+                )
+            )
+        if self.needed is None:
+            dropped = [c for c in ignore if c in chunk.columns]
+            return chunk.drop(columns=dropped) if dropped else chunk
+        return chunk[[c for c in chunk.columns if c in self.needed]]
 
     def _validate(self, key: str, frame: pd.DataFrame) -> list[tuple[int, dict[str, Any]]]:
         definition = self.definitions.get(key)
@@ -160,9 +195,14 @@ class GxSuiteRunner:
         return pairs
 
     def feed(self, block: pd.DataFrame) -> None:
-        """Run the row-wise expectations on one block and keep the columns the others need."""
+        """Run the row-wise expectations on one block and keep the columns the others need.
+
+        A block is a frame of ``columns_of`` chunks (or any frame, when those were not used).
+        """
         if self.blocks == 0:
-            for index, data in self._validate("names", block.iloc[:0]):
+            head = pd.concat(self.heads) if self.heads else block.iloc[:0]
+            self.heads = []
+            for index, data in self._validate("names", head):
                 self.results[index] = data
         self.blocks += 1
         wanted = self.map_columns
