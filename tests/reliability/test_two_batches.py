@@ -38,5 +38,9 @@ def test_overlapping_batches_become_versions_one_and_two_in_upload_order(project
     assert Item.objects.filter(project=project).count() == distinct + new
     assert second.attempts == 1 and first.attempts == 1
 
-    # The idle worker found the project busy and tried again later through the broker.
-    assert RETRY.search("".join(w.log() for w in workers)), logs(*workers)
+    # When the other worker took the second batch while the first imported, it found the project
+    # busy and tried again later through the broker. (One worker may also have reserved both
+    # messages and run them in turn: then there was nothing to wait for.)
+    takers = [w for w in workers if w.task_ids("quality.tasks.batch_process")]
+    if len(takers) == 2:
+        assert RETRY.search("".join(w.log() for w in workers)), logs(*workers)
