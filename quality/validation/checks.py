@@ -17,7 +17,15 @@ import pyarrow.compute as pc
 from quality.batch_files import ID_COLUMN
 from quality.validation.columns import column_kind, merge_kinds
 from quality.validation.drift_checks import DriftSample, drift_results, label_balance_result
-from quality.validation.duplicates import FirstSeen, array_keys, content_sha256, normalize_text, text_keys
+from quality.validation.duplicates import (
+    FirstSeen,
+    array_keys,
+    content_sha256,
+    normalize_text,
+    normalized_keys,
+    text_keys,
+    utf8_bytes,
+)
 from quality.validation.gx_runner import json_safe
 from quality.validation.report import result_dict
 from quality.validation.settings import CheckSettings
@@ -132,14 +140,15 @@ class BuiltinChecks:
             return
         texts = text.filter(pa.array(keep)) if empty.any() else text
         kept_rows = rows[keep]
+        blobs = utf8_bytes(texts)
         if given_hashes is not None:
             hashes = [given_hashes[i] for i in np.flatnonzero(keep)] if empty.any() else given_hashes
         else:
-            hashes = content_sha256(texts)
-        exact_keys = text_keys(hashes)
+            hashes = content_sha256(blobs)
+        exact_keys = text_keys(blobs)
         near_keys = near_first = None
         if self.settings.check_near_duplicates:
-            near_keys = array_keys(normalize_text(texts))
+            near_keys = normalized_keys(texts, exact_keys)
             near_first, near_exact = self.seen_near.add_carrying(near_keys, kept_rows, exact_keys)
             # A row repeating its normalized text's first row exactly repeats that row; other texts of
             # the group (rarer) have their own first row, among the variants.
@@ -258,7 +267,7 @@ class BuiltinChecks:
                     )
                 )
         # Drop what was kept per row before the suite's final run over whole columns needs memory.
-        self.seen_exact = self.variants = self.reference_near = FirstSeen()
+        self.seen_exact, self.variants, self.reference_near = FirstSeen(), FirstSeen(), FirstSeen()
         self.seen_near = FirstSeen(carry=True)
         self.sample = DriftSample(settings.batch_sample_rows)
         return results

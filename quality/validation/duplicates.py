@@ -31,7 +31,7 @@ def text_keys(texts: list[str] | list[bytes]) -> np.ndarray:
     return np.fromiter(map(hash, texts), dtype=np.int64, count=len(texts))
 
 
-def _utf8(texts: pa.Array) -> list[bytes]:
+def utf8_bytes(texts: pa.Array) -> list[bytes]:
     """Each text's UTF-8 bytes: Arrow's own, viewed as binary (no string decoded to be encoded again)."""
     binary = pa.large_binary() if pa.types.is_large_string(texts.type) else pa.binary()
     return texts.cast(binary).to_pylist()
@@ -39,13 +39,28 @@ def _utf8(texts: pa.Array) -> list[bytes]:
 
 def array_keys(texts: pa.Array) -> np.ndarray:
     """``text_keys`` of an Arrow string array without nulls, hashed from its bytes."""
-    return text_keys(_utf8(texts))
+    return text_keys(utf8_bytes(texts))
 
 
-def content_sha256(texts: pa.Array) -> list[str]:
-    """SHA-256 hex of each text's UTF-8 bytes: the importer's ``content_hashes``, from Arrow's bytes."""
+def normalized_keys(texts: pa.Array, keys: np.ndarray) -> np.ndarray:
+    """``array_keys(normalize_text(texts))``, given ``keys``, the texts' own ``array_keys``.
+
+    Texts that normalizing leaves as they are keep their key: only the others are hashed again.
+    """
+    normalized = normalize_text(texts)
+    changed = pc.invert(pc.equal(normalized, texts))
+    if not pc.any(changed).as_py():
+        return keys
+    mask = changed.to_numpy(zero_copy_only=False)
+    result = keys.copy()
+    result[mask] = array_keys(normalized.filter(changed))
+    return result
+
+
+def content_sha256(utf8: list[bytes]) -> list[str]:
+    """SHA-256 hex of each text's UTF-8 bytes: the importer's ``content_hashes``."""
     sha256 = hashlib.sha256
-    return [sha256(value).hexdigest() for value in _utf8(texts)]
+    return [sha256(value).hexdigest() for value in utf8]
 
 
 class FirstSeen:

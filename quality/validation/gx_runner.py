@@ -63,7 +63,8 @@ def _skip_batch_fingerprints() -> None:
     The hash (``pandas_data_fingerprint``) only labels the batch in the run's metadata, which we
     drop; computing it turns each text column into Python strings: a third of GX's time on a
     1M-row batch and, for the final run over a whole column, more memory than the expectation
-    itself. GX hashes frames below ``HASH_THRESHOLD`` bytes; no result depends on it.
+    itself. GX hashes frames below ``HASH_THRESHOLD`` bytes; no result depends on it. The setting
+    is the process's: other GX runs in the worker lose the label too (nothing here reads it).
     """
     from great_expectations.execution_engine import pandas_execution_engine
 
@@ -134,22 +135,31 @@ class GxSuiteRunner:
                 self.whole_columns.extend(c for c in _columns_named(kwargs) if c not in self.whole_columns)
                 if expectation["type"] in TYPE_TYPES and isinstance(kwargs.get("column"), str):
                     self.type_columns.add(kwargs["column"])
+        # Row-wise expectations run per set of columns they name, on just those columns: for each
+        # expectation GX copies every column of its frame (to drop the rows where its own is null),
+        # so one frame per column set saves more copying than its run costs. A row condition may
+        # read any column: then they all run together on the whole block.
+        map_items = groups.pop("map")
+        conditioned = any(built.configuration.kwargs.get("row_condition") for built in map_items)
+        by_columns: dict[tuple[str, ...], list[Any]] = {}
+        for built in map_items:
+            columns = () if conditioned else tuple(dict.fromkeys(_columns_named(built.configuration.kwargs)))
+            by_columns.setdefault(columns, []).append(built)
+        self.map_runs: list[tuple[str, list[str] | None]] = []
+        for number, (columns, items) in enumerate(by_columns.items()):
+            groups[f"map-{number}"] = items
+            self.map_runs.append((f"map-{number}", None if conditioned else list(columns)))
         # A validation definition per group, run once per block: GX then reads each block once
-        # (Batch.validate would fetch it twice and fingerprint it twice).
+        # (Batch.validate would fetch it twice).
         self.definitions = {}
         for key, items in groups.items():
             if items:
                 added = self.context.suites.add(gx.ExpectationSuite(name=f"suite-{key}", expectations=items))
                 definition = gx.ValidationDefinition(name=f"run-{key}", data=self.batch_definition, suite=added)
                 self.definitions[key] = self.context.validation_definitions.add(definition)
-        # Row-wise expectations see only the columns they name (GX fingerprints every column it is given).
-        self.map_columns: list[str] | None = []
-        for built in groups["map"]:
-            kwargs = built.configuration.kwargs
-            if kwargs.get("row_condition"):
-                self.map_columns = None
-                break
-            self.map_columns.extend(c for c in _columns_named(kwargs) if c not in self.map_columns)
+        self.map_columns: list[str] | None = None
+        if not conditioned:
+            self.map_columns = list(dict.fromkeys(c for columns in by_columns for c in columns))
         # What a block must hold: None when a row condition may read any column.
         self.needed: set[str] | None = None
         if self.map_columns is not None and not self.whole_needs_all:
@@ -205,9 +215,19 @@ class GxSuiteRunner:
             for index, data in self._validate("names", head):
                 self.results[index] = data
         self.blocks += 1
-        wanted = self.map_columns
-        map_block = block if wanted is None else block[[c for c in wanted if c in block.columns]]
-        for index, data in self._validate("map", map_block):
+        for key, columns in self.map_runs:
+            frame = block if columns is None else block[[c for c in columns if c in block.columns]]
+            self._add_counts(self._validate(key, frame))
+        if "whole" in self.definitions:
+            if self.whole_needs_all:
+                self.kept.append(block)
+            else:
+                present = [c for c in self.whole_columns if c in block.columns]
+                self.kept.append(block[present] if present else pd.DataFrame(index=block.index))
+
+    def _add_counts(self, pairs: list[tuple[int, dict[str, Any]]]) -> None:
+        """Add one block's results of row-wise expectations to their totals."""
+        for index, data in pairs:
             totals = self.map_totals[index]
             result = data.get("result") or {}
             if data["error"] or "element_count" not in result:
@@ -222,12 +242,6 @@ class GxSuiteRunner:
                 values = result.get("partial_unexpected_list") or []
                 for row, value in list(zip(rows, values, strict=False))[:room]:
                     totals.samples.append({"row": json_safe(row), "value": json_safe(value)})
-        if "whole" in self.definitions:
-            if self.whole_needs_all:
-                self.kept.append(block)
-            else:
-                present = [c for c in self.whole_columns if c in block.columns]
-                self.kept.append(block[present] if present else pd.DataFrame(index=block.index))
 
     def _whole_frame(self) -> pd.DataFrame:
         frame = pd.concat(self.kept) if self.kept else pd.DataFrame()
