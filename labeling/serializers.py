@@ -1,23 +1,26 @@
 from rest_framework import serializers
 
-from labeling.models import Annotation, AnnotationRevision
-from projects.models import Item
+from labeling.models import AnnotationRevision
+
+# The two below answer every /next/ and every submit. Declared field by field rather than as
+# ModelSerializers, which build their fields from the model again for each response.
 
 
-class QueueItemSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Item
-        fields = ["id", "external_id", "data", "metadata"]
+class QueueItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    external_id = serializers.CharField(read_only=True)
+    data = serializers.JSONField(read_only=True)
+    metadata = serializers.JSONField(read_only=True)
 
 
-class AnnotationSerializer(serializers.ModelSerializer):
+class AnnotationSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField(read_only=True)
     item = serializers.IntegerField(source="item_id", read_only=True)
     annotator = serializers.CharField(source="annotator.username", read_only=True)
-
-    class Meta:
-        model = Annotation
-        fields = ["uuid", "item", "annotator", "value", "revision", "created_at", "updated_at"]
-        read_only_fields = fields
+    value = serializers.JSONField(read_only=True)
+    revision = serializers.IntegerField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
 
 
 class AnnotationWriteSerializer(serializers.Serializer):

@@ -16,10 +16,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BooleanField, Case, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import BooleanField, Case, F, Model, Q, Value, When
 from django.utils import timezone
 
 from config.errors import Conflict, DomainError
+from config.raw_rows import columns, fetch_one
 from labeling.models import (
     Annotation,
     AnnotationRevision,
@@ -33,6 +34,11 @@ from projects.models import DatasetVersion, Item, Project
 from quality.models import Batch
 
 RELEASE_LIMIT = 200
+_ITEM_BY_ID = f"SELECT {columns(Item, 'i')} FROM {Item._meta.db_table} i WHERE i.id = %s"
+_QUEUE_BEHIND = f"""
+    SELECT (SELECT max(number) FROM {DatasetVersion._meta.db_table} WHERE project_id = %s),
+           (SELECT version_number FROM {QueueSync._meta.db_table} WHERE project_id = %s)
+"""
 
 
 def _lease_until():
@@ -42,16 +48,11 @@ def _lease_until():
 def queue_sync(*, project: Project) -> None:
     """Put the items of versions the queue has not seen yet into it (one set-based INSERT).
 
-    Every /next/ and submit asks, so the question is one indexed query.
+    Every /next/ asks, so the question is one raw indexed query.
     """
-    latest, seen = (
-        Project.objects.filter(pk=project.pk)
-        .values_list(
-            Subquery(DatasetVersion.objects.filter(project=OuterRef("pk")).order_by("-number").values("number")[:1]),
-            Subquery(QueueSync.objects.filter(project=OuterRef("pk")).values("version_number")[:1]),
-        )
-        .get()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_QUEUE_BEHIND, [project.pk, project.pk])
+        latest, seen = cursor.fetchone()
     if latest is None or (seen is not None and seen >= latest):
         return
     with transaction.atomic():
@@ -262,7 +263,9 @@ def next_item(*, project: Project, user: AbstractBaseUser, exclude: Collection[i
             item_id = _claim_postgresql(project=project, user=user) or _reopen_skipped(project=project, user=user)
         else:
             item_id = _claim_generic(project=project, user=user) or _reopen_skipped(project=project, user=user)
-    return Item.objects.get(pk=item_id) if item_id else None
+    if not item_id:
+        return None
+    return fetch_one(Item, _ITEM_BY_ID, [item_id])[0]
 
 
 def _state_for_update(*, item: Item) -> ItemState:
@@ -294,41 +297,123 @@ def _count_submit(*, item_id: int, overlap: int, released: int) -> None:
         cursor.execute(sql, {"released": released, "overlap": overlap, "item": item_id})
 
 
+def _db_value(model: type[Model], name: str, value: Any) -> Any:
+    """``value`` as ``model``'s field ``name`` sends it to this database (uuid, JSON, datetime)."""
+    return model._meta.get_field(name).get_db_prep_save(value, connection)
+
+
+def _submit_snapshot(*, item: Item, user: AbstractBaseUser, request_uuid: uuid.UUID) -> tuple | None:
+    """What decides a submit, read under the item's lock: its counters, the caller's assignment
+    (also locked), the annotation that has this request's uuid and the caller's own annotation
+    of the item. None when the item has no queue row yet.
+
+    The annotations are read by a statement of their own, after the locks: its snapshot then
+    holds what a concurrent submit of the same item (a double click) committed while we waited.
+    """
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    annotation, assignment = Annotation._meta.db_table, Assignment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT submitted, held, extra FROM {ItemState._meta.db_table} WHERE item_id = %s{lock}", [item.pk]
+        )
+        counters = cursor.fetchone()
+        if counters is None:
+            return None
+        cursor.execute(
+            f"SELECT status FROM {assignment} WHERE item_id = %s AND annotator_id = %s{lock}", [item.pk, user.pk]
+        )
+        status = cursor.fetchone()
+        cursor.execute(
+            f"""
+            SELECT (SELECT a.id FROM {annotation} a WHERE a.uuid = %s),
+                   (SELECT a.uuid FROM {annotation} a WHERE a.item_id = %s AND a.annotator_id = %s)
+            """,
+            [_db_value(Annotation, "uuid", request_uuid), item.pk, user.pk],
+        )
+        found = cursor.fetchone()
+    return (*counters, *found, status[0] if status else None)
+
+
+def _store_submit(*, item: Item, user: AbstractBaseUser, request_uuid: uuid.UUID, value: Any, assigned: bool) -> tuple:
+    """Write the annotation, its first revision and the assignment; returns (id, time)."""
+    now = timezone.now()
+    stamp, key, stored = (
+        _db_value(Annotation, "created_at", now),
+        _db_value(Annotation, "uuid", request_uuid),
+        _db_value(Annotation, "value", value),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {Annotation._meta.db_table}
+                (uuid, item_id, project_id, annotator_id, value, revision, created_at, updated_at)
+            VALUES (%s, %s, %s, %s, %s, 1, %s, %s) RETURNING id
+            """,
+            [key, item.pk, item.project_id, user.pk, stored, stamp, stamp],
+        )
+        annotation_id = cursor.fetchone()[0]
+        cursor.execute(
+            f"""
+            INSERT INTO {AnnotationRevision._meta.db_table} (annotation_id, number, request_uuid, value, created_at)
+            VALUES (%s, 1, %s, %s, %s)
+            """,
+            [annotation_id, key, stored, stamp],
+        )
+        if assigned:
+            cursor.execute(
+                f"""
+                UPDATE {Assignment._meta.db_table} SET status = %s, leased_until = NULL, updated_at = %s
+                WHERE item_id = %s AND annotator_id = %s
+                """,
+                [AssignmentStatus.SUBMITTED, stamp, item.pk, user.pk],
+            )
+        else:
+            cursor.execute(
+                f"""
+                INSERT INTO {Assignment._meta.db_table}
+                    (item_id, project_id, annotator_id, status, leased_until, skip_reason, created_at, updated_at)
+                VALUES (%s, %s, %s, %s, NULL, '', %s, %s)
+                """,
+                [item.pk, item.project_id, user.pk, AssignmentStatus.SUBMITTED, stamp, stamp],
+            )
+    return annotation_id, now
+
+
 def annotation_submit(
     *, item: Item, user: AbstractBaseUser, request_uuid: uuid.UUID, value: Any
 ) -> tuple[Annotation, bool]:
     """Store the annotator's label of an item; returns (annotation, created).
 
     The same ``request_uuid`` again returns the stored annotation unchanged, so a double
-    click or a retried request stores one. Over the overlap: 409.
+    click or a retried request stores one. Over the overlap: 409. Every annotator's every
+    label passes here, so it speaks raw SQL, short statements in one transaction.
     """
     project = item.project
     value = _checked_value(item=item, value=value)
     with transaction.atomic():
-        state = _state_for_update(item=item)
-        found = list(Annotation.objects.filter(Q(uuid=request_uuid) | Q(item=item, annotator=user)))
-        existing = next((annotation for annotation in found if annotation.uuid == request_uuid), None)
-        if existing is not None:
+        snapshot = _submit_snapshot(item=item, user=user, request_uuid=request_uuid)
+        if snapshot is None:
+            queue_sync(project=project)
+            snapshot = _submit_snapshot(item=item, user=user, request_uuid=request_uuid)
+        submitted, held, extra, same_request, own, status = snapshot
+        if same_request is not None:
+            existing = Annotation.objects.select_related("annotator").get(pk=same_request)
             if existing.annotator_id != user.pk or existing.item_id != item.pk:
                 raise Conflict("this uuid belongs to another annotation")
             return existing, False
-        if found:
-            raise Conflict(f"you have annotated this item already; change annotation {found[0].uuid} instead")
-        assignment = Assignment.objects.select_for_update().filter(item=item, annotator=user).first()
-        holding = assignment is not None and assignment.status == AssignmentStatus.ACTIVE
-        if not holding and state.submitted + state.held >= project.overlap + state.extra:
-            raise Conflict(f"this item has all {project.overlap + state.extra} annotations it needs")
-        annotation = Annotation.objects.create(
-            uuid=request_uuid, item=item, project=project, annotator=user, value=value
+        if own is not None:
+            raise Conflict(f"you have annotated this item already; change annotation {uuid.UUID(str(own))} instead")
+        holding = status == AssignmentStatus.ACTIVE
+        if not holding and submitted + held >= project.overlap + extra:
+            raise Conflict(f"this item has all {project.overlap + extra} annotations it needs")
+        annotation_id, now = _store_submit(
+            item=item, user=user, request_uuid=request_uuid, value=value, assigned=status is not None
         )
-        AnnotationRevision.objects.create(annotation=annotation, number=1, request_uuid=request_uuid, value=value)
         _count_submit(item_id=item.pk, overlap=project.overlap, released=1 if holding else 0)
-        if assignment is None:
-            Assignment.objects.create(item=item, project=project, annotator=user, status=AssignmentStatus.SUBMITTED)
-        else:
-            assignment.status = AssignmentStatus.SUBMITTED
-            assignment.leased_until = None
-            assignment.save(update_fields=["status", "leased_until", "updated_at"])
+    annotation = Annotation(
+        id=annotation_id, uuid=request_uuid, item=item, project=project, annotator=user, value=value,
+        revision=1, created_at=now, updated_at=now,
+    )  # fmt: skip
     return annotation, True
 
 
