@@ -50,7 +50,8 @@ def project_get_for_user(*, user: AbstractBaseUser, project_id: int, roles: Iter
     found = fetch_one(Project, _PROJECT_FOR_USER, [project_id, user.pk])
     if found is None:
         raise Http404
-    project, (project.caller_role,) = found
+    project, (role,) = found
+    project.caller_role = role
     if roles is not None and project.caller_role not in set(roles):
         raise RoleRequired(f"this needs the role {' or '.join(roles)}; you are {project.caller_role}")
     return project
