@@ -29,7 +29,7 @@ def _reason(reason: object, *, required: bool) -> str:
 
 
 def _locked(batch: Batch, allowed: tuple[str, ...], action: str) -> Batch:
-    locked = Batch.objects.select_for_update().get(pk=batch.pk)
+    locked = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
     if locked.status not in allowed:
         raise Conflict(f"only a {' or '.join(allowed)} batch can be {action}; this one is {locked.status}")
     return locked

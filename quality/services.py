@@ -22,6 +22,9 @@ Why it cannot lose or double a batch:
   cannot add rows behind its successor's back: its chunk is rolled back instead.
 - A claim that finds another batch of the project with a stale lease revokes that
   batch's token before deleting the invisible rows, so the stalled run stops there.
+- The project and batch rows are locked ``FOR NO KEY UPDATE``. A chunk's rows hold ``KEY
+  SHARE`` locks on both through their foreign keys, which a plain ``FOR UPDATE`` would wait
+  on, so a duplicated task's claim could deadlock with the running import's open chunk.
 - The version, its counts and the batch's ``accepted`` status are written in one
   transaction at the end. A redelivered or duplicated task finds the batch accepted
   and does nothing.
@@ -140,10 +143,12 @@ def batch_claim(*, batch_id: str) -> uuid.UUID | None:
         batch = Batch.objects.filter(pk=batch_id).only("project_id").first()
         if batch is None:
             return None
-        Project.objects.select_for_update().filter(pk=batch.project_id).first()
+        Project.objects.select_for_update(no_key=True).filter(pk=batch.project_id).first()
         # Lock every active batch of the project (in the sweep's order), so a stalled run
         # cannot renew its lease between the check below and its revocation.
-        active = list(Batch.objects.select_for_update().filter(project_id=batch.project_id, status__in=ACTIVE_STATUSES))
+        active = list(
+            Batch.objects.select_for_update(no_key=True).filter(project_id=batch.project_id, status__in=ACTIVE_STATUSES)
+        )
         batch = next((b for b in active if b.pk == batch.pk), None)
         if batch is None:  # accepted, quarantined or failed already
             return None
@@ -201,7 +206,7 @@ def _mark_failed(batch: Batch, message: str) -> None:
 def batch_fail(*, batch_id: str, token: uuid.UUID | None, message: str) -> None:
     """End a batch as failed and drop whatever its run had written."""
     with transaction.atomic():
-        batch = Batch.objects.select_for_update().filter(pk=batch_id).first()
+        batch = Batch.objects.select_for_update(no_key=True).filter(pk=batch_id).first()
         if batch is None or batch.status not in ACTIVE_STATUSES:
             return
         if token is not None and batch.run_token != token:
@@ -298,7 +303,7 @@ def _stored_results(results: list[dict]) -> list[dict]:
 def batch_quarantine(*, batch_id: str, token: uuid.UUID, report: ValidationReport) -> Batch:
     """End a run whose batch failed a critical check: its results, and no item."""
     with transaction.atomic():
-        batch = Batch.objects.select_for_update().get(pk=batch_id)
+        batch = Batch.objects.select_for_update(no_key=True).get(pk=batch_id)
         if batch.run_token != token or batch.status != BatchStatus.VALIDATING:
             raise LeaseLost(batch_id)
         Item.objects.filter(batch=batch).delete()
@@ -442,8 +447,8 @@ def batch_finalize(
     """
     with transaction.atomic():
         batch = Batch.objects.get(pk=batch_id)
-        Project.objects.select_for_update().filter(pk=batch.project_id).first()
-        batch = Batch.objects.select_for_update().get(pk=batch_id)
+        Project.objects.select_for_update(no_key=True).filter(pk=batch.project_id).first()
+        batch = Batch.objects.select_for_update(no_key=True).get(pk=batch_id)
         if batch.run_token != token or batch.status != BatchStatus.VALIDATING:
             raise LeaseLost(batch_id)
         parent = DatasetVersion.objects.filter(project_id=batch.project_id).order_by("-number").first()
@@ -493,7 +498,7 @@ def batch_recover_stale() -> list[str]:
     cutoff = lease_cutoff()
     resend: list[str] = []
     with transaction.atomic():
-        stale = Batch.objects.select_for_update().filter(status__in=ACTIVE_STATUSES, heartbeat_at__lt=cutoff)
+        stale = Batch.objects.select_for_update(no_key=True).filter(status__in=ACTIVE_STATUSES, heartbeat_at__lt=cutoff)
         for batch in stale:
             if batch.status == BatchStatus.VALIDATING and batch.attempts >= settings.GROUNDWORK_BATCH_MAX_ATTEMPTS:
                 Item.objects.filter(batch=batch).delete()

@@ -1,12 +1,16 @@
 """A run that stalled past its lease and was taken over writes nothing more (no worker needed)."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
+from conftest import wait_for
 from projects.models import DatasetVersion, Item
 from quality import services
+from quality.batch_lease import heartbeat
 from quality.models import Batch
 from tests.reliability.helpers import csv_of, upload
 
@@ -62,3 +66,47 @@ def test_a_newer_batch_waits_for_an_older_one(project, manager):
     newer = services.batch_import(batch_id=str(newer.pk))
     assert (newer.version.number, newer.rows_added, newer.rows_duplicate) == (2, 10, 10)
     assert DatasetVersion.objects.get(number=2, project=project).item_count == 40
+
+
+def _waiting_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # else a transaction sees its first snapshot only
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_duplicate_claim_does_not_deadlock_with_the_running_import_s_chunk(project, manager):
+    """A chunk updates the batch row, and its rows' foreign keys (deferred) lock the project row at commit.
+
+    A claim holding the project row exclusively while it waits for the batch row would
+    deadlock with that commit; it must wait its turn, see the live lease and leave the batch.
+    """
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: SQLite locks the whole database instead")
+    batch = upload(project, manager, csv_of((0, 10)), enqueue=False)
+    token = services.batch_claim(batch_id=str(batch.pk))
+    outcome: list[object] = []
+
+    def duplicate_claim() -> None:
+        try:
+            outcome.append(services.batch_claim(batch_id=str(batch.pk)))
+        except Exception as exc:  # PostgreSQL's deadlock detector picked this claim
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=duplicate_claim)
+    with transaction.atomic():  # the import's chunk: its rows, then the heartbeat that proves the lease
+        Item.objects.create(project=project, batch=batch, data={"text": "x"}, content_hash="x")
+        heartbeat(str(batch.pk), token, progress=0.5)
+        thread.start()
+        wait_for(_waiting_on_a_lock, timeout=10, what="the duplicate claim to wait for the chunk")
+    thread.join(timeout=30)
+
+    assert outcome == [None]
+    batch.refresh_from_db()
+    assert (batch.status, batch.attempts, batch.progress) == ("validating", 1, 0.5)
+    assert Item.objects.filter(batch=batch).count() == 1
