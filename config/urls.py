@@ -13,6 +13,9 @@ from quality import api as quality_api
 from quality import suite_api
 
 api_patterns = [
+    # Every annotator asks these all day: resolved first, before the patterns checked in order below.
+    path("projects/<int:project_id>/next/", labeling_api.NextItemApi.as_view(), name="api-next"),
+    path("items/<int:item_id>/annotations/", labeling_api.ItemAnnotationsApi.as_view(), name="api-item-annotations"),
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("projects/", project_api.ProjectListCreateApi.as_view(), name="api-projects"),
     path("projects/<int:project_id>/", project_api.ProjectDetailApi.as_view(), name="api-project"),
@@ -40,14 +43,12 @@ api_patterns = [
     path("projects/<int:project_id>/suite/", suite_api.SuiteApi.as_view(), name="api-suite"),
     path("projects/<int:project_id>/suite/suggest/", suite_api.SuiteSuggestApi.as_view(), name="api-suite-suggest"),
     path("projects/<int:project_id>/checks/", suite_api.CheckSettingsApi.as_view(), name="api-checks"),
-    path("projects/<int:project_id>/next/", labeling_api.NextItemApi.as_view(), name="api-next"),
     path("projects/<int:project_id>/progress/", labeling_api.ProgressApi.as_view(), name="api-progress"),
     path(
         "projects/<int:project_id>/my-annotations/",
         labeling_api.MyAnnotationsApi.as_view(),
         name="api-my-annotations",
     ),
-    path("items/<int:item_id>/annotations/", labeling_api.ItemAnnotationsApi.as_view(), name="api-item-annotations"),
     path("items/<int:item_id>/skip/", labeling_api.ItemSkipApi.as_view(), name="api-item-skip"),
     path("annotations/<str:annotation_uuid>/", labeling_api.AnnotationDetailApi.as_view(), name="api-annotation"),
     path(

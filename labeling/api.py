@@ -18,8 +18,12 @@ from labeling.serializers import (
     QueueItemSerializer,
     RevisionSerializer,
     SkipSerializer,
+    annotation_data,
+    queue_item_data,
 )
-from projects.selectors import project_get_for_user
+from projects.selectors import project_for_user_sql, project_get_for_user
+
+_PROJECT_WITH_QUEUE_VERSIONS = project_for_user_sql(services.QUEUE_VERSIONS)
 
 
 def _item_ids(request: Request, name: str) -> list[int]:
@@ -45,11 +49,16 @@ class NextItemApi(APIView):
         },
     )
     def get(self, request: Request, project_id: int) -> Response:
-        project = project_get_for_user(user=request.user, project_id=project_id)
-        item = services.next_item(project=project, user=request.user, exclude=_item_ids(request, "exclude"))
+        project = project_get_for_user(user=request.user, project_id=project_id, sql=_PROJECT_WITH_QUEUE_VERSIONS)
+        item = services.next_item(
+            project=project,
+            user=request.user,
+            exclude=_item_ids(request, "exclude"),
+            versions=project.extra_columns,
+        )
         if item is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response({"item": QueueItemSerializer(item).data})
+        return Response({"item": queue_item_data(item)})
 
 
 class ProgressApi(APIView):
@@ -78,9 +87,7 @@ class ItemAnnotationsApi(APIView):
             request_uuid=serializer.validated_data["uuid"],
             value=serializer.validated_data["value"],
         )
-        return Response(
-            AnnotationSerializer(annotation).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        )
+        return Response(annotation_data(annotation), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class ItemSkipApi(APIView):

@@ -1,9 +1,13 @@
+from typing import Any
+
 from rest_framework import serializers
 
-from labeling.models import AnnotationRevision
+from labeling.models import Annotation, AnnotationRevision
+from projects.models import Item
 
 # The two below answer every /next/ and every submit. Declared field by field rather than as
-# ModelSerializers, which build their fields from the model again for each response.
+# ModelSerializers, which build their fields from the model again for each response; and on
+# those two requests their output is built by ``queue_item_data`` and ``annotation_data``.
 
 
 class QueueItemSerializer(serializers.Serializer):
@@ -21,6 +25,28 @@ class AnnotationSerializer(serializers.Serializer):
     revision = serializers.IntegerField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
+
+
+_TIMESTAMP = serializers.DateTimeField(read_only=True)
+
+
+def queue_item_data(item: Item) -> dict[str, Any]:
+    """``QueueItemSerializer(item).data`` without a serializer: DRF deep-copies a serializer's
+    fields for every instance, a tenth of a labeling request's CPU. Tests hold the two equal."""
+    return {"id": item.pk, "external_id": item.external_id, "data": item.data, "metadata": item.metadata}
+
+
+def annotation_data(annotation: Annotation) -> dict[str, Any]:
+    """``AnnotationSerializer(annotation).data`` without a serializer (see ``queue_item_data``)."""
+    return {
+        "uuid": str(annotation.uuid),
+        "item": annotation.item_id,
+        "annotator": annotation.annotator.username,
+        "value": annotation.value,
+        "revision": annotation.revision,
+        "created_at": _TIMESTAMP.to_representation(annotation.created_at),
+        "updated_at": _TIMESTAMP.to_representation(annotation.updated_at),
+    }
 
 
 class AnnotationWriteSerializer(serializers.Serializer):

@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BooleanField, Case, F, Model, Q, Value, When
+from django.db.models import BooleanField, Case, F, Q, Value, When
 from django.utils import timezone
 
 from config.errors import Conflict, DomainError
@@ -29,30 +29,36 @@ from labeling.models import (
     ItemState,
     QueueSync,
 )
+from labeling.submit_sql import submit_snapshot, submit_store
 from labeling.values import InvalidValue, check_value
 from projects.models import DatasetVersion, Item, Project
 from quality.models import Batch
 
 RELEASE_LIMIT = 200
 _ITEM_BY_ID = f"SELECT {columns(Item, 'i')} FROM {Item._meta.db_table} i WHERE i.id = %s"
-_QUEUE_BEHIND = f"""
-    SELECT (SELECT max(number) FROM {DatasetVersion._meta.db_table} WHERE project_id = %s),
-           (SELECT version_number FROM {QueueSync._meta.db_table} WHERE project_id = %s)
+# The newest version and the one the queue has taken in, as columns over the project ``p``.
+QUEUE_VERSIONS = f"""
+    (SELECT max(number) FROM {DatasetVersion._meta.db_table} WHERE project_id = p.id),
+    (SELECT version_number FROM {QueueSync._meta.db_table} WHERE project_id = p.id)
 """
+_QUEUE_BEHIND = f"SELECT {QUEUE_VERSIONS} FROM {Project._meta.db_table} p WHERE p.id = %s"
 
 
 def _lease_until():
     return timezone.now() + timedelta(seconds=settings.GROUNDWORK_LABEL_LEASE_SECONDS)
 
 
-def queue_sync(*, project: Project) -> None:
+def queue_sync(*, project: Project, versions: tuple[int | None, int | None] | None = None) -> None:
     """Put the items of versions the queue has not seen yet into it (one set-based INSERT).
 
-    Every /next/ asks, so the question is one raw indexed query.
+    Every /next/ asks, so the question is one raw indexed query, or none: ``versions`` is its
+    answer when the caller read ``QUEUE_VERSIONS`` with the project.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_QUEUE_BEHIND, [project.pk, project.pk])
-        latest, seen = cursor.fetchone()
+    if versions is None:
+        with connection.cursor() as cursor:
+            cursor.execute(_QUEUE_BEHIND, [project.pk])
+            versions = cursor.fetchone()
+    latest, seen = versions
     if latest is None or (seen is not None and seen >= latest):
         return
     with transaction.atomic():
@@ -147,9 +153,9 @@ def assignments_release_expired(*, project: Project) -> int:
         return len(expired)
 
 
-def _claim_postgresql(*, project: Project, user: AbstractBaseUser) -> int | None:
+def _claim_postgresql(*, project: Project, user: AbstractBaseUser) -> Item | None:
     """One statement: pick the first open item not given to this annotator, skipping rows
-    other transactions hold, bump its counters and record the assignment."""
+    other transactions hold, bump its counters, record the assignment and return the item."""
     state, assignment = ItemState._meta.db_table, Assignment._meta.db_table
     sql = f"""
         WITH picked AS (
@@ -164,17 +170,17 @@ def _claim_postgresql(*, project: Project, user: AbstractBaseUser) -> int | None
             SET held = s.held + 1, started = true, is_open = (s.submitted + s.held + 1) < %(overlap)s + s.extra
             FROM picked WHERE s.item_id = picked.item_id
             RETURNING s.item_id
+        ), assigned AS (
+            INSERT INTO {assignment} (item_id, project_id, annotator_id, status, leased_until, skip_reason,
+                                      created_at, updated_at)
+            SELECT item_id, %(project)s, %(user)s, 'active', %(until)s, '', now(), now() FROM bumped
+            RETURNING item_id
         )
-        INSERT INTO {assignment} (item_id, project_id, annotator_id, status, leased_until, skip_reason,
-                                  created_at, updated_at)
-        SELECT item_id, %(project)s, %(user)s, 'active', %(until)s, '', now(), now() FROM bumped
-        RETURNING item_id
+        SELECT {columns(Item, "i")} FROM {Item._meta.db_table} i JOIN assigned ON i.id = assigned.item_id
     """
-    with connection.cursor() as cursor:
-        params = {"project": project.pk, "user": user.pk, "overlap": project.overlap, "until": _lease_until()}
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return row[0] if row else None
+    params = {"project": project.pk, "user": user.pk, "overlap": project.overlap, "until": _lease_until()}
+    found = fetch_one(Item, sql, params)
+    return found[0] if found else None
 
 
 def _claim_generic(*, project: Project, user: AbstractBaseUser) -> int | None:
@@ -215,24 +221,34 @@ def _reopen_skipped(*, project: Project, user: AbstractBaseUser) -> int | None:
     return skipped.item_id
 
 
-def _lease_commit_is_not_durable() -> None:
-    """A lease lost in a crash costs nothing (it would expire), so its commit need not wait
-    for the disk; annotations keep full durability."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+_RENEW = f"""
+    UPDATE {Assignment._meta.db_table} SET leased_until = %(until)s, updated_at = %(now)s
+    WHERE project_id = %(project)s AND annotator_id = %(user)s AND status = %(active)s
+    RETURNING id, item_id
+"""
+# A lease lost in a crash costs nothing (it would expire), so on PostgreSQL the commit of a
+# /next/ need not wait for the disk, set in the same round trip; annotations keep full durability.
+_RENEW_NOT_DURABLE = f"""
+    WITH renewed AS ({_RENEW})
+    SELECT set_config('synchronous_commit', 'off', true), (SELECT array_agg(item_id ORDER BY id) FROM renewed)
+"""
 
 
 def _renew_leases(*, project: Project, user: AbstractBaseUser) -> list[int]:
     """Asking for the next item means the page is alive: every item it holds keeps its lease.
     Returns the held items, oldest assignment first (one statement, row locks included)."""
-    sql = f"""
-        UPDATE {Assignment._meta.db_table} SET leased_until = %s, updated_at = %s
-        WHERE project_id = %s AND annotator_id = %s AND status = %s
-        RETURNING id, item_id
-    """
+    params = {
+        "until": _lease_until(),
+        "now": timezone.now(),
+        "project": project.pk,
+        "user": user.pk,
+        "active": AssignmentStatus.ACTIVE,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(sql, [_lease_until(), timezone.now(), project.pk, user.pk, AssignmentStatus.ACTIVE])
+        if connection.vendor == "postgresql":
+            cursor.execute(_RENEW_NOT_DURABLE, params)
+            return cursor.fetchone()[1] or []
+        cursor.execute(_RENEW, params)
         return [item_id for _, item_id in sorted(cursor.fetchall())]
 
 
@@ -240,19 +256,26 @@ def _renew_leases(*, project: Project, user: AbstractBaseUser) -> list[int]:
 MAX_HELD = 4
 
 
-def next_item(*, project: Project, user: AbstractBaseUser, exclude: Collection[int] = ()) -> Item | None:
+def next_item(
+    *,
+    project: Project,
+    user: AbstractBaseUser,
+    exclude: Collection[int] = (),
+    versions: tuple[int | None, int | None] | None = None,
+) -> Item | None:
     """The item this annotator should label now, or None when nothing is left for them.
 
     An item they already hold comes back (a reload does not lose it), with a fresh lease.
     ``exclude`` names held items the page already has (the one on screen, submits on their
     way), so the page can prefetch the item after them; at most ``MAX_HELD`` are held at once.
+    ``versions``: see ``queue_sync``.
     """
-    queue_sync(project=project)
+    queue_sync(project=project, versions=versions)
     if _release_due(project.pk):
         assignments_release_expired(project=project)
     excluded = set(exclude)
+    claimed: Item | None = None
     with transaction.atomic():
-        _lease_commit_is_not_durable()
         held_items = _renew_leases(project=project, user=user)
         waiting = [item_id for item_id in held_items if item_id not in excluded]
         if waiting:
@@ -260,9 +283,12 @@ def next_item(*, project: Project, user: AbstractBaseUser, exclude: Collection[i
         elif len(held_items) >= MAX_HELD:
             raise Conflict(f"you hold {len(held_items)} items already; submit or skip one of them first")
         elif connection.vendor == "postgresql":
-            item_id = _claim_postgresql(project=project, user=user) or _reopen_skipped(project=project, user=user)
+            claimed = _claim_postgresql(project=project, user=user)
+            item_id = claimed.pk if claimed else _reopen_skipped(project=project, user=user)
         else:
             item_id = _claim_generic(project=project, user=user) or _reopen_skipped(project=project, user=user)
+    if claimed is not None:
+        return claimed
     if not item_id:
         return None
     return fetch_one(Item, _ITEM_BY_ID, [item_id])[0]
@@ -285,100 +311,6 @@ def _checked_value(*, item: Item, value: Any) -> Any:
         raise DomainError(str(exc)) from None
 
 
-def _count_submit(*, item_id: int, overlap: int, released: int) -> None:
-    """One UPDATE: the annotation counts, its lease (if any) no longer does, and the flags follow."""
-    sql = f"""
-        UPDATE {ItemState._meta.db_table}
-        SET submitted = submitted + 1, held = held - %(released)s, started = true,
-            is_open = (submitted + 1 + held - %(released)s) < %(overlap)s + extra
-        WHERE item_id = %(item)s
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"released": released, "overlap": overlap, "item": item_id})
-
-
-def _db_value(model: type[Model], name: str, value: Any) -> Any:
-    """``value`` as ``model``'s field ``name`` sends it to this database (uuid, JSON, datetime)."""
-    return model._meta.get_field(name).get_db_prep_save(value, connection)
-
-
-def _submit_snapshot(*, item: Item, user: AbstractBaseUser, request_uuid: uuid.UUID) -> tuple | None:
-    """What decides a submit, read under the item's lock: its counters, the caller's assignment
-    (also locked), the annotation that has this request's uuid and the caller's own annotation
-    of the item. None when the item has no queue row yet.
-
-    The annotations are read by a statement of their own, after the locks: its snapshot then
-    holds what a concurrent submit of the same item (a double click) committed while we waited.
-    """
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    annotation, assignment = Annotation._meta.db_table, Assignment._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT submitted, held, extra FROM {ItemState._meta.db_table} WHERE item_id = %s{lock}", [item.pk]
-        )
-        counters = cursor.fetchone()
-        if counters is None:
-            return None
-        cursor.execute(
-            f"SELECT status FROM {assignment} WHERE item_id = %s AND annotator_id = %s{lock}", [item.pk, user.pk]
-        )
-        status = cursor.fetchone()
-        cursor.execute(
-            f"""
-            SELECT (SELECT a.id FROM {annotation} a WHERE a.uuid = %s),
-                   (SELECT a.uuid FROM {annotation} a WHERE a.item_id = %s AND a.annotator_id = %s)
-            """,
-            [_db_value(Annotation, "uuid", request_uuid), item.pk, user.pk],
-        )
-        found = cursor.fetchone()
-    return (*counters, *found, status[0] if status else None)
-
-
-def _store_submit(*, item: Item, user: AbstractBaseUser, request_uuid: uuid.UUID, value: Any, assigned: bool) -> tuple:
-    """Write the annotation, its first revision and the assignment; returns (id, time)."""
-    now = timezone.now()
-    stamp, key, stored = (
-        _db_value(Annotation, "created_at", now),
-        _db_value(Annotation, "uuid", request_uuid),
-        _db_value(Annotation, "value", value),
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {Annotation._meta.db_table}
-                (uuid, item_id, project_id, annotator_id, value, revision, created_at, updated_at)
-            VALUES (%s, %s, %s, %s, %s, 1, %s, %s) RETURNING id
-            """,
-            [key, item.pk, item.project_id, user.pk, stored, stamp, stamp],
-        )
-        annotation_id = cursor.fetchone()[0]
-        cursor.execute(
-            f"""
-            INSERT INTO {AnnotationRevision._meta.db_table} (annotation_id, number, request_uuid, value, created_at)
-            VALUES (%s, 1, %s, %s, %s)
-            """,
-            [annotation_id, key, stored, stamp],
-        )
-        if assigned:
-            cursor.execute(
-                f"""
-                UPDATE {Assignment._meta.db_table} SET status = %s, leased_until = NULL, updated_at = %s
-                WHERE item_id = %s AND annotator_id = %s
-                """,
-                [AssignmentStatus.SUBMITTED, stamp, item.pk, user.pk],
-            )
-        else:
-            cursor.execute(
-                f"""
-                INSERT INTO {Assignment._meta.db_table}
-                    (item_id, project_id, annotator_id, status, leased_until, skip_reason, created_at, updated_at)
-                VALUES (%s, %s, %s, %s, NULL, '', %s, %s)
-                """,
-                [item.pk, item.project_id, user.pk, AssignmentStatus.SUBMITTED, stamp, stamp],
-            )
-    return annotation_id, now
-
-
 def annotation_submit(
     *, item: Item, user: AbstractBaseUser, request_uuid: uuid.UUID, value: Any
 ) -> tuple[Annotation, bool]:
@@ -391,10 +323,10 @@ def annotation_submit(
     project = item.project
     value = _checked_value(item=item, value=value)
     with transaction.atomic():
-        snapshot = _submit_snapshot(item=item, user=user, request_uuid=request_uuid)
+        snapshot = submit_snapshot(item=item, user=user, request_uuid=request_uuid)
         if snapshot is None:
             queue_sync(project=project)
-            snapshot = _submit_snapshot(item=item, user=user, request_uuid=request_uuid)
+            snapshot = submit_snapshot(item=item, user=user, request_uuid=request_uuid)
         submitted, held, extra, same_request, own, status = snapshot
         if same_request is not None:
             existing = Annotation.objects.select_related("annotator").get(pk=same_request)
@@ -406,10 +338,14 @@ def annotation_submit(
         holding = status == AssignmentStatus.ACTIVE
         if not holding and submitted + held >= project.overlap + extra:
             raise Conflict(f"this item has all {project.overlap + extra} annotations it needs")
-        annotation_id, now = _store_submit(
-            item=item, user=user, request_uuid=request_uuid, value=value, assigned=status is not None
+        annotation_id, now = submit_store(
+            item=item,
+            user=user,
+            request_uuid=request_uuid,
+            value=value,
+            assigned=status is not None,
+            released=1 if holding else 0,
         )
-        _count_submit(item_id=item.pk, overlap=project.overlap, released=1 if holding else 0)
     annotation = Annotation(
         id=annotation_id, uuid=request_uuid, item=item, project=project, annotator=user, value=value,
         revision=1, created_at=now, updated_at=now,

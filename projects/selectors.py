@@ -28,30 +28,42 @@ def with_latest_version(projects: QuerySet[Project]) -> QuerySet[Project]:
     )
 
 
-# Every project request asks this first, so it is one raw query: the ORM would spend longer
-# building the SQL than the database answering it.
-_PROJECT_FOR_USER = f"""
-    SELECT {columns(Project, "p")}, m.role
-    FROM {Project._meta.db_table} p JOIN {Membership._meta.db_table} m ON m.project_id = p.id
-    WHERE p.id = %s AND m.user_id = %s
-"""
+def project_for_user_sql(extra_columns: str = "") -> str:
+    """The query of ``project_get_for_user``; ``extra_columns`` (over ``p``) ride along in its round trip.
+
+    Every project request asks it first, so it is raw SQL: the ORM would spend longer
+    building the query than the database answering it.
+    """
+    extra = f", {extra_columns}" if extra_columns else ""
+    return f"""
+        SELECT {columns(Project, "p")}, m.role{extra}
+        FROM {Project._meta.db_table} p JOIN {Membership._meta.db_table} m ON m.project_id = p.id
+        WHERE p.id = %s AND m.user_id = %s
+    """
+
+
+_PROJECT_FOR_USER = project_for_user_sql()
 MAX_ID = 2**63 - 1
 
 
-def project_get_for_user(*, user: AbstractBaseUser, project_id: int, roles: Iterable[str] | None = None) -> Project:
+def project_get_for_user(
+    *, user: AbstractBaseUser, project_id: int, roles: Iterable[str] | None = None, sql: str = _PROJECT_FOR_USER
+) -> Project:
     """The project if the caller is a member (404 otherwise) with one of ``roles`` (403 otherwise);
-    ``caller_role`` holds the caller's role."""
+    ``caller_role`` holds the caller's role, ``extra_columns`` the values a ``project_for_user_sql``
+    query added."""
     try:
         project_id = int(project_id)
     except (TypeError, ValueError):
         raise Http404 from None
     if not 0 < project_id <= MAX_ID or user.pk is None:
         raise Http404
-    found = fetch_one(Project, _PROJECT_FOR_USER, [project_id, user.pk])
+    found = fetch_one(Project, sql, [project_id, user.pk])
     if found is None:
         raise Http404
-    project, (role,) = found
+    project, (role, *extra) = found
     project.caller_role = role
+    project.extra_columns = tuple(extra)
     if roles is not None and project.caller_role not in set(roles):
         raise RoleRequired(f"this needs the role {' or '.join(roles)}; you are {project.caller_role}")
     return project

@@ -3,6 +3,8 @@ import uuid
 import pytest
 
 from labeling.models import Annotation
+from labeling.serializers import AnnotationSerializer, QueueItemSerializer
+from projects.models import Item
 from tests.factories import ProjectFactory, UserFactory, add_member
 from tests.labeling.conftest import import_rows
 
@@ -24,6 +26,17 @@ def test_next_then_submit_then_the_same_uuid_again(loaded_project, annotator_cli
     assert first.json() == again.json()
     assert first.json()["annotator"] == "ann1" and first.json()["revision"] == 1
     assert Annotation.objects.count() == 1
+
+
+def test_next_and_submit_answer_what_their_serializers_would(loaded_project, annotator_client):
+    """Both build their answer without a serializer; the shape must stay the serializers' own."""
+    item = annotator_client.get(f"/api/projects/{loaded_project.pk}/next/").json()["item"]
+    assert item == QueueItemSerializer(Item.objects.get(pk=item["id"])).data
+    body = {"uuid": str(uuid.uuid4()), "value": "positive"}
+    created = annotator_client.post(f"/api/items/{item['id']}/annotations/", body, format="json").json()
+    stored = Annotation.objects.select_related("annotator").get(uuid=body["uuid"])
+    assert created == AnnotationSerializer(stored).data
+    assert annotator_client.get(f"/api/annotations/{body['uuid']}/").json() == created
 
 
 def test_nothing_left_answers_204(loaded_project, annotator_client):

@@ -1,0 +1,124 @@
+"""The statements of a submit, the request every annotator makes most: raw SQL, few round trips.
+
+A submit reads what decides it under the item's lock (``submit_snapshot``), then writes the
+annotation, its first revision, the assignment and the item's counters (``submit_store``):
+on PostgreSQL as one statement of data-modifying CTEs, elsewhere as one statement each.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
+from django.db.models import Model
+from django.utils import timezone
+
+from labeling.models import Annotation, AnnotationRevision, Assignment, AssignmentStatus, ItemState
+from projects.models import Item
+
+_ANNOTATION, _REVISION = Annotation._meta.db_table, AnnotationRevision._meta.db_table
+_ASSIGNMENT, _STATE = Assignment._meta.db_table, ItemState._meta.db_table
+
+_INSERT_ANNOTATION = f"""
+    INSERT INTO {_ANNOTATION} (uuid, item_id, project_id, annotator_id, value, revision, created_at, updated_at)
+    VALUES (%(uuid)s, %(item)s, %(project)s, %(user)s, %(value)s, 1, %(stamp)s, %(stamp)s) RETURNING id
+"""
+_REVISION_INTO = f"{_REVISION} (annotation_id, number, request_uuid, value, created_at)"
+_INSERT_REVISION = f"INSERT INTO {_REVISION_INTO} VALUES (%(annotation)s, 1, %(uuid)s, %(value)s, %(stamp)s)"
+_SUBMIT_ASSIGNMENT = f"""
+    UPDATE {_ASSIGNMENT} SET status = %(submitted)s, leased_until = NULL, updated_at = %(stamp)s
+    WHERE item_id = %(item)s AND annotator_id = %(user)s
+"""
+_INSERT_ASSIGNMENT = f"""
+    INSERT INTO {_ASSIGNMENT}
+        (item_id, project_id, annotator_id, status, leased_until, skip_reason, created_at, updated_at)
+    VALUES (%(item)s, %(project)s, %(user)s, %(submitted)s, NULL, '', %(stamp)s, %(stamp)s)
+"""
+# The annotation counts, its lease (if any) no longer does, and the flags follow.
+_COUNT = f"""
+    UPDATE {_STATE}
+    SET submitted = submitted + 1, held = held - %(released)s, started = true,
+        is_open = (submitted + 1 + held - %(released)s) < %(overlap)s + extra
+    WHERE item_id = %(item)s
+"""
+
+
+def _all_in_one(assignment_sql: str) -> str:
+    """Every write of a submit as one PostgreSQL statement; each CTE runs exactly once."""
+    return f"""
+        WITH annotation AS ({_INSERT_ANNOTATION}),
+             revision AS (INSERT INTO {_REVISION_INTO} SELECT id, 1, %(uuid)s, %(value)s, %(stamp)s FROM annotation),
+             assignment AS ({assignment_sql}),
+             counted AS ({_COUNT})
+        SELECT id FROM annotation
+    """
+
+
+_ALL_IN_ONE = {True: _all_in_one(_SUBMIT_ASSIGNMENT), False: _all_in_one(_INSERT_ASSIGNMENT)}
+
+
+def _db_value(model: type[Model], name: str, value: Any) -> Any:
+    """``value`` as ``model``'s field ``name`` sends it to this database (uuid, JSON, datetime)."""
+    return model._meta.get_field(name).get_db_prep_save(value, connection)
+
+
+def submit_snapshot(*, item: Item, user: AbstractBaseUser, request_uuid: uuid.UUID) -> tuple | None:
+    """What decides a submit, read under the item's lock: its counters (submitted, held, extra),
+    the id of the annotation that has this request's uuid, the uuid of the caller's own
+    annotation of the item and the caller's assignment status (also locked). None when the
+    item has no queue row yet.
+
+    The annotations are read by a statement of their own, after the locks: its snapshot then
+    holds what a concurrent submit of the same item (a double click) committed while we waited.
+    """
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT submitted, held, extra FROM {_STATE} WHERE item_id = %s{lock}", [item.pk])
+        counters = cursor.fetchone()
+        if counters is None:
+            return None
+        cursor.execute(
+            f"SELECT status FROM {_ASSIGNMENT} WHERE item_id = %s AND annotator_id = %s{lock}", [item.pk, user.pk]
+        )
+        status = cursor.fetchone()
+        cursor.execute(
+            f"""
+            SELECT (SELECT a.id FROM {_ANNOTATION} a WHERE a.uuid = %s),
+                   (SELECT a.uuid FROM {_ANNOTATION} a WHERE a.item_id = %s AND a.annotator_id = %s)
+            """,
+            [_db_value(Annotation, "uuid", request_uuid), item.pk, user.pk],
+        )
+        found = cursor.fetchone()
+    return (*counters, *found, status[0] if status else None)
+
+
+def submit_store(
+    *, item: Item, user: AbstractBaseUser, request_uuid: uuid.UUID, value: Any, assigned: bool, released: int
+) -> tuple[int, datetime]:
+    """Write the annotation, its first revision, the assignment and the counters; returns (id, time).
+
+    ``assigned``: the caller has an assignment row for the item; ``released``: 1 when it held a lease.
+    """
+    now = timezone.now()
+    params = {
+        "uuid": _db_value(Annotation, "uuid", request_uuid),
+        "value": _db_value(Annotation, "value", value),
+        "stamp": _db_value(Annotation, "created_at", now),
+        "item": item.pk,
+        "project": item.project_id,
+        "user": user.pk,
+        "submitted": AssignmentStatus.SUBMITTED,
+        "released": released,
+        "overlap": item.project.overlap,
+    }
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(_ALL_IN_ONE[assigned], params)
+            return cursor.fetchone()[0], now
+        cursor.execute(_INSERT_ANNOTATION, params)
+        params["annotation"] = cursor.fetchone()[0]
+        cursor.execute(_INSERT_REVISION, params)
+        cursor.execute(_SUBMIT_ASSIGNMENT if assigned else _INSERT_ASSIGNMENT, params)
+        cursor.execute(_COUNT, params)
+    return params["annotation"], now
