@@ -11,7 +11,6 @@ the first bad row.
 
 import codecs
 import csv
-import hashlib
 import io
 import json
 import queue
@@ -27,6 +26,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+
+from quality.content_hash import utf8_sha256
 
 FORMATS = ("csv", "jsonl", "json", "parquet")
 EXTENSIONS = {
@@ -572,6 +573,8 @@ def empty_content(content: pa.Array) -> pa.Array:
 
 
 def content_hashes(content: pa.Array) -> list[str]:
-    """SHA-256 of each content value's UTF-8 bytes: the item's identity within a project."""
-    sha256 = hashlib.sha256
-    return [sha256(value.encode()).hexdigest() for value in content.to_pylist()]
+    """SHA-256 of each content value's UTF-8 bytes (no nulls): the item's identity within a project.
+
+    Hashed from Arrow's own bytes, viewed as binary: no text is decoded to be encoded again."""
+    binary = pa.large_binary() if pa.types.is_large_string(content.type) else pa.binary()
+    return utf8_sha256(content.cast(binary).to_pylist())

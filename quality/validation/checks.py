@@ -15,12 +15,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from quality.batch_files import ID_COLUMN
+from quality.content_hash import utf8_sha256
 from quality.validation.columns import column_kind, merge_kinds
 from quality.validation.drift_checks import DriftSample, drift_results, label_balance_result
 from quality.validation.duplicates import (
     FirstSeen,
     array_keys,
-    content_sha256,
     normalize_text,
     normalized_keys,
     text_keys,
@@ -144,7 +144,7 @@ class BuiltinChecks:
         if given_hashes is not None:
             hashes = [given_hashes[i] for i in np.flatnonzero(keep)] if empty.any() else given_hashes
         else:
-            hashes = content_sha256(blobs)
+            hashes = utf8_sha256(blobs)
         exact_keys = text_keys(blobs)
         near_keys = near_first = None
         if self.settings.check_near_duplicates:

@@ -4,8 +4,6 @@ Texts are hashed from Arrow's UTF-8 bytes, so a chunk's texts never become Pytho
 just to be encoded again; only sample values do.
 """
 
-import hashlib
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -55,12 +53,6 @@ def normalized_keys(texts: pa.Array, keys: np.ndarray) -> np.ndarray:
     result = keys.copy()
     result[mask] = array_keys(normalized.filter(changed))
     return result
-
-
-def content_sha256(utf8: list[bytes]) -> list[str]:
-    """SHA-256 hex of each text's UTF-8 bytes: the importer's ``content_hashes``."""
-    sha256 = hashlib.sha256
-    return [sha256(value).hexdigest() for value in utf8]
 
 
 class FirstSeen:

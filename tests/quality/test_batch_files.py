@@ -173,6 +173,10 @@ def test_content_hashes_are_sha256_of_utf8_text():
     texts = ["plain", "ünïcödé ✓", "two\nlines"]
     assert content_hashes(pa.array(texts)) == [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
     assert content_hashes(pa.array(["abc"])) == ["ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"]
+    long_and_wide = ["é" * 5000, "\U0001f600 x " * 700, ""]  # long texts, a large_string array
+    assert content_hashes(pa.array(long_and_wide, pa.large_string())) == [
+        hashlib.sha256(t.encode("utf-8")).hexdigest() for t in long_and_wide
+    ]
 
 
 @pytest.mark.parametrize(
