@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from quality.content_hash import utf8_sha256
+from quality.content_hash import utf8_bytes, utf8_sha256
 
 FORMATS = ("csv", "jsonl", "json", "parquet")
 EXTENSIONS = {
@@ -576,5 +576,4 @@ def content_hashes(content: pa.Array) -> list[str]:
     """SHA-256 of each content value's UTF-8 bytes (no nulls): the item's identity within a project.
 
     Hashed from Arrow's own bytes, viewed as binary: no text is decoded to be encoded again."""
-    binary = pa.large_binary() if pa.types.is_large_string(content.type) else pa.binary()
-    return utf8_sha256(content.cast(binary).to_pylist())
+    return utf8_sha256(utf8_bytes(content))

@@ -8,6 +8,8 @@ setting up its digest; CPython's own SHA-256 gives the same digests in about hal
 
 from collections.abc import Iterable
 
+import pyarrow as pa
+
 try:  # CPython's own implementation: _sha2 from 3.12, _sha256 before
     from _sha2 import sha256 as _sha256  # type: ignore[import-not-found]
 except ImportError:
@@ -20,3 +22,9 @@ except ImportError:
 def utf8_sha256(values: Iterable[bytes]) -> list[str]:
     """SHA-256 hex of each value (a text's UTF-8 bytes)."""
     return [_sha256(value).hexdigest() for value in values]
+
+
+def utf8_bytes(texts: pa.Array) -> list[bytes]:
+    """Each text's UTF-8 bytes: Arrow's own, viewed as binary (no string decoded to be encoded again)."""
+    binary = pa.large_binary() if pa.types.is_large_string(texts.type) else pa.binary()
+    return texts.cast(binary).to_pylist()

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from quality.batch_files import ID_COLUMN
-from quality.content_hash import utf8_sha256
+from quality.content_hash import utf8_bytes, utf8_sha256
 from quality.validation.columns import column_kind, merge_kinds
 from quality.validation.drift_checks import DriftSample, drift_results, label_balance_result
 from quality.validation.duplicates import (
@@ -24,7 +24,6 @@ from quality.validation.duplicates import (
     normalize_text,
     normalized_keys,
     text_keys,
-    utf8_bytes,
 )
 from quality.validation.gx_runner import json_safe
 from quality.validation.report import result_dict

@@ -8,6 +8,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from quality.content_hash import utf8_bytes
+
 # Whitespace that is not one plain space between words (RE2's \s is ASCII only: Unicode spaces listed).
 UNTIDY_SPACE = r"\s\s|[^\S ]|^\s|\s$|[\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 
@@ -27,12 +29,6 @@ def normalize_text(text: pa.Array) -> pa.Array:
 def text_keys(texts: list[str] | list[bytes]) -> np.ndarray:
     """A 64-bit key per text. Python's string hash: keys are only compared within one run."""
     return np.fromiter(map(hash, texts), dtype=np.int64, count=len(texts))
-
-
-def utf8_bytes(texts: pa.Array) -> list[bytes]:
-    """Each text's UTF-8 bytes: Arrow's own, viewed as binary (no string decoded to be encoded again)."""
-    binary = pa.large_binary() if pa.types.is_large_string(texts.type) else pa.binary()
-    return texts.cast(binary).to_pylist()
 
 
 def array_keys(texts: pa.Array) -> np.ndarray:
