@@ -95,20 +95,39 @@ def binned_shares(values: np.ndarray, inner_edges: np.ndarray) -> np.ndarray:
     return counts / max(len(values), 1)
 
 
+def _whole_numbers(values: np.ndarray) -> bool:
+    return bool(np.all(np.abs(values) < 2**53) and np.all(np.mod(values, 1) == 0))
+
+
 def numeric_histogram(reference: np.ndarray, current: np.ndarray, bins: int) -> dict[str, Any]:
-    """Equal-width histogram over both samples' range, as shares, for the page's chart."""
+    """Equal-width histogram over both samples' range, as shares, for the page's chart.
+
+    Whole numbers (ratings, counts) get bins of whole numbers each, edges halfway between:
+    equal widths that cut between them would leave some bins empty and others double.
+    """
     low = float(min(reference.min(), current.min()))
     high = float(max(reference.max(), current.max()))
-    if high == low:
-        high = low + 1.0
-    edges = np.linspace(low, high, bins + 1)
+    labels: list[str] | None = None
+    if _whole_numbers(reference) and _whole_numbers(current):
+        span = int(high - low) + 1
+        width = math.ceil(span / bins)
+        starts = [int(low) + width * i for i in range(math.ceil(span / width))]
+        edges = np.array([start - 0.5 for start in starts] + [starts[-1] + width - 0.5])
+        labels = [str(start) if width == 1 else f"{start}\u2013{start + width - 1}" for start in starts]
+    else:
+        if high == low:
+            high = low + 1.0
+        edges = np.linspace(low, high, bins + 1)
     reference_counts, _ = np.histogram(reference, edges)
     current_counts, _ = np.histogram(current, edges)
-    return {
+    found = {
         "edges": [float(e) for e in edges],
         "reference": [float(c) / len(reference) for c in reference_counts],
         "batch": [float(c) / len(current) for c in current_counts],
     }
+    if labels is not None:
+        found["labels"] = labels
+    return found
 
 
 def numeric_drift(

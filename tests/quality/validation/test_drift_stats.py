@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 from scipy.spatial import distance
@@ -114,6 +115,24 @@ def test_numeric_drift_follows_evidently_defaults(rng):
     assert len(histogram["edges"]) == 11
     assert sum(histogram["reference"]) == pytest.approx(1.0)
     assert sum(histogram["batch"]) == pytest.approx(1.0)
+
+
+def test_whole_numbers_get_whole_number_bins(rng):
+    """Ratings 1-5 in ten equal bins would leave every other bin empty: one bin a rating instead."""
+    reference, batch = rng.integers(1, 6, 3000).astype(float), rng.integers(2, 6, 500).astype(float)
+    histogram = drift.numeric_drift(reference, batch)["histogram"]
+    assert histogram["labels"] == ["1", "2", "3", "4", "5"]
+    assert histogram["edges"] == [0.5, 1.5, 2.5, 3.5, 4.5, 5.5]
+    expected = pd.Series(reference).value_counts(normalize=True).sort_index()
+    assert histogram["reference"] == pytest.approx(expected.tolist())
+    assert histogram["batch"][0] == 0 and sum(histogram["batch"]) == pytest.approx(1.0)
+
+    ages = rng.integers(0, 100, 4000).astype(float)  # 0-99 in ten bins of ten ages each
+    histogram = drift.numeric_drift(ages, ages[:1000])["histogram"]
+    assert histogram["labels"][:2] == ["0\u20139", "10\u201319"] and len(histogram["labels"]) == 10
+    decades = pd.Series(ages // 10).value_counts(normalize=True).sort_index()
+    assert histogram["reference"] == pytest.approx(decades.tolist())
+    assert "labels" not in drift.numeric_drift(ages + 0.5, ages)["histogram"]  # not all whole: equal widths
 
 
 def test_numeric_psi_method(rng):
