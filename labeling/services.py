@@ -9,6 +9,7 @@ the transaction that writes the assignment or annotation, so no race can break i
 
 import time
 import uuid
+from collections import Counter
 from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.db.models import BooleanField, Case, F, Q, Value, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from config.errors import Conflict, DomainError
@@ -132,25 +134,32 @@ def _release_due(project_id: int) -> bool:
 
 
 def assignments_release_expired(*, project: Project) -> int:
-    """Give back items whose annotator walked away; their lease ran out."""
-    expired_exists = Assignment.objects.filter(
-        project=project, status=AssignmentStatus.ACTIVE, leased_until__lt=timezone.now()
-    ).exists()
-    if not expired_exists:
+    """Give back items whose annotator walked away; their lease ran out.
+
+    Locks the items' queue rows before their assignments, the order a submit and a skip take
+    them in, and skips rows another transaction holds: a lease that runs out during its own
+    submit is left to that submit, not fought over (a deadlock would abort one of the two).
+    """
+    expired = Q(project=project, status=AssignmentStatus.ACTIVE, leased_until__lt=timezone.now())
+    if not Assignment.objects.filter(expired).exists():
         return 0
     with transaction.atomic():
-        expired = list(
+        candidates = Assignment.objects.filter(expired).values("item_id")[:RELEASE_LIMIT]
+        free_items = ItemState.objects.select_for_update(skip_locked=True).filter(item_id__in=candidates)
+        released = list(
             Assignment.objects.select_for_update(skip_locked=True)
-            .filter(project=project, status=AssignmentStatus.ACTIVE, leased_until__lt=timezone.now())
-            .values_list("pk", "item_id")[:RELEASE_LIMIT]
+            .filter(expired, item_id__in=list(free_items.values_list("item_id", flat=True)))
+            .values_list("pk", "item_id")
         )
-        if not expired:
+        if not released:
             return 0
-        item_ids = [item_id for _, item_id in expired]
-        ItemState.objects.filter(item_id__in=item_ids, held__gt=0).update(held=F("held") - 1)
-        _refresh_flags(item_ids=item_ids, overlap=project.overlap)
-        Assignment.objects.filter(pk__in=[pk for pk, _ in expired]).delete()
-        return len(expired)
+        per_item = Counter(item_id for _, item_id in released)  # two leases of one item ran out: held - 2
+        for count in set(per_item.values()):
+            items = [item_id for item_id, n in per_item.items() if n == count]
+            ItemState.objects.filter(item_id__in=items).update(held=Greatest(F("held") - count, 0))
+        _refresh_flags(item_ids=list(per_item), overlap=project.overlap)
+        Assignment.objects.filter(pk__in=[pk for pk, _ in released]).delete()
+        return len(released)
 
 
 def _claim_postgresql(*, project: Project, user: AbstractBaseUser) -> Item | None:
@@ -201,24 +210,33 @@ def _claim_generic(*, project: Project, user: AbstractBaseUser) -> int | None:
 
 
 def _reopen_skipped(*, project: Project, user: AbstractBaseUser) -> int | None:
-    """Skipped items come back last, oldest skip first, if they still need a label."""
-    skipped = (
-        Assignment.objects.select_for_update()
-        .filter(project=project, annotator=user, status=AssignmentStatus.SKIPPED, item__state__is_open=True)
+    """Skipped items come back last, oldest skip first, if they still need a label.
+
+    The item's queue row is locked before the assignment, the order of every other write."""
+    item_id = (
+        Assignment.objects.filter(
+            project=project, annotator=user, status=AssignmentStatus.SKIPPED, item__state__is_open=True
+        )
         .order_by("updated_at", "pk")
+        .values_list("item_id", flat=True)
         .first()
     )
-    if skipped is None:
+    if item_id is None:
         return None
-    state = ItemState.objects.select_for_update().get(item_id=skipped.item_id)
-    if state.submitted + state.held >= project.overlap + state.extra:
-        return None
-    ItemState.objects.filter(item_id=skipped.item_id).update(held=F("held") + 1)
-    _refresh_flags(item_ids=[skipped.item_id], overlap=project.overlap)
+    state = ItemState.objects.select_for_update().get(item_id=item_id)
+    skipped = (
+        Assignment.objects.select_for_update()
+        .filter(item_id=item_id, annotator=user, status=AssignmentStatus.SKIPPED)
+        .first()
+    )
+    if skipped is None or state.submitted + state.held >= project.overlap + state.extra:
+        return None  # taken back, or filled, while we waited for the lock
+    ItemState.objects.filter(item_id=item_id).update(held=F("held") + 1)
+    _refresh_flags(item_ids=[item_id], overlap=project.overlap)
     skipped.status = AssignmentStatus.ACTIVE
     skipped.leased_until = _lease_until()
     skipped.save(update_fields=["status", "leased_until", "updated_at"])
-    return skipped.item_id
+    return item_id
 
 
 _RENEW = f"""
@@ -327,12 +345,14 @@ def annotation_submit(
         if snapshot is None:
             queue_sync(project=project)
             snapshot = submit_snapshot(item=item, user=user, request_uuid=request_uuid)
-        submitted, held, extra, same_request, own, status = snapshot
+        submitted, held, extra, same_request, own, uuid_of_a_change, status = snapshot
         if same_request is not None:
             existing = Annotation.objects.select_related("annotator").get(pk=same_request)
             if existing.annotator_id != user.pk or existing.item_id != item.pk:
                 raise Conflict("this uuid belongs to another annotation")
             return existing, False
+        if uuid_of_a_change:
+            raise Conflict("this uuid belongs to a change of another annotation")
         if own is not None:
             raise Conflict(f"you have annotated this item already; change annotation {uuid.UUID(str(own))} instead")
         holding = status == AssignmentStatus.ACTIVE

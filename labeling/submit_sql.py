@@ -66,13 +66,14 @@ def _db_value(model: type[Model], name: str, value: Any) -> Any:
 def submit_snapshot(*, item: Item, user: AbstractBaseUser, request_uuid: uuid.UUID) -> tuple | None:
     """What decides a submit, read under the item's lock: its counters (submitted, held, extra),
     the id of the annotation that has this request's uuid, the uuid of the caller's own
-    annotation of the item and the caller's assignment status (also locked). None when the
-    item has no queue row yet.
+    annotation of the item, whether a revision has this request's uuid, and the caller's
+    assignment status (also locked). None when the item has no queue row yet.
 
     The annotations are read by a statement of their own, after the locks: its snapshot then
     holds what a concurrent submit of the same item (a double click) committed while we waited.
     """
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    request_key = _db_value(Annotation, "uuid", request_uuid)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT submitted, held, extra FROM {_STATE} WHERE item_id = %s{lock}", [item.pk])
         counters = cursor.fetchone()
@@ -85,9 +86,10 @@ def submit_snapshot(*, item: Item, user: AbstractBaseUser, request_uuid: uuid.UU
         cursor.execute(
             f"""
             SELECT (SELECT a.id FROM {_ANNOTATION} a WHERE a.uuid = %s),
-                   (SELECT a.uuid FROM {_ANNOTATION} a WHERE a.item_id = %s AND a.annotator_id = %s)
+                   (SELECT a.uuid FROM {_ANNOTATION} a WHERE a.item_id = %s AND a.annotator_id = %s),
+                   EXISTS (SELECT 1 FROM {_REVISION} r WHERE r.request_uuid = %s)
             """,
-            [_db_value(Annotation, "uuid", request_uuid), item.pk, user.pk],
+            [request_key, item.pk, user.pk, request_key],
         )
         found = cursor.fetchone()
     return (*counters, *found, status[0] if status else None)

@@ -2,7 +2,7 @@ import uuid
 
 import pytest
 
-from labeling.models import Annotation
+from labeling.models import Annotation, ItemState
 from labeling.serializers import AnnotationSerializer, QueueItemSerializer
 from projects.models import Item
 from tests.factories import ProjectFactory, UserFactory, add_member
@@ -75,6 +75,23 @@ def test_edit_keeps_history_and_refuses_a_stale_revision(loaded_project, annotat
     assert stale.status_code == 409
     revisions = annotator_client.get(url + "revisions/").json()
     assert [(r["number"], r["value"]) for r in revisions] == [(1, "positive"), (2, "neutral")]
+
+
+def test_a_uuid_already_used_for_a_change_is_409_and_stores_nothing(loaded_project, annotator_client):
+    first = annotator_client.get(f"/api/projects/{loaded_project.pk}/next/").json()["item"]
+    created = annotator_client.post(
+        f"/api/items/{first['id']}/annotations/", {"uuid": str(uuid.uuid4()), "value": "positive"}, format="json"
+    ).json()
+    change = {"value": "neutral", "revision": 1, "uuid": str(uuid.uuid4())}
+    assert annotator_client.put(f"/api/annotations/{created['uuid']}/", change, format="json").status_code == 200
+    second = annotator_client.get(f"/api/projects/{loaded_project.pk}/next/").json()["item"]
+    reused = annotator_client.post(
+        f"/api/items/{second['id']}/annotations/", {"uuid": change["uuid"], "value": "negative"}, format="json"
+    )
+    assert reused.status_code == 409
+    assert "change of another annotation" in reused.json()["detail"]
+    assert not Annotation.objects.filter(item_id=second["id"]).exists()
+    assert ItemState.objects.get(item_id=second["id"]).submitted == 0
 
 
 def test_skip_with_a_reason(loaded_project, annotator_client):

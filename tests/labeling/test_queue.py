@@ -45,6 +45,17 @@ def test_an_expired_lease_releases_the_item(loaded_project, annotators, settings
     assert not Assignment.objects.filter(annotator=annotators[0]).exists()
 
 
+def test_two_expired_leases_of_one_item_both_come_back(loaded_project, annotators):
+    """Each lease that runs out gives back its own slot, also when two of one item run out together."""
+    item = services.next_item(project=loaded_project, user=annotators[0])
+    assert services.next_item(project=loaded_project, user=annotators[1]).pk == item.pk  # started first
+    Assignment.objects.filter(item=item).update(leased_until=timezone.now() - timezone.timedelta(1))
+    assert services.assignments_release_expired(project=loaded_project) == 2
+    state = ItemState.objects.get(item=item)
+    assert (state.held, state.is_open) == (0, True)
+    assert [services.next_item(project=loaded_project, user=user).pk for user in annotators[2:]] == [item.pk] * 2
+
+
 def test_the_same_uuid_twice_stores_one_annotation(loaded_project, annotators):
     item = services.next_item(project=loaded_project, user=annotators[0])
     request = uuid.uuid4()
