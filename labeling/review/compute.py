@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from labeling import agreement
-from labeling.review.data import SECONDS_PER_WEEK, SINGLE_LABEL, AnnotationArrays, canonical
+from labeling.review.data import SECONDS_PER_WEEK, SINGLE_LABEL, WEEK_SHIFT_SECONDS, AnnotationArrays, canonical
 
 WEEKS_SHOWN = 26
 # Bootstrap resamples for alpha's interval: fewer on large projects, where the interval is narrow anyway.
@@ -79,7 +79,7 @@ def _span_columns(arrays: AnnotationArrays) -> dict[str, np.ndarray]:
 
 
 def _week_start(week: int) -> str:
-    return datetime.fromtimestamp(int(week) * SECONDS_PER_WEEK, tz=UTC).date().isoformat()
+    return datetime.fromtimestamp(int(week) * SECONDS_PER_WEEK - WEEK_SHIFT_SECONDS, tz=UTC).date().isoformat()
 
 
 def label_values(label_names: list[str]) -> list[float] | None:

@@ -20,6 +20,8 @@ from labeling.models import Annotation
 from projects.models import DatasetVersion, Item, Project, TaskType
 
 SECONDS_PER_WEEK = 7 * 24 * 3600
+# 1970-01-01 was a Thursday: counting from the Monday before it, weeks start on Mondays (ISO 8601).
+WEEK_SHIFT_SECONDS = 3 * 24 * 3600
 SINGLE_LABEL = (TaskType.CLASSIFICATION, TaskType.IMAGE)
 
 
@@ -36,18 +38,18 @@ class JSONScalarText(Func):
 
 
 class EpochWeek(Func):
-    """Whole weeks since 1970 of a timestamp: the bucket of the agreement-over-time chart."""
+    """Whole weeks since Monday 1969-12-29 of a timestamp: the bucket of the agreement-over-time chart."""
 
     output_field = BigIntegerField()
 
     def as_postgresql(self, compiler, connection, **extra):
         # bigint before dividing: EXTRACT gives numeric, whose division costs more on a million rows
-        template = f"(EXTRACT(EPOCH FROM %(expressions)s)::bigint / {SECONDS_PER_WEEK})"
+        template = f"((EXTRACT(EPOCH FROM %(expressions)s)::bigint + {WEEK_SHIFT_SECONDS}) / {SECONDS_PER_WEEK})"
         return self.as_sql(compiler, connection, template=template, **extra)
 
     def as_sqlite(self, compiler, connection, **extra):
         # '%%%%s': one % survives the template, the other the backend's placeholder rewriting.
-        template = f"CAST(strftime('%%%%s', %(expressions)s) / {SECONDS_PER_WEEK} AS INTEGER)"
+        template = f"CAST((strftime('%%%%s', %(expressions)s) + {WEEK_SHIFT_SECONDS}) / {SECONDS_PER_WEEK} AS INTEGER)"
         return self.as_sql(compiler, connection, template=template, **extra)
 
 

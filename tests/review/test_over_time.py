@@ -133,7 +133,7 @@ def test_each_weeks_figure_is_the_report_of_that_weeks_annotations_alone(make_pr
     assert [p["annotations"] for p in points] == [8, 10]
     for point, when in zip(points, (WEEK_A, WEEK_B), strict=True):
         start = date.fromisoformat(point["week"])
-        assert start <= when.date() < start + timedelta(days=7)
+        assert start.isoweekday() == 1 and start <= when.date() < start + timedelta(days=7)  # Monday to Sunday
 
         with transaction.atomic():  # the same project with that week's annotations only, then put back
             Annotation.objects.filter(project=project).exclude(pk__in=placed[when]).delete()
@@ -164,4 +164,4 @@ def test_the_dashboard_draws_the_weeks_for_every_task_type(make_project, team, r
         page = client.get(f"/projects/{project.pk}/agreement/").content.decode()
         chart = page[page.index('id="ag-time-h"') : page.index('id="ag-ann-h"')]
         assert chart.count("<circle") == 2, task_type  # one dot per week
-        assert "week of 2024-02-29" in chart and "week of 2024-03-14" in chart
+        assert "week of 2024-03-04" in chart and "week of 2024-03-18" in chart  # Mondays
