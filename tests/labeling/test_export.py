@@ -14,6 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from labeling import exports, services
+from labeling.exports.conll import bio_tags, tokenize
+from labeling.exports.text_formats import FORMULA_TRIGGERS, escape_cell
 from labeling.models import Annotation
 from projects.models import Item
 from projects.selectors import items_in_version
@@ -74,7 +76,7 @@ def stored(project, number: int) -> list[dict]:
 
 
 def unescape(cell: str) -> str:
-    return cell[1:] if cell.startswith("'") and cell[1:].startswith(exports.FORMULA_TRIGGERS) else cell
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_TRIGGERS) else cell
 
 
 @pytest.fixture
@@ -156,7 +158,7 @@ def test_csv_round_trips_and_defuses_formulas(labeled, manager_client):
     assert [int(row["id"]) for row in rows] == [e["id"] for e in expected]
     for row, want in zip(rows, expected, strict=True):
         for cell in row.values():
-            assert not cell.startswith(exports.FORMULA_TRIGGERS), cell
+            assert not cell.startswith(FORMULA_TRIGGERS), cell
         assert unescape(row["external_id"]) == want["external_id"]
         assert unescape(row["text"]) == want["data"]["text"]
         assert json.loads(unescape(row["metadata"])) == want["metadata"]
@@ -177,7 +179,7 @@ def test_csv_round_trips_and_defuses_formulas(labeled, manager_client):
 
 
 def test_escape_cell_follows_owasp():
-    assert [exports.escape_cell(v) for v in ["=1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"]] == [
+    assert [escape_cell(v) for v in ["=1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"]] == [
         "'=1",
         "'+1",
         "'-1",
@@ -185,7 +187,7 @@ def test_escape_cell_follows_owasp():
         "'\tx",
         "'\rx",
     ]
-    assert [exports.escape_cell(v) for v in ["", "a=1", "'=1", "{}", "1"]] == ["", "a=1", "'=1", "{}", "1"]
+    assert [escape_cell(v) for v in ["", "a=1", "'=1", "{}", "1"]] == ["", "a=1", "'=1", "{}", "1"]
 
 
 def test_parquet_round_trips_in_one_row_group_per_chunk(labeled, manager_client):
@@ -411,9 +413,9 @@ def test_conll_bio_columns_per_annotator(spans_project, manager_client):
 
 
 def test_bio_tags_keep_the_first_of_overlapping_spans():
-    tokens = exports.tokenize("New York City hall")
+    tokens = tokenize("New York City hall")
     spans = [{"start": 4, "end": 13, "label": "B"}, {"start": 0, "end": 8, "label": "A"}]
-    assert exports.bio_tags(tokens, spans) == ["B-A", "I-A", "B-B", "O"]
+    assert bio_tags(tokens, spans) == ["B-A", "I-A", "B-B", "O"]
 
 
 def test_conll_is_for_span_projects_only(labeled, manager_client):

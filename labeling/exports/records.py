@@ -1,0 +1,153 @@
+"""The records an export writes, read a chunk at a time, and what every format shares.
+
+``version_chunks`` walks the version's items in id order by keyset pagination (``id > last``
+with a LIMIT, never OFFSET) and fetches the annotations of each chunk in one query, as plain
+tuples: two queries per chunk whatever the version's size, and one chunk in memory at a time.
+Versions are immutable; annotations are read chunk by chunk, so an export that runs while
+people label holds each item's annotations as they were when its chunk was read. A record::
+
+    {"id", "external_id", "data": {"text" | "image": ...}, "metadata": {...},
+     "annotations": [{"uuid", "annotator", "value", "revision", "created_at", "updated_at"}],
+     "final": ..., "final_source": "adjudication" | "consensus" | None}
+
+``final`` is the item's settled label: the newest adjudication when a reviewer made one,
+else the majority of its annotations (values compared whole), else null (no annotation,
+or a tie, which waits for a reviewer). ``final_source`` says which. Both are read per
+chunk (one more query for the chunk's adjudications), so the export stays bounded.
+"""
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from labeling.models import Annotation
+from labeling.review.selectors import final_labels
+from projects.models import Project, TaskType
+from projects.selectors import items_in_version
+
+CHUNK_SIZE = 1000
+
+Record = dict[str, Any]
+Chunk = list[Record]
+
+
+def version_chunks(*, project: Project, number: int, chunk_size: int | None = None) -> Iterator[Chunk]:
+    """The items of version ``number`` with their annotations, ``chunk_size`` items at a time."""
+    size = chunk_size or CHUNK_SIZE
+    items = items_in_version(project=project, number=number).values_list("id", "external_id", "data", "metadata")
+    last_id = 0
+    while True:
+        rows = list(items.filter(id__gt=last_id)[:size])
+        if not rows:
+            return
+        last_id = rows[-1][0]
+        item_ids = [row[0] for row in rows]
+        annotations = _annotations_of(item_ids=item_ids)
+        finals = final_labels(
+            item_ids=item_ids,
+            annotations={item_id: [a["value"] for a in entries] for item_id, entries in annotations.items()},
+        )
+        yield [
+            {
+                "id": item_id,
+                "external_id": external_id,
+                "data": data,
+                "metadata": metadata,
+                "annotations": annotations.get(item_id, []),
+                "final": finals[item_id][0],
+                "final_source": finals[item_id][1],
+            }
+            for item_id, external_id, data, metadata in rows
+        ]
+        if len(rows) < size:
+            return
+
+
+def _annotations_of(*, item_ids: list[int]) -> dict[int, list[Record]]:
+    rows = (
+        Annotation.objects.filter(item_id__in=item_ids)
+        .order_by("item_id", "id")
+        .values_list("item_id", "uuid", "annotator__username", "value", "revision", "created_at", "updated_at")
+    )
+    by_item: dict[int, list[Record]] = defaultdict(list)
+    for item_id, uuid, username, value, revision, created_at, updated_at in rows:
+        by_item[item_id].append(
+            {
+                "uuid": str(uuid),
+                "annotator": username,
+                "value": value,
+                "revision": revision,
+                "created_at": created_at,
+                "updated_at": updated_at,
+            }
+        )
+    return by_item
+
+
+def version_annotators(*, project: Project, number: int) -> dict[str, str]:
+    """Username -> email of everyone who annotated an item of the version, by username."""
+    item_ids = items_in_version(project=project, number=number).values("id")
+    rows = (
+        Annotation.objects.filter(project=project, item_id__in=item_ids)
+        .order_by("annotator__username")
+        .values_list("annotator__username", "annotator__email")
+        .distinct()
+    )
+    return dict(rows)
+
+
+@dataclass(frozen=True)
+class ExportContext:
+    """What a writer needs to know about the project besides the records."""
+
+    task_type: str
+    content_column: str
+    # username -> email of the version's annotators: CoNLL's columns, Label Studio's completed_by
+    annotators: dict[str, str] = field(default_factory=dict)
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def json_record(record: Record) -> Record:
+    """The record with its times as ISO 8601 text, ready for ``json.dumps``."""
+    return {
+        **record,
+        "annotations": [
+            {**annotation, "created_at": iso(annotation["created_at"]), "updated_at": iso(annotation["updated_at"])}
+            for annotation in record["annotations"]
+        ],
+    }
+
+
+def content_of(record: Record, column: str) -> str | None:
+    value = (record["data"] or {}).get(column)
+    return value if value is None or isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def value_labels(value: Any, task_type: str) -> list[str]:
+    """The label names one annotation's value holds, whatever the task type."""
+    if value is None:
+        return []
+    if task_type == TaskType.MULTILABEL:
+        return [str(label) for label in value]
+    if task_type == TaskType.SPANS:
+        return [str(span["label"]) for span in value]
+    return [str(value)]
+
+
+def distinct_labels(record: Record, task_type: str) -> list[str]:
+    """Every label any annotator gave the item, once each, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for annotation in record["annotations"]:
+        for label in value_labels(annotation["value"], task_type):
+            seen.setdefault(label, None)
+    return list(seen)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

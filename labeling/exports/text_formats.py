@@ -1,0 +1,48 @@
+"""JSON Lines and CSV: the formats a person opens in an editor or a spreadsheet."""
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+
+from labeling.exports.records import Chunk, ExportContext, content_of, distinct_labels, dumps, json_record
+
+
+def write_jsonl(chunks: Iterable[Chunk], context: ExportContext) -> Iterator[bytes]:
+    """One JSON object per line and item."""
+    for chunk in chunks:
+        yield "".join(dumps(json_record(record)) + "\n" for record in chunk).encode()
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell(value: str) -> str:
+    """Defuse a cell a spreadsheet would run as a formula by prefixing a single quote."""
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+
+
+def write_csv(chunks: Iterable[Chunk], context: ExportContext) -> Iterator[bytes]:
+    """One row per item; metadata and annotations as JSON, ``labels`` the distinct labels joined by ``|``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        ["id", "external_id", context.content_column, "metadata", "annotations", "labels", "final", "final_source"]
+    )
+    yield buffer.getvalue().encode()
+    for chunk in chunks:
+        buffer.seek(0)
+        buffer.truncate()
+        for record in chunk:
+            record = json_record(record)
+            cells = [
+                record["external_id"] or "",
+                content_of(record, context.content_column) or "",
+                dumps(record["metadata"] or {}),
+                dumps(record["annotations"]),
+                "|".join(distinct_labels(record, context.task_type)),
+                "" if record["final"] is None else dumps(record["final"]),
+                record.get("final_source") or "",
+            ]
+            writer.writerow([record["id"], *(escape_cell(cell) for cell in cells)])
+        yield buffer.getvalue().encode()
