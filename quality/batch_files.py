@@ -397,7 +397,7 @@ class BatchReader:
                 for position, record in enumerate(ijson.items(counting, "item"), start=1):
                     if not isinstance(record, dict):
                         raise BatchFileError(f"row {position}: each element must be an object")
-                    records.append(record)
+                    records.append(_decimals_as_floats(record))
                     if len(records) >= self.chunk_rows:
                         first_row = self._count_rows(len(records))
                         self._fraction = counting.position / self.size
@@ -436,6 +436,12 @@ class BatchReader:
             columns.get(ID_COLUMN),
             _typed_metadata_json(metadata, record_batch.num_rows),
         )
+
+
+def _decimals_as_floats(record: dict[str, Any]) -> dict[str, Any]:
+    """ijson reads 1.5 as a Decimal where ``json`` (JSON Lines) reads a float: the same row in
+    either format must give the same column types, or validation would tell them apart."""
+    return {key: float(value) if isinstance(value, Decimal) else value for key, value in record.items()}
 
 
 def _json_default(value: Any) -> Any:

@@ -47,6 +47,16 @@ def test_jsonl_and_parquet_frames(tmp_path):
     assert parts[0]["score"].tolist() == [0.5, 1.5]
 
 
+def test_a_json_array_gives_the_frame_the_same_rows_give_as_json_lines(tmp_path):
+    rows = [{"text": "a", "price": 1.5, "n": 2, "big": 2**70}, {"text": "b", "price": None, "n": 3, "big": 1}]
+    (tmp_path / "b.json").write_text(json.dumps(rows, indent=1))
+    (tmp_path / "b.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    from_array, from_lines = frames(tmp_path / "b.json", "json", 10)[0], frames(tmp_path / "b.jsonl", "jsonl", 10)[0]
+    assert from_array.dtypes.to_dict() == from_lines.dtypes.to_dict()
+    assert str(from_array["price"].dtype) == "float64" and from_array["price"].iloc[0] == 1.5
+    assert from_array["big"].tolist() == from_lines["big"].tolist() == [2**70, 1]
+
+
 def test_a_file_the_importer_cannot_read_fails_here_with_the_same_message(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("id,text\n1,ok\n2,bad,extra\n", encoding="utf-8")

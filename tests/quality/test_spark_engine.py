@@ -117,9 +117,12 @@ def write_batch(frame: pd.DataFrame, path: Path, fmt: str) -> None:
         for row in frame.itertuples(index=False):
             writer.writerow(["" if isinstance(v, float) and np.isnan(v) else v for v in row])
         path.write_text(out.getvalue(), encoding="utf-8")
-    elif fmt == "jsonl":
+    elif fmt in ("jsonl", "json"):
         records = frame.astype(object).where(frame.notna(), None).to_dict("records")
-        path.write_text("".join(json.dumps(r, default=int) + "\n" for r in records), encoding="utf-8")
+        if fmt == "json":  # one JSON array over several lines, as people write it by hand
+            path.write_text(json.dumps(records, default=int, indent=1), encoding="utf-8")
+        else:
+            path.write_text("".join(json.dumps(r, default=int) + "\n" for r in records), encoding="utf-8")
     else:  # small row groups, so Spark reads the file as several partitions
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=30)
 
@@ -150,7 +153,7 @@ def both_engines(path: Path, fmt: str) -> tuple[list[dict], list[dict]]:
     return run(), run(suite_run=on_spark)
 
 
-@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl", "json"])
 def test_spark_and_pandas_engines_agree(spark, tmp_path, fmt):
     frame = batch_frame()
     path = tmp_path / f"batch.{fmt}"
