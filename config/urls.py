@@ -69,6 +69,8 @@ api_patterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
+handler404 = "config.errors.page_not_found"
+
 urlpatterns = [
     path("api/", include(api_patterns)),
     path("healthz", healthz, name="healthz"),
