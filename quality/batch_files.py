@@ -99,11 +99,15 @@ def sniff(head: bytes, fmt: str, *, content_column: str, complete: bool) -> None
             ) from None
         text = head[: exc.start].decode("utf-8-sig")
     if fmt == "csv":
-        first_line = text.split("\n", 1)[0].rstrip("\r")
-        header = next(csv.reader([first_line]), [])
+        first_line, _, rest = text.partition("\n")
+        header = next(csv.reader([first_line.rstrip("\r")]), [])
         _check_header(header, content_column)
+        if complete and not rest.strip():
+            raise BatchFileError("the file holds no rows: only the header")
     elif fmt == "json" and not text.lstrip().startswith("["):
         raise BatchFileError("a JSON batch must be an array of objects: [{...}, {...}]")
+    elif fmt == "json" and complete and "".join(text.split()) == "[]":
+        raise BatchFileError("the file holds no rows: the JSON array is empty")
     elif fmt == "jsonl":
         first = text.lstrip().split("\n", 1)[0]
         if first and ("\n" in text.lstrip() or complete):

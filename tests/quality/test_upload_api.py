@@ -107,6 +107,8 @@ def test_the_batch_list_shows_uploads_newest_first(api_client, project, manager,
         ("empty.csv", b"", "the file is empty"),
         ("blank.csv", b"  \n\r\n", "the file is empty"),
         ("empty.jsonl", b"", "the file is empty"),
+        ("header.csv", b"id,text\r\n\r\n", "the file holds no rows: only the header"),
+        ("none.json", b" [ \n ] ", "the file holds no rows: the JSON array is empty"),
         (
             "image.csv",
             b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01",
