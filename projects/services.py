@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.errors import DomainError, TooLarge
+from config.errors import Conflict, DomainError, TooLarge
 from projects.image_files import ImageFileError, ImageInfo, inspect_image
 from projects.label_schema import LabelSchemaError, normalize_labels
 from projects.models import ItemImage, LabelScale, Membership, Project, Role, TaskType
@@ -78,7 +78,18 @@ def project_update(*, project: Project, **fields: Any) -> Project:
     merged.update({key: value for key, value in fields.items() if key in merged})
     if merged["task_type"] != project.task_type and project.items.exists():
         raise DomainError("the task type cannot change once the project holds items")
-    project.labels = _check_project_fields(**merged)
+    labels = _check_project_fields(**merged)
+    dropped = set(project.label_names) - {label["name"] for label in labels}
+    if dropped:
+        from labeling.review.selectors import label_uses
+
+        if uses := label_uses(project=project, names=sorted(dropped)):
+            held = ", ".join(f"{name!r} ({count})" for name, count in uses.items())
+            raise Conflict(
+                f"labels in use cannot be removed: {held} annotations, final labels or gold answers hold them; "
+                "keep them in the schema, or change those labels first"
+            )
+    project.labels = labels
     project.name = merged["name"].strip()
     project.task_type = merged["task_type"]
     project.label_scale = merged["label_scale"]

@@ -3,17 +3,21 @@ their annotations, final labels and gold accuracy. Every read is scoped by the c
 project (resolved by ``projects.selectors.project_get_for_user`` in the API) and bounded.
 """
 
+import hashlib
+import json
 import re
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Max, TextField
 from django.db.models.functions import Cast
 
 from config.errors import DomainError
 from labeling.models import Adjudication, AdjudicationAction, Annotation, GoldLabel, PredictionSet
 from labeling.review.data import SINGLE_LABEL, JSONScalarText, JSONText, annotations_queryset, canonical
-from projects.models import Item, Project
+from projects.models import Item, Project, TaskType
 from projects.selectors import version_get, version_latest
 
 METADATA_KEY = re.compile(r"^[\w\- .]{1,100}$")
@@ -32,17 +36,46 @@ def version_number(*, project: Project, raw: str | None) -> int:
 
 
 def labels_fingerprint(*, project: Project, kind: str) -> tuple[str, int]:
-    """A cheap description of the labels a result depends on, and the number of annotations.
+    """A cheap description of everything a result depends on, and the number of annotations.
 
     Any submit or change of an annotation changes the count or the newest ``updated_at``;
-    adjudications, gold answers and prediction uploads are append-only or timestamped.
+    gold answers are timestamped and counted (a removal changes the count), adjudications and
+    prediction uploads are append-only. The label schema and scale are part of it too: a
+    result computed for other labels, or at another level of measurement, is stale.
     """
     annotations = Annotation.objects.filter(project=project).aggregate(n=Count("id"), last=Max("updated_at"))
-    parts = [str(annotations["n"]), str(annotations["last"])]
+    gold = GoldLabel.objects.filter(project=project).aggregate(n=Count("item_id"), last=Max("updated_at"))
+    adjudicated = Adjudication.objects.filter(project=project).aggregate(last=Max("id"))["last"]
+    schema = hashlib.sha256(canonical([project.labels, project.label_scale]).encode()).hexdigest()[:16]
+    parts = [str(annotations["n"]), str(annotations["last"]), f"g{gold['n']}:{gold['last']}", f"a{adjudicated}", schema]
     if kind == "label_issues":
         last_set = PredictionSet.objects.filter(project=project).aggregate(last=Max("id"))["last"]
         parts.append(f"p{last_set}")
     return ":".join(parts), annotations["n"]
+
+
+def label_uses(*, project: Project, names: Collection[str]) -> dict[str, int]:
+    """How many annotations, adjudications and gold answers of the project hold each label name
+    (names held by none are left out): the labels a schema change must not drop."""
+    single = project.task_type in SINGLE_LABEL
+    # JSON as each database prints it: PostgreSQL keeps non-ASCII as is, Django's SQLite text escapes it.
+    ascii_only = connection.vendor != "postgresql"
+    found: dict[str, int] = {}
+    for name in names:
+        token = json.dumps(name, ensure_ascii=ascii_only)
+        if project.task_type == TaskType.SPANS:
+            token = f'"label": {token}'
+        total = 0
+        for model in (Annotation, Adjudication, GoldLabel):
+            rows = model.objects.filter(project=project)
+            if single:
+                rows = rows.annotate(label=JSONScalarText("value")).filter(label=name)
+            else:
+                rows = rows.annotate(text=Cast("value", TextField())).filter(text__contains=token)
+            total += rows.count()
+        if total:
+            found[name] = total
+    return found
 
 
 def latest_prediction_set(*, project: Project) -> PredictionSet | None:

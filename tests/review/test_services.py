@@ -130,3 +130,27 @@ def test_an_interval_project_with_numeric_labels_measures_between_their_values(m
     reference = krippendorff.alpha(reliability_data=data, value_domain=[1, 2, 4, 8], level_of_measurement="interval")
     assert report["krippendorff_alpha"] == pytest.approx(reference, abs=1e-9)
     assert report["interval_values"] == [1.0, 2.0, 4.0, 8.0]
+
+
+def test_label_uses_finds_labels_inside_multilabel_sets_and_spans(make_project, team, reviewer):
+    from labeling.review.selectors import label_uses
+
+    multi = make_project("multilabel", ["café", "bug", "label"], [{"text": "one"}, {"text": "two"}])
+    add_member_all(multi, team[:2])
+    first, second = items_of(multi)
+    submit(first, team[0], ["café", "bug"])
+    submit(second, team[0], ["bug"])
+    services.gold_set(item=second, user=reviewer, value=["café"])
+    assert label_uses(project=multi, names=["café", "bug", "label"]) == {"café": 2, "bug": 2}
+
+    spans = make_project("spans", ["start", "PER"], [{"text": "Ada met Bob"}])
+    add_member_all(spans, team[:1])
+    submit(items_of(spans)[0], team[0], [{"start": 0, "end": 3, "label": "PER"}])
+    assert label_uses(project=spans, names=["start", "PER"]) == {"PER": 1}  # a key of the span is not a label
+
+
+def add_member_all(project, users) -> None:
+    from tests.factories import add_member
+
+    for user in users:
+        add_member(project, user, "annotator")
