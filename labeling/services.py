@@ -33,7 +33,7 @@ from labeling.models import (
 )
 from labeling.submit_sql import submit_snapshot, submit_store
 from labeling.values import InvalidValue, check_value
-from projects.models import DatasetVersion, Item, Project
+from projects.models import DatasetVersion, Item, Membership, Project
 from quality.models import Batch
 
 RELEASE_LIMIT = 200
@@ -114,6 +114,21 @@ def item_request_more_labels(*, item: Item, count: int = 1) -> ItemState:
         raise DomainError("ask for at least one more label")
     with transaction.atomic():
         state = _state_for_update(item=item)
+        project = item.project
+        labeled_or_holding = Assignment.objects.filter(item=item).exclude(status=AssignmentStatus.SKIPPED)
+        free = (
+            Membership.objects.filter(project=project)
+            .exclude(user_id__in=labeled_or_holding.values("annotator_id"))
+            .exclude(user_id__in=Annotation.objects.filter(item=item).values("annotator_id"))
+            .count()
+        )
+        already_open = max(project.overlap + state.extra - state.submitted - state.held, 0)
+        if count > free - already_open:
+            raise Conflict(
+                f"only {free} member(s) of the project have not labeled this item, and {already_open} label(s) "
+                f"it asked for are still to come: ask for at most {max(free - already_open, 0)} more, "
+                "or add annotators to the project first"
+            )
         ItemState.objects.filter(item=item).update(extra=F("extra") + count)
         _refresh_flags(item_ids=[item.pk], overlap=item.project.overlap)
         state.refresh_from_db()

@@ -158,7 +158,10 @@ def _posted_value(request: HttpRequest, project: Project) -> Any:
             return json.loads(post.get("spans") or "[]")
         except json.JSONDecodeError:
             raise DomainError("spans must be a JSON list of {start, end, label}") from None
-    return post.get("label")
+    label = post.get("label")
+    if not label:
+        raise DomainError("choose the final label first, then save it")
+    return label
 
 
 @login_required

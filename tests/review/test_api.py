@@ -130,14 +130,21 @@ def test_adjudication_success_and_history(labeled, reviewer_client, reviewer):
 
 
 def test_send_back_asks_for_more_annotators(labeled, reviewer_client):
-    item = items_of(labeled)[1]
-    response = reviewer_client.post(
-        f"/api/items/{item.pk}/adjudication/", {"action": "send_back", "note": "unclear", "count": 2}, format="json"
-    )
+    from tests.factories import UserFactory, add_member
+
+    item = items_of(labeled)[1]  # four annotations of five; the manager and the reviewer have not labeled it
+    url = f"/api/items/{item.pk}/adjudication/"
+    too_many = reviewer_client.post(url, {"action": "send_back", "count": 2}, format="json")
+    assert too_many.status_code == 409  # one label still to come, two members left: one more at most
+    assert "ask for at most 1 more" in too_many.json()["detail"]
+    for name in ("ann5", "ann6"):
+        add_member(labeled, UserFactory(username=name), "annotator")
+    response = reviewer_client.post(url, {"action": "send_back", "note": "unclear", "count": 2}, format="json")
     assert response.status_code == 201, response.content
     assert response.json()["action"] == "send_back" and response.json()["count"] == 2
     item.state.refresh_from_db()
     assert item.state.extra == 2
+    assert Adjudication.objects.count() == 1
 
 
 def test_adjudication_bad_input(labeled, reviewer_client):
@@ -265,3 +272,30 @@ def test_a_new_label_invalidates_the_cached_report(labeled, reviewer_client, tea
     after = reviewer_client.get(url).json()
     assert after["annotations"] == before["annotations"] + 1
     assert after["items_compared"] == before["items_compared"] + 1
+
+
+def test_a_schema_change_or_a_gold_answer_makes_the_cached_report_stale(labeled, reviewer_client, manager, api_client):
+    from labeling.review.services import gold_set
+
+    url = f"/api/projects/{labeled.pk}/agreement/"
+    nominal = reviewer_client.get(url).json()
+    project_url = f"/api/projects/{labeled.pk}/"
+    assert api_client(manager).patch(project_url, {"label_scale": "ordinal"}, format="json").status_code == 200
+    ordinal = reviewer_client.get(url).json()
+    assert ordinal["computed_at"] > nominal["computed_at"]
+    assert ordinal["krippendorff_alpha"] != nominal["krippendorff_alpha"]  # distances between ordered labels
+    assert reviewer_client.get(url).json()["computed_at"] == ordinal["computed_at"]  # cached again
+
+    gold_set(item=items_of(labeled)[0], user=manager, value="positive")
+    assert reviewer_client.get(url).json()["computed_at"] > ordinal["computed_at"]
+
+
+def test_a_label_in_use_cannot_be_removed_from_the_schema(labeled, manager, api_client):
+    client, url = api_client(manager), f"/api/projects/{labeled.pk}/"
+    response = client.patch(url, {"labels": ["positive", "negative"]}, format="json")
+    assert response.status_code == 409
+    assert "'neutral'" in response.json()["detail"]
+    labeled.refresh_from_db()
+    assert labeled.label_names == ["positive", "negative", "neutral"]
+    assert client.patch(url, {"labels": ["positive", "negative", "neutral", "mixed"]}, format="json").status_code == 200
+    assert client.patch(url, {"labels": ["positive", "negative", "neutral"]}, format="json").status_code == 200

@@ -107,7 +107,7 @@ def test_the_form_adjudicates_and_sends_back(labeled, reviewer, team):
     path = f"/projects/{labeled.pk}/review/items/{item.pk}/adjudicate/"
     response = client.post(path, {"action": "label", "label": "negative", "note": "n", "query": "label=positive"})
     assert response.status_code == 302 and response["Location"].endswith("/review/?label=positive")
-    response = client.post(path, {"action": "send_back", "count": "2", "note": "", "query": "//evil.example"})
+    response = client.post(path, {"action": "send_back", "count": "1", "note": "", "query": "//evil.example"})
     assert response.status_code == 302 and response["Location"].startswith(f"/projects/{labeled.pk}/review/")
     assert list(Adjudication.objects.order_by("id").values_list("action", "value")) == [
         ("label", "negative"),
@@ -115,6 +115,8 @@ def test_the_form_adjudicates_and_sends_back(labeled, reviewer, team):
     ]
     client.post(path, {"action": "label", "label": "wrong"})
     assert Adjudication.objects.count() == 2  # refused, with a message on the page
+    page = client.post(path, {"action": "label", "note": "forgot to pick"}, follow=True).content.decode()
+    assert "choose the final label first" in page and Adjudication.objects.count() == 2
     assert logged_in(team[0]).post(path, {"action": "label", "label": "negative"}).status_code == 403
 
 
