@@ -226,6 +226,8 @@ def test_a_suggested_suite_passes_its_own_data_and_catches_corruption():
     )
     assert 0.85 <= country_nulls["kwargs"]["mostly"] < 0.97
     assert country_nulls["severity"] == "warning"
+    text_lengths = next(e for e in suite["expectations"] if e["type"] == "expect_column_value_lengths_to_be_between")
+    assert text_lengths["severity"] == "warning"  # a longer text than the sample's does not stop a batch
 
     same = validate_batch(
         chunked(reference, 700), suite=suite, settings=CheckSettings(), content_column="text", reference=None
