@@ -282,6 +282,7 @@ def _dashboard(*, project: Project, version: int, report: dict[str, Any]) -> dic
         "alpha": alpha,
         "ci": ci,
         "figures": figures,
+        "shows_percent": "percent_agreement" in report,
         "reasons": sorted((report.get("reasons") or {}).items()),
         "per_annotator": per_annotator,
         "interval_svg": charts.interval(value=alpha, low=ci[0], high=ci[1]),

@@ -36,6 +36,7 @@ def test_the_dashboard_draws_its_charts(labeled, reviewer):
     page = logged_in(reviewer).get(f"/projects/{labeled.pk}/agreement/").content.decode()
     assert 'class="heatmap"' in page and 'class="bars"' in page and 'class="line"' in page
     assert 'data-figure="krippendorff_alpha"' in page and 'data-figure="fleiss_kappa"' in page
+    assert 'data-figure="percent_agreement"' in page and "Percent agreement is shown" in page
 
 
 def confusion_svgs(page: str) -> list[str]:
@@ -138,6 +139,7 @@ def test_spans_are_aligned_one_row_per_annotator_and_escaped(make_project, revie
     assert 'title="ORG">IBM</mark>' in page
     body = logged_in(reviewer).get(f"/projects/{project.pk}/agreement/")
     assert body.status_code == 200 and b'data-figure="token_alpha"' in body.content
+    assert b"Percent agreement is shown" not in body.content  # spans have no percent agreement to explain
     report = api_client(reviewer).get(f"/api/projects/{project.pk}/agreement/").json()
     assert report["f1_exact"] == pytest.approx(2 / 3)  # one of three spans matched exactly
     assert [(e["annotator"], e["n"], e["f1_exact"]) for e in report["per_annotator"]] == [
