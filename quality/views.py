@@ -218,7 +218,10 @@ def suite_edit(request: HttpRequest, project_id: int) -> HttpResponse:
     settings_values = suite_services.check_settings_read(project=project).asdict()
     if request.method == "POST":
         project = _project_for_page(request, project_id, roles=project_selectors.MANAGERS)
-        rows = _rows_from_post(request)
+        if "row_count" in request.POST:  # the rows' form: what was typed, saved or not
+            rows = _rows_from_post(request)
+        else:  # the JSON or the checks' form: the rows stay as stored
+            rows = suite_to_form(suite_services.suite_read(project=project))
         if request.POST.get("action") == "save_checks":
             with contextlib.suppress(DomainError):
                 settings_values = {**settings_values, **_settings_from_post(request)}

@@ -273,3 +273,14 @@ def test_suggest_fills_the_form_without_saving(client, project, manager):
     assert b"Review the rows" in response.content
     assert b"expect_column_to_exist" in response.content
     assert not ValidationSuite.objects.filter(project=project).exists()
+
+
+def test_bad_json_on_the_page_leaves_the_stored_rows_in_view(client, project, manager):
+    client.force_login(manager)
+    url = f"/projects/{project.pk}/suite/"
+    assert client.post(url, {"action": "save_json", "suite_json": json.dumps(GOOD_SUITE)}).status_code == 302
+    page = client.post(url, {"action": "save_json", "suite_json": "{not json"}).content.decode()
+    assert "Not saved" in page and "{not json" in page  # the message, and what was pasted to fix
+    assert "No expectations yet" not in page
+    for expectation in GOOD_SUITE["expectations"]:
+        assert expectation["type"] in page  # the stored suite's rows, as before the failed save
