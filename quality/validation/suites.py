@@ -220,7 +220,9 @@ def suite_normalize(suite: dict | str, *, name: str | None = None) -> dict:
     suite_name = name if name is not None else suite.get("name")
     if not isinstance(suite_name, str) or not suite_name.strip():
         raise SuiteError("the suite needs a name")
-    expectations = suite.get("expectations", [])
+    if "expectations" not in suite:  # {} is not a suite: an empty list is how to clear one
+        raise SuiteError("a suite needs an 'expectations' list ([] for none)")
+    expectations = suite["expectations"]
     if not isinstance(expectations, list):
         raise SuiteError("expectations must be a list")
     if len(expectations) > MAX_EXPECTATIONS:

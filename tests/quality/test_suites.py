@@ -75,6 +75,7 @@ def test_a_manager_puts_a_suite_and_gets_gx_serialisation_back(api_client, proje
             "severity",
         ),
         (["not", "a", "suite"], "JSON object"),
+        ({}, "needs an 'expectations' list"),
     ],
 )
 def test_a_bad_suite_is_a_400_with_the_reason_and_is_never_stored(api_client, project, manager, suite, reason):
