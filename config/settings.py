@@ -256,4 +256,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Great Expectations narrates its own start-up at INFO (hundreds of lines a process): its warnings only.
+    "loggers": {"great_expectations": {"level": os.environ.get("GX_LOG_LEVEL", "WARNING")}},
 }

@@ -6,6 +6,7 @@ they name, so memory stays bounded by the block plus those columns. Blocks hold 
 the suite names. Each run gets its own ephemeral context: GX's shared contexts clash under concurrency.
 """
 
+import logging
 import math
 from typing import Any
 
@@ -97,6 +98,9 @@ class GxSuiteRunner:
         from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
         _skip_batch_fingerprints()
+        # This module sets its own logger to INFO on import, over the settings' WARNING for GX:
+        # one line per run about a temporary docs folder we never build.
+        logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
         self.max_samples = max_samples
         self.result_format = {"result_format": "SUMMARY", "partial_unexpected_count": max_samples}
         self.context = gx.get_context(mode="ephemeral")
