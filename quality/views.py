@@ -255,13 +255,29 @@ def _batch_for_page(request: HttpRequest, project_id: int, batch_id: str, roles=
     return project, batch
 
 
+def _shown(value: Any) -> Any:
+    """An observed value as a person reads it: 3.2847 for 3.284660747016627, a list as its items."""
+    if isinstance(value, float):
+        return f"{value:.5g}"
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return ", ".join(_shown(v) if isinstance(v, float) else str(v) for v in value) or "none"
+    return value
+
+
 def _result_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for result in results:
         if result.get("check") == "import":
             continue
         details = result.get("details") or {}
-        rows.append({**result, "chart": histogram_chart(details.get("histogram")), "details": details})
+        rows.append(
+            {
+                **result,
+                "observed_value": _shown(result.get("observed_value")),
+                "chart": histogram_chart(details.get("histogram")),
+                "details": details,
+            }
+        )
     return rows
 
 

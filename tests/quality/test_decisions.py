@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from projects.models import DatasetVersion, Item
 from quality import services
@@ -72,6 +73,10 @@ def test_accept_anyway_imports_the_batch_and_keeps_who_when_why(api_client, proj
     assert detail["results"][0] == FAILED_CHECK
     assert detail["results"][-1]["check"] == "import" and detail["results"][-1]["added"] == 2
     assert detail["summary"]["critical_failed"] == 1
+    page = Client()
+    page.force_login(manager)
+    listed = page.get(f"/projects/{project.pk}/").content.decode()
+    assert "anyway, against failed checks" in listed and "ratings of 9 are a known export bug" in listed
 
 
 @pytest.mark.parametrize("action", ["accept", "reject"])
@@ -164,3 +169,14 @@ def test_accepting_on_the_page_without_a_reason_changes_nothing(client, project,
     )
     assert b"A reason is required" in response.content
     assert Batch.objects.get(pk=quarantined.pk).status == "quarantined"
+
+
+def test_the_results_page_shows_observed_values_as_people_read_them(project, manager, quarantined):
+    drift = {**FAILED_CHECK, "check": "drift", "type": "vocabulary_drift", "observed_value": 0.6314825092959689}
+    schema = {**FAILED_CHECK, "check": "schema", "type": "missing_columns", "observed_value": ["label", "lang"]}
+    Batch.objects.filter(pk=quarantined.pk).update(results=[FAILED_CHECK, drift, schema])
+    page = Client()
+    page.force_login(manager)
+    shown = page.get(f"/projects/{project.pk}/batches/{quarantined.pk}/").content.decode()
+    assert "observed: 0.63148" in shown and "0.6314825092959689" not in shown
+    assert "observed: label, lang" in shown and "[&#x27;label&#x27;" not in shown
