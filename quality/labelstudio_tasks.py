@@ -1,0 +1,34 @@
+"""Label Studio tasks as batch rows, so a team can bring its data over from Label Studio.
+
+A task of Label Studio's JSON export is ``{"id", "data": {"text": ..., ...}, "meta", "annotations",
+"predictions", ...}``: its ``data`` holds what is labeled and its other columns. Such a task becomes
+the row of its ``data``; the external id is ``meta.external_id`` (our own Label Studio export writes
+it there) or else the task's id, and ``meta.metadata`` (ours again) joins the row's metadata. The
+task's annotations are not part of the item: labels come in by ``POST /api/items/{id}/annotations/``.
+"""
+
+from typing import Any
+
+ID_COLUMN = "id"
+
+
+def is_task(record: dict[str, Any], content_column: str) -> bool:
+    """A record with a ``data`` object and no content of its own is a Label Studio task."""
+    return content_column not in record and isinstance(record.get("data"), dict)
+
+
+def task_row(record: dict[str, Any], content_column: str) -> dict[str, Any]:
+    """The batch row of a record: the record itself, or the row a Label Studio task stands for."""
+    if not is_task(record, content_column):
+        return record
+    row = dict(record["data"])
+    meta = record.get("meta") if isinstance(record.get("meta"), dict) else {}
+    if ID_COLUMN not in row:
+        identifier = meta.get("external_id") or record.get(ID_COLUMN)
+        if identifier not in (None, ""):
+            row[ID_COLUMN] = identifier
+    metadata = meta.get("metadata")
+    if isinstance(metadata, dict):
+        for key, value in metadata.items():
+            row.setdefault(key, value)
+    return row
