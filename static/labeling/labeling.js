@@ -868,7 +868,9 @@ function onKey(event) {
     return; // a dialog handles its own keys; Esc closes it
   }
   const target = event.target;
-  if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+  // Typing in a field is not a command; a field of a just-closed dialog may still hold focus, though.
+  const typing = target.closest && target.closest("input, textarea, select, [contenteditable]");
+  if (typing && !target.closest("dialog:not([open])")) return;
   const key = event.key;
   const ctrl = event.ctrlKey || event.metaKey;
   if (ctrl && !event.altKey && !event.shiftKey && key.toLowerCase() === "z") {

@@ -103,6 +103,14 @@ def test_a_skipped_item_comes_back_last(page, make_project, annotator_user, shot
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog", name="Skip this item?")).to_be_hidden()
     assert page.locator("#lp-content").get_attribute("data-item") == str(skipped.pk)
+    # A key that comes while the closed dialog's field still holds focus is a command all the same.
+    page.evaluate(
+        "() => document.getElementById('lp-skip-reason')"
+        ".dispatchEvent(new KeyboardEvent('keydown', {key: 's', bubbles: true}))"
+    )
+    expect(page.get_by_role("dialog", name="Skip this item?")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog", name="Skip this item?")).to_be_hidden()
 
     page.keyboard.press("s")
     page.get_by_label("Reason").fill("not sure about sarcasm")
