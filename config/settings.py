@@ -198,6 +198,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # How often an idle worker looks in the folder for a new task (Redis hands it over at once).
+        "polling_interval": env_float("GROUNDWORK_BROKER_POLL_SECONDS", 1.0),
     }
 else:
     # Above the longest task (twice the hard time limit), or Redis would hand a running

@@ -15,7 +15,9 @@ from quality.models import Batch
 # Small chunks, so a big batch takes dozens of commits and several seconds: long enough to
 # kill a worker in the middle of it, short enough for a test.
 CHUNK_ROWS = 1000
-WORKER_ENV = {"GROUNDWORK_IMPORT_CHUNK_ROWS": str(CHUNK_ROWS)}
+# Workers on the filesystem broker look for tasks every 0.1 s, not every second: a copy of a task
+# sent during an import then reaches the idle worker while the import still runs.
+WORKER_ENV = {"GROUNDWORK_IMPORT_CHUNK_ROWS": str(CHUNK_ROWS), "GROUNDWORK_BROKER_POLL_SECONDS": "0.1"}
 
 
 def big_batch_rows() -> int:
