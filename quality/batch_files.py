@@ -383,7 +383,7 @@ class BatchReader:
                 text = line.decode("utf-8-sig" if line_number == 1 else "utf-8").strip()
                 if not text:
                     continue
-                records.append(task_row(_jsonl_object(text, line_number), self.content_column))
+                records.append(task_row(_jsonl_object(text, line_number), self.content_column, ID_COLUMN))
                 if len(records) >= self.chunk_rows:
                     first_row = self._count_rows(len(records))
                     self._fraction = handle.tell() / self.size
@@ -402,7 +402,7 @@ class BatchReader:
                 for position, record in enumerate(ijson.items(counting, "item"), start=1):
                     if not isinstance(record, dict):
                         raise BatchFileError(f"row {position}: each element must be an object")
-                    records.append(_decimals_as_floats(task_row(record, self.content_column)))
+                    records.append(_decimals_as_floats(task_row(record, self.content_column, ID_COLUMN)))
                     if len(records) >= self.chunk_rows:
                         first_row = self._count_rows(len(records))
                         self._fraction = counting.position / self.size

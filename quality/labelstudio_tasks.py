@@ -9,24 +9,22 @@ task's annotations are not part of the item: labels come in by ``POST /api/items
 
 from typing import Any
 
-ID_COLUMN = "id"
-
 
 def is_task(record: dict[str, Any], content_column: str) -> bool:
     """A record with a ``data`` object and no content of its own is a Label Studio task."""
     return content_column not in record and isinstance(record.get("data"), dict)
 
 
-def task_row(record: dict[str, Any], content_column: str) -> dict[str, Any]:
+def task_row(record: dict[str, Any], content_column: str, id_column: str) -> dict[str, Any]:
     """The batch row of a record: the record itself, or the row a Label Studio task stands for."""
     if not is_task(record, content_column):
         return record
     row = dict(record["data"])
     meta = record.get("meta") if isinstance(record.get("meta"), dict) else {}
-    if ID_COLUMN not in row:
-        identifier = meta.get("external_id") or record.get(ID_COLUMN)
+    if id_column not in row:
+        identifier = meta.get("external_id") or record.get("id")  # Label Studio's own task id
         if identifier not in (None, ""):
-            row[ID_COLUMN] = identifier
+            row[id_column] = identifier
     metadata = meta.get("metadata")
     if isinstance(metadata, dict):
         for key, value in metadata.items():
