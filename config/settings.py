@@ -60,8 +60,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "projects",
-    "quality",
+    "datasets",
     "labeling",
+    "quality",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -5,12 +5,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from config.health import healthz
+from datasets import api as dataset_api
 from labeling import api as labeling_api
-from labeling.export_api import VersionExportApi
+from labeling.exports.api import VersionExportApi
 from labeling.review import api as review_api
 from projects import api as project_api
-from quality import api as quality_api
-from quality import suite_api
+from quality.pipeline import api as quality_api
+from quality.suites import api as suite_api
 
 api_patterns = [
     # Every annotator asks these all day: resolved first, before the patterns checked in order below.
@@ -18,21 +19,21 @@ api_patterns = [
     path("items/<int:item_id>/annotations/", labeling_api.ItemAnnotationsApi.as_view(), name="api-item-annotations"),
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("projects/", project_api.ProjectListCreateApi.as_view(), name="api-projects"),
-    path("projects/<int:project_id>/", project_api.ProjectDetailApi.as_view(), name="api-project"),
+    path("projects/<int:project_id>/", labeling_api.ProjectSettingsApi.as_view(), name="api-project"),
     path("projects/<int:project_id>/members/", project_api.MemberListCreateApi.as_view(), name="api-members"),
     path(
         "projects/<int:project_id>/members/<str:username>/",
         project_api.MemberDetailApi.as_view(),
         name="api-member",
     ),
-    path("projects/<int:project_id>/versions/", project_api.VersionListApi.as_view(), name="api-versions"),
+    path("projects/<int:project_id>/versions/", dataset_api.VersionListApi.as_view(), name="api-versions"),
     path(
         "projects/<int:project_id>/versions/<int:number>/",
-        project_api.VersionDetailApi.as_view(),
+        dataset_api.VersionDetailApi.as_view(),
         name="api-version",
     ),
-    path("projects/<int:project_id>/items/", project_api.ItemListApi.as_view(), name="api-items"),
-    path("projects/<int:project_id>/images/", project_api.ImageListCreateApi.as_view(), name="api-images"),
+    path("projects/<int:project_id>/items/", dataset_api.ItemListApi.as_view(), name="api-items"),
+    path("projects/<int:project_id>/images/", dataset_api.ImageListCreateApi.as_view(), name="api-images"),
     path("projects/<int:project_id>/versions/<int:number>/export/", VersionExportApi.as_view(), name="api-export"),
     path("projects/<int:project_id>/batches/", quality_api.BatchListCreateApi.as_view(), name="api-batches"),
     path("batches/<str:batch_id>/", quality_api.BatchDetailApi.as_view(), name="api-batch"),
@@ -79,5 +80,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("labeling.urls")),
     path("", include("projects.urls")),
+    path("", include("datasets.urls")),
     path("", include("quality.urls")),
 ]

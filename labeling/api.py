@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import DomainError
+from datasets.selectors import version_latest
 from labeling import selectors, services
 from labeling.models import Annotation, AnnotationRevision
 from labeling.serializers import (
@@ -21,7 +22,9 @@ from labeling.serializers import (
     annotation_data,
     queue_item_data,
 )
-from projects.selectors import project_for_user_sql, project_get_for_user
+from projects.models import Project
+from projects.selectors import MANAGERS, project_for_user_sql, project_get_for_user
+from projects.serializers import ProjectSerializer, ProjectWriteSerializer
 
 _PROJECT_WITH_QUEUE_VERSIONS = project_for_user_sql(services.QUEUE_VERSIONS)
 
@@ -146,3 +149,26 @@ class MyAnnotationsApi(ListAPIView):
             return Annotation.objects.none()
         project = project_get_for_user(user=self.request.user, project_id=self.kwargs["project_id"])
         return selectors.annotation_history(project=project, user=self.request.user).select_related("annotator")
+
+
+class ProjectSettingsApi(APIView):
+    """A project and its settings. Changing labels or overlap is labeling's business (labels in use, the queue)."""
+
+    def _get(self, request: Request, project_id: int, roles=None) -> Project:
+        project = project_get_for_user(user=request.user, project_id=project_id, roles=roles)
+        latest = version_latest(project=project)
+        project.latest_version_number = latest.number if latest else None
+        project.latest_item_count = latest.item_count if latest else 0
+        return project
+
+    @extend_schema(responses=ProjectSerializer)
+    def get(self, request: Request, project_id: int) -> Response:
+        return Response(ProjectSerializer(self._get(request, project_id)).data)
+
+    @extend_schema(request=ProjectWriteSerializer, responses=ProjectSerializer)
+    def patch(self, request: Request, project_id: int) -> Response:
+        project = self._get(request, project_id, roles=MANAGERS)
+        serializer = ProjectWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        project = services.project_settings_update(project=project, **serializer.validated_data)
+        return Response(ProjectSerializer(project).data)

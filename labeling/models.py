@@ -15,7 +15,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from projects.models import Item, Project
+from datasets.models import Item
+from projects.models import Project
 
 
 class QueueSync(models.Model):

@@ -9,10 +9,10 @@ from django.http import Http404
 from django.utils import timezone
 
 from config.raw_rows import columns, fetch_one, model_from_row
+from datasets.models import Batch, Item
 from labeling.models import Annotation, Assignment, ItemState
-from projects.models import Item, Membership, Project, Role
+from projects.models import Membership, Project, Role
 from projects.selectors import MAX_ID, project_get_for_user
-from quality.models import Batch
 
 # Asked on every submit: one raw query, as ``project_get_for_user``, for the item and its project.
 _ITEM_FOR_USER = f"""

@@ -2,8 +2,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from datasets.models import Item
 from labeling.models import Annotation, AnnotationRevision
-from projects.models import Item
 
 # The two below answer every /next/ and every submit. Declared field by field rather than as
 # ModelSerializers, which build their fields from the model again for each response; and on

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from config.errors import Conflict, DomainError
 from config.raw_rows import columns, fetch_one
+from datasets.models import Batch, DatasetVersion, Item
 from labeling.models import (
     Annotation,
     AnnotationRevision,
@@ -31,10 +32,11 @@ from labeling.models import (
     ItemState,
     QueueSync,
 )
+from labeling.review.selectors import label_uses
 from labeling.submit_sql import submit_snapshot, submit_store
 from labeling.values import InvalidValue, check_value
-from projects.models import DatasetVersion, Item, Membership, Project
-from quality.models import Batch
+from projects.models import Membership, Project
+from projects.services import project_update
 
 RELEASE_LIMIT = 200
 _ITEM_BY_ID = f"SELECT {columns(Item, 'i')} FROM {Item._meta.db_table} i WHERE i.id = %s"
@@ -106,6 +108,28 @@ def _refresh_flags(*, item_ids: list[int], overlap: int) -> None:
 def queue_overlap_changed(*, project: Project) -> None:
     """The overlap is part of every item's open flag: recompute them all in one UPDATE."""
     ItemState.objects.filter(project=project).update(is_open=_open_flag(project.overlap))
+
+
+def project_settings_update(*, project: Project, **fields: Any) -> Project:
+    """Change a project's settings under labeling's rules, in one transaction.
+
+    A label that annotations, final labels or gold answers hold cannot leave the schema;
+    a new overlap reopens or closes items in the queue at once.
+    """
+    with transaction.atomic():
+        old_overlap = project.overlap
+        old_labels = set(project.label_names)
+        project = project_update(project=project, **fields)
+        dropped = old_labels - set(project.label_names)
+        if dropped and (uses := label_uses(project=project, names=sorted(dropped))):
+            held = ", ".join(f"{name!r} ({count})" for name, count in uses.items())
+            raise Conflict(
+                f"labels in use cannot be removed: {held} annotations, final labels or gold answers hold them; "
+                "keep them in the schema, or change those labels first"
+            )
+        if project.overlap != old_overlap:
+            queue_overlap_changed(project=project)
+    return project
 
 
 def item_request_more_labels(*, item: Item, count: int = 1) -> ItemState:

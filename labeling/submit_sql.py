@@ -14,8 +14,8 @@ from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
+from datasets.models import Item
 from labeling.models import Annotation, AnnotationRevision, Assignment, AssignmentStatus, ItemState
-from projects.models import Item
 
 _ANNOTATION, _REVISION = Annotation._meta.db_table, AnnotationRevision._meta.db_table
 _ASSIGNMENT, _STATE = Assignment._meta.db_table, ItemState._meta.db_table

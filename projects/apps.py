@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class ProjectsConfig(AppConfig):
     name = "projects"
-    verbose_name = "Projects and datasets"
+    verbose_name = "Projects and members"

@@ -3,12 +3,13 @@
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.core.exceptions import PermissionDenied
+from django.db.models import Max, QuerySet
 from django.http import Http404
 
 from config.errors import DomainError
 from config.raw_rows import columns, fetch_one
-from projects.models import DatasetVersion, Item, ItemImage, Membership, Project, Role
+from projects.models import Membership, Project, Role
 
 
 class RoleRequired(DomainError):
@@ -20,11 +21,12 @@ def projects_for_user(user: AbstractBaseUser) -> QuerySet[Project]:
 
 
 def with_latest_version(projects: QuerySet[Project]) -> QuerySet[Project]:
-    """Each project with its newest version's number and item count, in the same query."""
-    latest = DatasetVersion.objects.filter(project=OuterRef("pk")).order_by("-number")
+    """Each project with its newest version's number and item count, in the same query.
+
+    Versions form a chain that only grows, so the newest has the highest number and the most items.
+    """
     return projects.annotate(
-        latest_version_number=Subquery(latest.values("number")[:1]),
-        latest_item_count=Subquery(latest.values("item_count")[:1]),
+        latest_version_number=Max("versions__number"), latest_item_count=Max("versions__item_count")
     )
 
 
@@ -69,36 +71,17 @@ def project_get_for_user(
     return project
 
 
+def project_for_page(request: object, project_id: int, roles: Iterable[str] | None = None) -> Project:
+    """The project for a page: 404 for a non-member, 403 (an error page) for a member without one of ``roles``."""
+    try:
+        return project_get_for_user(user=request.user, project_id=project_id, roles=roles)
+    except RoleRequired as exc:
+        raise PermissionDenied(exc.message) from None
+
+
 MANAGERS = (Role.MANAGER,)
 REVIEWERS = (Role.MANAGER, Role.REVIEWER)
 
 
 def members_list(*, project: Project) -> QuerySet[Membership]:
     return project.memberships.select_related("user").order_by("user__username")
-
-
-def versions_list(*, project: Project) -> QuerySet[DatasetVersion]:
-    return DatasetVersion.objects.filter(project=project).select_related("parent", "batch").order_by("-number")
-
-
-def version_latest(*, project: Project) -> DatasetVersion | None:
-    return DatasetVersion.objects.filter(project=project).order_by("-number").first()
-
-
-def version_get(*, project: Project, number: int) -> DatasetVersion:
-    try:
-        return DatasetVersion.objects.select_related("parent", "batch").get(project=project, number=number)
-    except (DatasetVersion.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404 from None
-
-
-def items_in_version(*, project: Project, number: int) -> QuerySet[Item]:
-    """Items of version ``number``: those of every batch accepted into a version <= number."""
-    return Item.objects.filter(project=project, batch__version__number__lte=number).order_by("id")
-
-
-def image_get(*, project: Project, sha256: str, extension: str) -> ItemImage:
-    image = ItemImage.objects.filter(project=project, sha256=sha256, extension=extension).first()
-    if image is None:
-        raise Http404("no such image")
-    return image

@@ -1,23 +1,14 @@
-"""Every write to projects, memberships and project images: validation first, one transaction."""
+"""Every write to projects and memberships: validation first, one transaction."""
 
-import json
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import transaction
 
-from config.errors import Conflict, DomainError, TooLarge
-from projects.image_files import ImageFileError, ImageInfo, inspect_image
+from config.errors import DomainError
 from projects.label_schema import LabelSchemaError, normalize_labels
-from projects.models import ItemImage, LabelScale, Membership, Project, Role, TaskType
-
-if TYPE_CHECKING:
-    from quality.models import Batch
+from projects.models import LabelScale, Membership, Project, Role, TaskType
 
 MAX_OVERLAP = 50
 
@@ -67,7 +58,11 @@ def project_create(
 
 @transaction.atomic
 def project_update(*, project: Project, **fields: Any) -> Project:
-    """Change a project's settings. The task type is fixed once the project holds items."""
+    """Change a project's settings. The task type is fixed once the project holds items.
+
+    Labels in use and the queue's reaction to a new overlap are labeling's rules:
+    ``labeling.services.project_settings_update`` wraps this with them.
+    """
     merged = {
         "name": project.name,
         "task_type": project.task_type,
@@ -79,29 +74,14 @@ def project_update(*, project: Project, **fields: Any) -> Project:
     if merged["task_type"] != project.task_type and project.items.exists():
         raise DomainError("the task type cannot change once the project holds items")
     labels = _check_project_fields(**merged)
-    dropped = set(project.label_names) - {label["name"] for label in labels}
-    if dropped:
-        from labeling.review.selectors import label_uses
-
-        if uses := label_uses(project=project, names=sorted(dropped)):
-            held = ", ".join(f"{name!r} ({count})" for name, count in uses.items())
-            raise Conflict(
-                f"labels in use cannot be removed: {held} annotations, final labels or gold answers hold them; "
-                "keep them in the schema, or change those labels first"
-            )
     project.labels = labels
     project.name = merged["name"].strip()
     project.task_type = merged["task_type"]
     project.label_scale = merged["label_scale"]
-    overlap_changed = project.overlap != merged["overlap"]
     project.overlap = merged["overlap"]
     if "guidelines" in fields:
         project.guidelines = fields["guidelines"] or ""
     project.save()
-    if overlap_changed:
-        from labeling.services import queue_overlap_changed
-
-        queue_overlap_changed(project=project)
     return project
 
 
@@ -133,80 +113,3 @@ def membership_remove(*, project: Project, username: str) -> None:
     if membership.role == Role.MANAGER and project.memberships.filter(role=Role.MANAGER).count() <= 1:
         raise DomainError("a project needs at least one manager")
     membership.delete()
-
-
-def images_upload(
-    *, project: Project, user: AbstractBaseUser, files: list[UploadedFile]
-) -> list[tuple[ItemImage, bool]]:
-    """Keep uploaded images for the project's image items; returns (image, created) per file.
-
-    Every file is checked before any is kept, so one bad file stores nothing; the same image
-    uploaded twice is stored once, so a retried upload is harmless.
-    """
-    if project.task_type != TaskType.IMAGE:
-        raise DomainError("only image projects take image uploads")
-    if not files:
-        raise DomainError("send one or more image files in the multipart field 'file'")
-    if len(files) > settings.GROUNDWORK_MAX_IMAGES_PER_REQUEST:
-        raise TooLarge(f"{len(files)} files in one request; the limit is {settings.GROUNDWORK_MAX_IMAGES_PER_REQUEST}")
-    limit = settings.GROUNDWORK_MAX_IMAGE_BYTES
-    checked = []
-    for uploaded in files:
-        name = Path(uploaded.name or "image").name[:255]
-        if uploaded.size is not None and uploaded.size > limit:
-            raise TooLarge(f"{name} is {uploaded.size:,} bytes; the limit for an image is {limit:,}")
-        try:
-            checked.append((name, uploaded, inspect_image(uploaded, max_pixels=settings.GROUNDWORK_MAX_IMAGE_PIXELS)))
-        except ImageFileError as exc:
-            raise DomainError(f"{name}: {exc}") from None
-    return [_image_keep(project=project, user=user, name=name, uploaded=up, info=info) for name, up, info in checked]
-
-
-def _image_keep(
-    *, project: Project, user: AbstractBaseUser, name: str, uploaded: UploadedFile, info: ImageInfo
-) -> tuple[ItemImage, bool]:
-    existing = ItemImage.objects.filter(project=project, sha256=info.sha256).first()
-    if existing is not None:
-        return existing, False
-    image = ItemImage(
-        project=project,
-        sha256=info.sha256,
-        extension=info.extension,
-        content_type=info.content_type,
-        width=info.width,
-        height=info.height,
-        size=uploaded.size or 0,
-        original_name=name,
-        uploaded_by=user,
-    )
-    image.file.save(f"{info.sha256}.{info.extension}", uploaded, save=False)
-    try:
-        with transaction.atomic():
-            image.save()
-    except IntegrityError:  # the same image arrived in a concurrent request
-        image.file.delete(save=False)
-        return ItemImage.objects.get(project=project, sha256=info.sha256), False
-    return image, True
-
-
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp")
-
-
-def is_image_name(name: str) -> bool:
-    return Path(name).suffix.lower() in IMAGE_EXTENSIONS
-
-
-def images_batch_upload(*, project: Project, user: AbstractBaseUser, files: list[UploadedFile]) -> "Batch":
-    """Images dropped on the project page: keep them, then queue a batch with one item per image.
-
-    The batch is an ordinary JSON Lines batch (``id`` = file name, ``image`` = the image's
-    address), so it is validated and versioned like any other.
-    """
-    from quality.services import batch_upload
-
-    stored = images_upload(project=project, user=user, files=files)
-    lines = [json.dumps({"id": image.original_name, "image": image.url}) for image, _ in stored]
-    name = f"images-{timezone.now():%Y%m%d-%H%M%S}.jsonl"
-    return batch_upload(
-        project=project, user=user, uploaded=SimpleUploadedFile(name, ("\n".join(lines) + "\n").encode()), fmt="jsonl"
-    )

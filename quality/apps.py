@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class QualityConfig(AppConfig):
     name = "quality"
-    verbose_name = "Batches and data quality"
+    verbose_name = "Data quality"

@@ -6,7 +6,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 
-from quality import services
+from quality.pipeline import services
 
 logger = logging.getLogger(__name__)
 

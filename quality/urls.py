@@ -1,9 +1,12 @@
 from django.urls import path
 
-from quality import views
+from quality.pipeline import views as pipeline_views
+from quality.suites import views as suite_views
 
 urlpatterns = [
-    path("projects/<int:project_id>/suite/", views.suite_edit, name="suite-edit"),
-    path("projects/<int:project_id>/batches/<uuid:batch_id>/", views.batch_results, name="batch-results"),
-    path("projects/<int:project_id>/batches/<uuid:batch_id>/decide/", views.batch_decide, name="batch-decide"),
+    path("projects/<int:project_id>/", pipeline_views.project_detail, name="project-detail"),
+    path("projects/<int:project_id>/batches/", pipeline_views.batch_upload, name="batch-upload"),
+    path("projects/<int:project_id>/suite/", suite_views.suite_edit, name="suite-edit"),
+    path("projects/<int:project_id>/batches/<uuid:batch_id>/", pipeline_views.batch_results, name="batch-results"),
+    path("projects/<int:project_id>/batches/<uuid:batch_id>/decide/", pipeline_views.batch_decide, name="batch-decide"),
 ]

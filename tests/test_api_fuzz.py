@@ -9,7 +9,7 @@ from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 
-from projects.models import Item
+from datasets.models import Item
 from tests.projects.helpers import csv_bytes, import_file
 
 EXAMPLES_PER_OPERATION = 8

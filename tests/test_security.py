@@ -6,8 +6,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from conftest import PASSWORD
+from datasets.models import Batch
 from projects.models import Membership, Project
-from quality.models import Batch
 from tests.factories import ProjectFactory, UserFactory
 from tests.projects.helpers import import_file
 

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from datasets.selectors import items_in_version
 from labeling.models import Annotation
 from labeling.review.selectors import final_labels
 from projects.models import Project, TaskType
-from projects.selectors import items_in_version
 
 CHUNK_SIZE = 1000
 

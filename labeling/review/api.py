@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import DomainError
+from datasets.models import Item
 from labeling.models import ReviewResult, ReviewResultStatus
 from labeling.review import listing, selectors, services
 from labeling.review.serializers import (
@@ -26,7 +27,7 @@ from labeling.review.serializers import (
     PredictionsWriteSerializer,
 )
 from labeling.selectors import item_get_for_user
-from projects.models import Item, Project
+from projects.models import Project
 from projects.selectors import MANAGERS, REVIEWERS, project_get_for_user
 
 VERSION = OpenApiParameter("version", OpenApiTypes.INT, description="dataset version; the newest when absent")

@@ -16,8 +16,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import BigIntegerField, Func, Max, TextField
 
+from datasets.models import DatasetVersion, Item
 from labeling.models import Annotation
-from projects.models import DatasetVersion, Item, Project, TaskType
+from projects.models import Project, TaskType
 
 SECONDS_PER_WEEK = 7 * 24 * 3600
 # 1970-01-01 was a Thursday: counting from the Monday before it, weeks start on Mondays (ISO 8601).

@@ -15,10 +15,11 @@ from django.db.models import Count, Max, TextField
 from django.db.models.functions import Cast
 
 from config.errors import DomainError
+from datasets.models import Item
+from datasets.selectors import version_get, version_latest
 from labeling.models import Adjudication, AdjudicationAction, Annotation, GoldLabel, PredictionSet
 from labeling.review.data import SINGLE_LABEL, JSONScalarText, JSONText, annotations_queryset, canonical
-from projects.models import Item, Project, TaskType
-from projects.selectors import version_get, version_latest
+from projects.models import Project, TaskType
 
 METADATA_KEY = re.compile(r"^[\w\- .]{1,100}$")
 

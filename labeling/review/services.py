@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.errors import DomainError
+from datasets.models import Item
 from labeling import services as labeling_services
 from labeling.models import (
     Adjudication,
@@ -23,7 +24,7 @@ from labeling.models import (
 )
 from labeling.review import selectors
 from labeling.values import InvalidValue, check_value
-from projects.models import Item, Project
+from projects.models import Project
 
 KINDS = ("agreement", "items", "dawid_skene", "label_issues")
 MAX_SEND_BACK = 10

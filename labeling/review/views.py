@@ -18,12 +18,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from config.errors import DomainError
+from datasets.selectors import versions_list
 from labeling.models import ReviewResultStatus
 from labeling.review import charts, listing, selectors, services
 from labeling.review.data import SINGLE_LABEL
 from labeling.selectors import item_get_for_user
 from projects.models import Project, Role, TaskType
-from projects.selectors import REVIEWERS, RoleRequired, project_get_for_user, versions_list
+from projects.selectors import REVIEWERS, RoleRequired, project_get_for_user
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from quality.batch_files import ID_COLUMN
-from quality.content_hash import utf8_bytes, utf8_sha256
+from datasets.files.content_hash import utf8_bytes, utf8_sha256
+from datasets.files.reader import ID_COLUMN
 from quality.validation.columns import column_kind, merge_kinds
 from quality.validation.drift_checks import DriftSample, drift_results, label_balance_result
 from quality.validation.duplicates import (

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from quality.batch_files import ID_COLUMN
+from datasets.files.reader import ID_COLUMN
 from quality.validation import drift
 from quality.validation.columns import column_kind
 from quality.validation.gx_runner import json_safe

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from quality.content_hash import utf8_bytes
+from datasets.files.content_hash import utf8_bytes
 
 # Whitespace that is not one plain space between words (RE2's \s is ASCII only: Unicode spaces listed).
 UNTIDY_SPACE = r"\s\s|[^\S ]|^\s|\s$|[\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"

@@ -28,8 +28,8 @@ from typing import Any
 
 import ijson
 
-from quality.batch_files import ID_COLUMN, JSON_NUMBER
-from quality.batch_frames import JSON_INTEGER
+from datasets.files.frames import JSON_INTEGER
+from datasets.files.reader import ID_COLUMN, JSON_NUMBER
 from quality.validation.gx_runner import INDEX_META, _columns_named, _exception_message, json_safe
 from quality.validation.report import result_dict
 from quality.validation.suites import expectation_shape

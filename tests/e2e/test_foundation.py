@@ -13,9 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import Page, expect
 
 from conftest import wait_for
-from projects.models import DatasetVersion, Project
-from quality import services as quality_services
-from quality.models import Batch, BatchStatus
+from datasets.models import Batch, BatchStatus, DatasetVersion
+from projects.models import Project
+from quality.pipeline import services as quality_services
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.django_db(transaction=True)]

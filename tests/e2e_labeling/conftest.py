@@ -18,7 +18,7 @@ from django.test import Client
 from playwright.sync_api import Browser, Page
 
 from projects.models import Project
-from quality import services as quality_services
+from quality.pipeline import services as quality_services
 from tests.conftest import PageEvents, open_recorded_page
 from tests.factories import ProjectFactory, UserFactory, add_member
 

@@ -2,7 +2,8 @@
 
 from playwright.sync_api import Page
 
-from projects.models import Item, Project
+from datasets.models import Item
+from projects.models import Project
 
 
 def open_labeling(page: Page, project: Project, query: str = "") -> Item:

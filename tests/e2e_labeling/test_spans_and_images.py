@@ -10,8 +10,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from labeling.models import Annotation
-from projects import services as project_services
-from quality import services as quality_services
+from quality.pipeline import services as quality_services
 from tests.e2e_labeling.conftest import texts
 from tests.e2e_labeling.helpers import double_click_word, drag_over, open_labeling, wait_for_another_item
 
@@ -158,7 +157,7 @@ def test_an_uploaded_image_is_shown_to_the_annotator(page, manager, annotator_us
     project = make_project("image", [{"name": "cat", "hotkey": "c"}, {"name": "dog", "hotkey": "d"}], [])
     buffer = io.BytesIO()
     Image.new("RGB", (48, 30), "orange").save(buffer, format="PNG")
-    batch = project_services.images_batch_upload(
+    batch = quality_services.images_batch_upload(
         project=project, user=manager, files=[SimpleUploadedFile("tabby.png", buffer.getvalue())]
     )
     assert quality_services.batch_import(batch_id=str(batch.pk)).status == "accepted"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from quality.models import Batch, ValidationSuite
+from datasets.models import Batch
+from quality.models import ValidationSuite
 from tests.projects.helpers import import_file
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.django_db(transaction=True)]

@@ -4,7 +4,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from quality import services as quality_services
+from quality.pipeline import services as quality_services
 from tests.factories import UserFactory, add_member
 
 

@@ -2,9 +2,9 @@ import uuid
 
 import pytest
 
+from datasets.models import Item
 from labeling.models import Annotation, ItemState
 from labeling.serializers import AnnotationSerializer, QueueItemSerializer
-from projects.models import Item
 from tests.factories import ProjectFactory, UserFactory, add_member
 from tests.labeling.conftest import import_rows
 
@@ -162,7 +162,7 @@ def test_unauthenticated_is_401(loaded_project, client):
 
 
 def test_an_item_still_importing_is_not_found(project, manager, annotators, api_client):
-    from projects.models import Item
+    from datasets.models import Item
 
     add_member(project, annotators[0], "annotator")
     batch = import_rows(project, manager, [{"text": "visible"}])

@@ -13,12 +13,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from datasets.models import Item
+from datasets.selectors import items_in_version
 from labeling import exports, services
 from labeling.exports.conll import bio_tags, tokenize
 from labeling.exports.text_formats import FORMULA_TRIGGERS, escape_cell
 from labeling.models import Annotation
-from projects.models import Item
-from projects.selectors import items_in_version
 from tests.factories import ProjectFactory, UserFactory, add_member
 from tests.labeling.conftest import import_rows
 

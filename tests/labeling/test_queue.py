@@ -132,12 +132,10 @@ def test_new_versions_join_the_queue(loaded_project, manager, annotators):
 
 
 def test_raising_the_overlap_reopens_items(loaded_project, annotators):
-    from projects.services import project_update
-
-    project_update(project=loaded_project, overlap=1)
+    services.project_settings_update(project=loaded_project, overlap=1)
     user = annotators[0]
     while (item := services.next_item(project=loaded_project, user=user)) is not None:
         label(item, user)
     assert services.next_item(project=loaded_project, user=annotators[1]) is None
-    project_update(project=loaded_project, overlap=2)
+    services.project_settings_update(project=loaded_project, overlap=2)
     assert services.next_item(project=loaded_project, user=annotators[1]) is not None

@@ -9,9 +9,9 @@ from django.db import connection, connections, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from datasets.models import Item
 from labeling import services
 from labeling.models import Annotation, Assignment, ItemState
-from projects.models import Item
 from tests.factories import ProjectFactory, UserFactory, add_member
 from tests.labeling.conftest import import_rows
 

@@ -2,9 +2,9 @@
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from datasets.models import Batch
 from projects.models import Project
-from quality import services
-from quality.models import Batch
+from quality.pipeline import services
 
 
 def import_file(project: Project, user, name: str, content: bytes) -> Batch:

@@ -5,8 +5,8 @@ import uuid
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from projects.models import DatasetVersion, Item, Membership, Project
-from quality.models import Batch
+from datasets.models import Batch, DatasetVersion, Item
+from projects.models import Membership, Project
 from tests.projects.helpers import csv_bytes, import_file
 
 # (method, path, body); {project}, {batch}, {number} and {username} are filled in per test.

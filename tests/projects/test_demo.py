@@ -5,10 +5,10 @@ import io
 import pytest
 from django.core.management import call_command
 
+from datasets.models import Batch, DatasetVersion
 from labeling.models import Annotation, GoldLabel, Prediction
 from labeling.review import services as review_services
-from projects.models import DatasetVersion, Project
-from quality.models import Batch
+from projects.models import Project
 
 
 @pytest.fixture

@@ -6,9 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from projects.models import Item, ItemImage
-from quality import services as quality_services
-from quality.models import Batch
+from datasets.models import Batch, Item, ItemImage
+from quality.pipeline import services as quality_services
 from tests.factories import ProjectFactory, UserFactory, add_member
 
 

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from quality.batch_files import BatchFileError, BatchReader, content_hashes, format_for_name, sniff
+from datasets.files.reader import BatchFileError, BatchReader, content_hashes, format_for_name, sniff
 
 ROWS = [
     {"id": "a1", "text": "plain", "score": "0.1", "big": "12345678901234567890", "tiny": "1e-7", "code": "007",

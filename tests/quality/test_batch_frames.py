@@ -7,8 +7,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from quality.batch_files import BatchFileError, BatchReader
-from quality.batch_frames import ROW_COLUMN, FrameReader
+from datasets.files.frames import ROW_COLUMN, FrameReader
+from datasets.files.reader import BatchFileError, BatchReader
 from quality.charts import histogram_chart
 
 

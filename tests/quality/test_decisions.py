@@ -4,9 +4,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from projects.models import DatasetVersion, Item
-from quality import services
-from quality.models import Batch, BatchStatus
+from datasets.models import Batch, BatchStatus, DatasetVersion, Item
+from quality.pipeline import services
 from tests.projects.helpers import csv_bytes
 
 FAILED_CHECK = {

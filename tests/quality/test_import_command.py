@@ -5,8 +5,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from projects.models import Item
-from quality.models import Batch
+from datasets.models import Batch, Item
 
 
 def write_csv(path, rows: int) -> None:

@@ -4,10 +4,10 @@ import json
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from datasets.files.frames import FrameReader
+from datasets.models import Item
 from labeling.exports import export_stream
-from projects.models import Item
-from quality import services
-from quality.batch_frames import FrameReader
+from quality.pipeline import services
 from tests.factories import ProjectFactory
 from tests.labeling.conftest import import_rows
 from tests.quality.test_batch_files import read

@@ -2,8 +2,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from conftest import wait_for
-from quality import services
-from quality.models import Batch
+from datasets.models import Batch
+from quality.pipeline import services
 
 
 @pytest.mark.worker

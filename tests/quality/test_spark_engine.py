@@ -16,9 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from quality import services
-from quality.batch_frames import FrameReader
-from quality.suite_services import suite_set
+from datasets.files.frames import FrameReader
+from quality.pipeline import services
+from quality.suites.services import suite_set
 from quality.validation import CheckSettings, suite_normalize, validate_batch
 from quality.validation.spark_runner import read_batch, spark_session, spark_suite_run, with_row_numbers
 

@@ -10,9 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 
-from projects.models import DatasetVersion, Item
-from quality import services
-from quality.models import Batch
+from datasets.models import Batch, DatasetVersion, Item
+from quality.pipeline import services
 from tests.projects.helpers import csv_bytes, import_file
 
 

@@ -3,8 +3,8 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from projects.models import DatasetVersion, Item
-from quality.models import Batch, ValidationSuite
+from datasets.models import Batch, DatasetVersion, Item
+from quality.models import ValidationSuite
 from tests.reliability.helpers import wait_batch
 
 pytestmark = pytest.mark.worker

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from conftest import WorkerProcess, wait_for
-from quality import services
-from quality.models import Batch
+from datasets.models import Batch
+from quality.pipeline import services
 
 # Small chunks, so a big batch takes dozens of commits and several seconds: long enough to
 # kill a worker in the middle of it, short enough for a test.

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from projects.models import DatasetVersion, Item
+from datasets.models import DatasetVersion, Item
 from tests.reliability.helpers import WORKER_ENV, big_batch_rows, csv_of, is_importing, logs, upload, wait_batch
 
 SWEEP = "quality.tasks.batch_recover_stale"

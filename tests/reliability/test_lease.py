@@ -8,10 +8,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from conftest import wait_for
-from projects.models import DatasetVersion, Item
-from quality import services
-from quality.batch_lease import heartbeat
-from quality.models import Batch
+from datasets.models import Batch, DatasetVersion, Item
+from quality.pipeline import services
+from quality.pipeline.lease import heartbeat
 from tests.reliability.helpers import csv_of, upload
 
 CHUNK = 10

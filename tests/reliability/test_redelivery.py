@@ -5,8 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from projects.models import DatasetVersion, Item
-from quality.models import Batch
+from datasets.models import Batch, DatasetVersion, Item
 from quality.tasks import batch_process
 from tests.reliability.helpers import WORKER_ENV, big_batch_rows, csv_of, is_importing, upload, wait_batch
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from projects.models import DatasetVersion, Item
+from datasets.models import DatasetVersion, Item
 from tests.reliability.helpers import WORKER_ENV, big_batch_rows, csv_of, logs, upload, wait_batch
 
 RETRY = re.compile(r"quality\.tasks\.batch_process\[[0-9a-f-]+\] retry: Retry in")

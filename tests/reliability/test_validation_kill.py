@@ -7,8 +7,7 @@ from collections import Counter
 import pytest
 from django.db.models import Count
 
-from projects.models import DatasetVersion, Item
-from quality.models import Batch
+from datasets.models import Batch, DatasetVersion, Item
 from tests.reliability.helpers import WORKER_ENV, csv_of, upload, wait_batch
 
 FIRST_BATCH = 100

@@ -12,8 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Count
 
-from projects.models import DatasetVersion, Item
-from quality.models import Batch
+from datasets.models import Batch, DatasetVersion, Item
 from tests.reliability.helpers import (
     WORKER_ENV,
     big_batch_rows,

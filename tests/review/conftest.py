@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from datasets.models import Item
 from labeling import services as labeling_services
 from labeling.models import Annotation
-from projects.models import Item, Project
-from quality import services as quality_services
+from projects.models import Project
+from quality.pipeline import services as quality_services
 from tests.factories import ProjectFactory, UserFactory, add_member
 
 SENTIMENT = ["positive", "negative", "neutral"]

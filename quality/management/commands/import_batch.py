@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from config.errors import DomainError
 from projects.models import Project
-from quality import services
+from quality.pipeline import services
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 from scipy.spatial import distance
 
-from quality.batch_files import content_hashes
+from datasets.files.reader import content_hashes
 from quality.validation import CheckSettings, validate_batch
 from quality.validation.checks import FirstSeen
 

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from quality.models import Batch, BatchFormat
+from datasets.models import Batch, BatchFormat
 
 
 class BatchSerializer(serializers.ModelSerializer):

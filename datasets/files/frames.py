@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from quality.batch_files import (
+from datasets.files.reader import (
     CHUNK_BYTES,
     ID_COLUMN,
     JSON_NUMBER,

@@ -3,9 +3,10 @@
 import pandas as pd
 from django.db.models import QuerySet
 
-from projects.models import Item, Project
-from projects.selectors import items_in_version, version_latest
-from quality.batch_files import ID_COLUMN
+from datasets.files.reader import ID_COLUMN
+from datasets.models import Item
+from datasets.selectors import items_in_version, version_latest
+from projects.models import Project
 from quality.models import ValidationSuite
 from quality.validation import CheckSettings
 

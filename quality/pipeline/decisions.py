@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.errors import Conflict, DomainError
-from quality.models import Batch, BatchStatus
-from quality.services import _enqueue
+from datasets.models import Batch, BatchStatus
+from quality.pipeline.services import _enqueue
 
 MAX_REASON = 5000
 

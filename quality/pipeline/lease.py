@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from quality.models import Batch, BatchStatus
+from datasets.models import Batch, BatchStatus
 
 
 class LeaseLost(Exception):

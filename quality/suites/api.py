@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from projects import selectors as project_selectors
-from quality import suite_services
+from quality.suites import services as suite_services
 
 
 class SuiteApi(APIView):

@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import connection
 
-from projects.models import Item
-from quality.batch_files import ItemChunk, _json_strings, content_hashes
+from datasets.files.reader import ItemChunk, content_hashes, json_strings
+from datasets.models import Item
 
 LOOKUP_SLICE = 5_000
 COPY_COLUMNS = ("project_id", "batch_id", "external_id", "data", "metadata", "content_hash")
@@ -64,7 +64,7 @@ def write_chunk(
         return column if everything else column.filter(mask)
 
     data_json = pc.binary_join_element_wise(
-        "{" + json.dumps(content_key) + ": ", _json_strings(kept(chunk.content)), "}", ""
+        "{" + json.dumps(content_key) + ": ", json_strings(kept(chunk.content)), "}", ""
     )
     columns = {
         "external_id": kept(chunk.external_id),
@@ -163,3 +163,17 @@ def _bulk_insert(*, project_id: int, batch_id: str, columns: dict[str, pa.Array]
     )
     with connection.cursor() as cursor:
         cursor.executemany(sql, [(project_id, batch_value, *row) for row in rows])
+
+
+def items_discard(*, batch_id: str) -> None:
+    """Drop what a run of the batch wrote: it never joined a version, so nothing else sees it."""
+    Item.objects.filter(batch_id=batch_id).delete()
+
+
+def invisible_items_delete(*, project_id: int) -> None:
+    """Items of batches without a version are leftovers of runs that died; nothing sees them."""
+    Item.objects.filter(project_id=project_id, batch__version__isnull=True).delete()
+
+
+def project_has_items(*, project_id: int) -> bool:
+    return Item.objects.filter(project_id=project_id).exists()

@@ -15,8 +15,8 @@ from django.db import transaction
 from config.errors import Conflict, DomainError
 from projects.models import Project
 from quality.models import ValidationSuite
+from quality.suites.selectors import check_settings_for, check_settings_from, reference_sample, suite_get
 from quality.validation import CheckSettings, SuiteError, suite_from_form, suite_normalize, suite_suggest
-from quality.validation_selectors import check_settings_for, check_settings_from, reference_sample, suite_get
 
 
 def suite_name(project: Project) -> str:

@@ -34,30 +34,25 @@ Why it cannot lose or double a batch:
 """
 
 import contextlib
-import hashlib
 import logging
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.files.base import File
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from config.errors import DomainError, TooLarge
-from projects.models import DatasetVersion, Item, Project
-from quality.batch_files import SNIFF_BYTES, BatchFileError, BatchReader, format_for_name, sniff
-from quality.batch_frames import FrameReader
-from quality.batch_lease import LeaseKeeper, LeaseLost, Progress, heartbeat, lease_cutoff
-from quality.item_writer import existing_hashes, write_chunk
-from quality.models import ACTIVE_STATUSES, Batch, BatchFormat, BatchStatus
+from datasets.files.frames import FrameReader
+from datasets.files.reader import BatchFileError, BatchReader
+from datasets.models import ACTIVE_STATUSES, Batch, BatchStatus
+from datasets.services import items, uploads, versions
+from projects.models import Project
+from quality.pipeline.lease import LeaseKeeper, LeaseLost, Progress, heartbeat, lease_cutoff
+from quality.suites.selectors import check_settings_for, reference_sample, suite_get
 from quality.validation import ValidationReport, validate_batch
-from quality.validation_selectors import check_settings_for, reference_sample, suite_get
 
 logger = logging.getLogger(__name__)
 
@@ -67,53 +62,25 @@ class ProjectBusy(Exception):
 
 
 # -- upload ---------------------------------------------------------------------------
-def _file_sha256(uploaded: UploadedFile) -> str:
-    digest = hashlib.sha256()
-    for block in uploaded.chunks(1024 * 1024):
-        digest.update(block)
-    uploaded.seek(0)
-    return digest.hexdigest()
-
-
 def batch_upload(
     *, project: Project, user: AbstractBaseUser, uploaded: UploadedFile, fmt: str | None = None, enqueue: bool = True
 ) -> Batch:
-    """Check and store an uploaded file and queue it; the worker starts once this commits.
+    """Keep an uploaded file as a batch and queue it; the worker starts once this commits.
 
     ``enqueue=False`` leaves the batch for the caller to import in-process (the demo loader).
     """
-    limit = settings.GROUNDWORK_MAX_UPLOAD_BYTES
-    if uploaded.size is not None and uploaded.size > limit:
-        raise TooLarge(f"the file is {uploaded.size:,} bytes; the limit is {limit:,}")
-    name = Path(uploaded.name or "upload").name[:255]
-    fmt = fmt or format_for_name(name)
-    if fmt not in BatchFormat.values:
-        raise DomainError("unsupported file type: upload .csv, .jsonl, .json or .parquet (or say which with 'format')")
-    head = uploaded.read(SNIFF_BYTES)
-    uploaded.seek(0)
-    try:
-        sniff(head, fmt, content_column=project.content_column, complete=uploaded.size <= len(head))
-    except BatchFileError as exc:
-        raise DomainError(str(exc)) from None
-
-    sha256 = _file_sha256(uploaded)
-    batch = Batch(
-        project=project,
-        uploaded_by=user,
-        original_name=name,
-        file_sha256=sha256,
-        file_size=uploaded.size,
-        format=fmt,
-    )
-    stored_name = batch.file.field.generate_filename(batch, name)
-    if not default_storage.exists(stored_name):
-        default_storage.save(stored_name, File(uploaded))
-    batch.file.name = stored_name
     with transaction.atomic():
-        batch.heartbeat_at = timezone.now()
-        batch.save()
+        batch = uploads.batch_store(project=project, user=user, uploaded=uploaded, fmt=fmt)
         if enqueue:
             transaction.on_commit(lambda: _enqueue(batch.pk))
+    return batch
+
+
+def images_batch_upload(*, project: Project, user: AbstractBaseUser, files: list[UploadedFile]) -> Batch:
+    """Images dropped on the project page: kept, then queued as one batch with an item per image."""
+    with transaction.atomic():
+        batch = uploads.images_batch_store(project=project, user=user, files=files)
+        transaction.on_commit(lambda: _enqueue(batch.pk))
     return batch
 
 
@@ -127,11 +94,6 @@ def _enqueue(batch_id: uuid.UUID) -> None:
 
 
 # -- the worker's side -------------------------------------------------------------------
-def _delete_invisible_items(project_id: int) -> None:
-    """Items of batches without a version are leftovers of runs that died; nothing sees them."""
-    Item.objects.filter(project_id=project_id, batch__version__isnull=True).delete()
-
-
 def batch_claim(*, batch_id: str) -> uuid.UUID | None:
     """Take the batch for this run; None when it is done, owned by a live run, or given up on.
 
@@ -177,7 +139,7 @@ def _upload_order(batch: Batch) -> tuple:
 
 
 def _claim_locked(batch: Batch) -> uuid.UUID | None:
-    _delete_invisible_items(batch.project_id)
+    items.invisible_items_delete(project_id=batch.project_id)
     if batch.attempts >= settings.GROUNDWORK_BATCH_MAX_ATTEMPTS:
         _mark_failed(batch, f"gave up after {batch.attempts} attempts; the last one stopped without finishing")
         return None
@@ -211,7 +173,7 @@ def batch_fail(*, batch_id: str, token: uuid.UUID | None, message: str) -> None:
             return
         if token is not None and batch.run_token != token:
             return
-        Item.objects.filter(batch=batch).delete()
+        items.items_discard(batch_id=batch.pk)
         _mark_failed(batch, message)
 
 
@@ -257,7 +219,7 @@ def _run_validation(batch, frames, suite, check_settings, reference, progress) -
         reference=reference,
         label_column=LABEL_COLUMN,
         labels=project.label_names,
-        known_hashes=lambda hashes: existing_hashes(project_id=project.pk, hashes=hashes),
+        known_hashes=lambda hashes: items.existing_hashes(project_id=project.pk, hashes=hashes),
         on_progress=lambda fraction: progress.report(VALIDATION_SHARE * fraction),
         suite_run=_spark_suite_run(batch) if settings.GROUNDWORK_VALIDATION_ENGINE == "spark" else None,
     )
@@ -306,7 +268,7 @@ def batch_quarantine(*, batch_id: str, token: uuid.UUID, report: ValidationRepor
         batch = Batch.objects.select_for_update(no_key=True).get(pk=batch_id)
         if batch.run_token != token or batch.status != BatchStatus.VALIDATING:
             raise LeaseLost(batch_id)
-        Item.objects.filter(batch=batch).delete()
+        items.items_discard(batch_id=batch.pk)
         batch.status = BatchStatus.QUARANTINED
         batch.results = _stored_results(report.results)
         batch.summary = report.summary
@@ -376,7 +338,7 @@ def _run(
         max_field_bytes=settings.GROUNDWORK_MAX_FIELD_BYTES,
         chunk_rows=settings.GROUNDWORK_IMPORT_CHUNK_ROWS,
     )
-    project_has_items = Item.objects.filter(project=project).exists()
+    project_has_items = items.project_has_items(project_id=project.pk)
     seen: set[str] = set()
     added = duplicates = empty = 0
     try:
@@ -384,7 +346,7 @@ def _run(
         for chunk in reader.chunks():
             # The rows and the heartbeat that proves the lease commit together, or not at all.
             with transaction.atomic():
-                chunk_added, chunk_duplicates = write_chunk(
+                chunk_added, chunk_duplicates = items.write_chunk(
                     project_id=project.pk,
                     batch_id=str(batch.pk),
                     content_key=project.content_column,
@@ -451,16 +413,8 @@ def batch_finalize(
         batch = Batch.objects.select_for_update(no_key=True).get(pk=batch_id)
         if batch.run_token != token or batch.status != BatchStatus.VALIDATING:
             raise LeaseLost(batch_id)
-        parent = DatasetVersion.objects.filter(project_id=batch.project_id).order_by("-number").first()
         if added:
-            batch.version = DatasetVersion.objects.create(
-                project_id=batch.project_id,
-                number=(parent.number + 1) if parent else 1,
-                parent=parent,
-                item_count=(parent.item_count if parent else 0) + added,
-                added_count=added,
-                duplicate_count=duplicates,
-            )
+            versions.version_create(batch=batch, added=added, duplicates=duplicates)
         batch.status = BatchStatus.ACCEPTED
         batch.stage = ""
         batch.progress = 1.0
@@ -501,7 +455,7 @@ def batch_recover_stale() -> list[str]:
         stale = Batch.objects.select_for_update(no_key=True).filter(status__in=ACTIVE_STATUSES, heartbeat_at__lt=cutoff)
         for batch in stale:
             if batch.status == BatchStatus.VALIDATING and batch.attempts >= settings.GROUNDWORK_BATCH_MAX_ATTEMPTS:
-                Item.objects.filter(batch=batch).delete()
+                items.items_discard(batch_id=batch.pk)
                 _mark_failed(batch, f"gave up after {batch.attempts} attempts; the worker stopped each time")
                 continue
             batch.status = BatchStatus.QUEUED

@@ -9,12 +9,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from labeling.demo_labels import demo_label
+from demo.data import DEMO_SUITE, GUIDELINES, demo_bad_batch, demo_reviews
+from demo.labels import demo_label
 from projects import services
-from projects.demo_data import DEMO_SUITE, GUIDELINES, demo_bad_batch, demo_reviews
 from projects.models import Project
-from quality import services as quality_services
-from quality.suite_services import suite_set
+from quality.pipeline import services as quality_services
+from quality.suites.services import suite_set
 
 PASSWORD = "groundwork"
 PROJECT_NAME = "Product reviews"

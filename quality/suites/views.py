@@ -1,4 +1,4 @@
-"""Pages for data owners: the validation suite editor and a batch's results.
+"""The validation suite editor.
 
 The suite form posts back to itself for every action (add or remove a row, suggest,
 save), so it works without JavaScript; nothing is stored until a save succeeds.
@@ -11,17 +11,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from config.errors import DomainError
-from projects import selectors as project_selectors
 from projects.models import Project, Role
-from quality import decision_services, selectors, suite_services
-from quality.charts import histogram_chart
-from quality.models import Batch, BatchStatus
+from projects.selectors import MANAGERS, project_for_page
+from quality.suites import services as suite_services
 from quality.validation import FORM_EXPECTATIONS, FORM_TYPES, CheckSettings, suite_to_form
 from quality.validation.settings import CATEGORICAL_METHODS, NUMERIC_METHODS, SEVERITIES
 
@@ -31,14 +28,6 @@ SETTING_CHOICES = {
     "categorical_method": CATEGORICAL_METHODS,
     **{name: SEVERITIES for name in CheckSettings().asdict() if name.endswith("_severity")},
 }
-
-
-def _project_for_page(request: HttpRequest, project_id: int, roles=None) -> Project:
-    """The project for a page: 404 for a non-member, 403 for a member without one of ``roles``."""
-    try:
-        return project_selectors.project_get_for_user(user=request.user, project_id=project_id, roles=roles)
-    except project_selectors.RoleRequired as exc:
-        raise PermissionDenied(exc.message) from None
 
 
 # -- the suite editor ----------------------------------------------------------------------
@@ -212,12 +201,12 @@ def _suite_action(request: HttpRequest, project: Project, rows: list[dict[str, A
 @login_required
 @require_http_methods(["GET", "POST"])
 def suite_edit(request: HttpRequest, project_id: int) -> HttpResponse:
-    project = _project_for_page(request, project_id)
+    project = project_for_page(request, project_id)
     is_manager = project.caller_role == Role.MANAGER
     pasted = ""
     settings_values = suite_services.check_settings_read(project=project).asdict()
     if request.method == "POST":
-        project = _project_for_page(request, project_id, roles=project_selectors.MANAGERS)
+        project = project_for_page(request, project_id, roles=MANAGERS)
         if "row_count" in request.POST:  # the rows' form: what was typed, saved or not
             rows = _rows_from_post(request)
         else:  # the JSON or the checks' form: the rows stay as stored
@@ -246,78 +235,3 @@ def suite_edit(request: HttpRequest, project_id: int) -> HttpResponse:
     return render(request, "quality/suite.html", context)
 
 
-# -- a batch's results ---------------------------------------------------------------------------
-def _batch_for_page(request: HttpRequest, project_id: int, batch_id: str, roles=None) -> tuple[Project, Batch]:
-    project = _project_for_page(request, project_id, roles)
-    batch = selectors.batch_get_for_user(user=request.user, batch_id=str(batch_id))
-    if batch.project_id != project.pk:
-        raise Http404
-    return project, batch
-
-
-def _shown(value: Any) -> Any:
-    """An observed value as a person reads it: 3.2847 for 3.284660747016627, a list as its items."""
-    if isinstance(value, float):
-        return f"{value:.5g}"
-    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
-        return ", ".join(_shown(v) if isinstance(v, float) else str(v) for v in value) or "none"
-    return value
-
-
-def _result_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    rows = []
-    for result in results:
-        if result.get("check") == "import":
-            continue
-        details = result.get("details") or {}
-        rows.append(
-            {
-                **result,
-                "observed_value": _shown(result.get("observed_value")),
-                "chart": histogram_chart(details.get("histogram")),
-                "details": details,
-            }
-        )
-    return rows
-
-
-@login_required
-def batch_results(request: HttpRequest, project_id: int, batch_id: str) -> HttpResponse:
-    project, batch = _batch_for_page(request, project_id, batch_id)
-    results = _result_rows(batch.results or [])
-    imported = next((r for r in batch.results or [] if r.get("check") == "import"), None)
-    context = {
-        "project": project,
-        "batch": batch,
-        "is_manager": project.caller_role == Role.MANAGER,
-        "failed": [r for r in results if not r.get("success")],
-        "passed": [r for r in results if r.get("success")],
-        "drift": [r for r in results if r["chart"] is not None],
-        "imported": imported,
-        "can_decide": batch.status == BatchStatus.QUARANTINED,
-        "can_revalidate": batch.status in (BatchStatus.QUARANTINED, BatchStatus.REJECTED),
-    }
-    return render(request, "quality/batch.html", context)
-
-
-@login_required
-@require_POST
-def batch_decide(request: HttpRequest, project_id: int, batch_id: str) -> HttpResponse:
-    project, batch = _batch_for_page(request, project_id, batch_id, roles=project_selectors.MANAGERS)
-    action = request.POST.get("action", "")
-    reason = request.POST.get("reason", "")
-    try:
-        if action == "accept":
-            decision_services.batch_accept_anyway(batch=batch, user=request.user, reason=reason)
-            messages.success(request, "Accepted anyway: the batch is being imported without validating it again.")
-        elif action == "reject":
-            decision_services.batch_reject(batch=batch, user=request.user, reason=reason)
-            messages.success(request, "Rejected: nothing of this batch joins the dataset.")
-        elif action == "revalidate":
-            decision_services.batch_revalidate(batch=batch)
-            messages.success(request, "Queued to be validated again with the current suite.")
-        else:
-            messages.error(request, "Unknown action.")
-    except DomainError as exc:
-        messages.error(request, exc.message[:1].upper() + exc.message[1:])
-    return redirect("batch-results", project_id=project.pk, batch_id=batch.pk)

@@ -27,8 +27,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from quality.content_hash import utf8_bytes, utf8_sha256
-from quality.labelstudio_tasks import task_row
+from datasets.files.content_hash import utf8_bytes, utf8_sha256
+from datasets.files.labelstudio import task_row
 
 FORMATS = ("csv", "jsonl", "json", "parquet")
 EXTENSIONS = {
@@ -512,7 +512,7 @@ def _read_ahead(produced: Iterator[Any], depth: int = 1) -> Iterator[Any]:
         thread.join()
 
 
-def _json_strings(column: pa.Array) -> pa.Array:
+def json_strings(column: pa.Array) -> pa.Array:
     """JSON string literals for a string column, built in Arrow (what ``json.dumps`` gives, nulls stay null).
 
     Only quote and backslash need escaping in common text; a column with control
@@ -554,7 +554,7 @@ def _csv_metadata_json(columns: dict[str, pa.Array], rows: int) -> pa.Array:
         if len(valid) and pc.all(pc.match_substring_regex(valid, JSON_NUMBER)).as_py():
             parts[name] = column
         else:
-            parts[name] = _json_strings(column)
+            parts[name] = json_strings(column)
     return _join_objects(parts, rows)
 
 
@@ -568,7 +568,7 @@ def _typed_metadata_json(columns: dict[str, pa.Array], rows: int) -> pa.Array:
             finite = pc.is_finite(column)
             parts[name] = pc.if_else(finite, column.cast(pa.string()), pa.scalar(None, pa.string()))
         elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
-            parts[name] = _json_strings(column.cast(pa.string()))
+            parts[name] = json_strings(column.cast(pa.string()))
         else:
             values = [
                 None if v is None else json.dumps(v, ensure_ascii=False, default=_json_default)

@@ -13,11 +13,12 @@ from datetime import timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
+from datasets.models import Item
+from demo.data import demo_tone
 from labeling import services
 from labeling.models import Annotation
 from labeling.review import services as review_services
-from projects.demo_data import demo_tone
-from projects.models import Item, Project
+from projects.models import Project
 
 # Per annotator: how often they give the true label, how many items they label, and which
 # label they give instead when they do not (by true label).

@@ -13,10 +13,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import TooLarge
-from projects import selectors as project_selectors
-from quality import decision_services, selectors, services
-from quality.models import Batch
-from quality.serializers import BatchDecisionSerializer, BatchSerializer, BatchUploadSerializer
+from datasets import selectors as data_selectors
+from datasets.models import Batch
+from projects.selectors import MANAGERS, project_get_for_user
+from quality.pipeline import decisions as decision_services
+from quality.pipeline import services
+from quality.pipeline.serializers import BatchDecisionSerializer, BatchSerializer, BatchUploadSerializer
 
 UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries and headers around the file
 
@@ -28,8 +30,8 @@ class BatchListCreateApi(ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, no project
             return Batch.objects.none()
-        project = project_selectors.project_get_for_user(user=self.request.user, project_id=self.kwargs["project_id"])
-        return selectors.batches_for_project(project=project)
+        project = project_get_for_user(user=self.request.user, project_id=self.kwargs["project_id"])
+        return data_selectors.batches_for_project(project=project)
 
     @extend_schema(
         request=BatchUploadSerializer,
@@ -38,8 +40,8 @@ class BatchListCreateApi(ListAPIView):
         },
     )
     def post(self, request: Request, project_id: int) -> Response:
-        project = project_selectors.project_get_for_user(
-            user=request.user, project_id=project_id, roles=project_selectors.MANAGERS
+        project = project_get_for_user(
+            user=request.user, project_id=project_id, roles=MANAGERS
         )
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         if length > settings.GROUNDWORK_MAX_UPLOAD_BYTES + UPLOAD_OVERHEAD:
@@ -58,7 +60,7 @@ class BatchListCreateApi(ListAPIView):
 class BatchDetailApi(APIView):
     @extend_schema(responses=BatchSerializer)
     def get(self, request: Request, batch_id: str) -> Response:
-        return Response(BatchSerializer(selectors.batch_get_for_user(user=request.user, batch_id=batch_id)).data)
+        return Response(BatchSerializer(data_selectors.batch_get_for_user(user=request.user, batch_id=batch_id)).data)
 
 
 class BatchFileApi(APIView):
@@ -66,7 +68,7 @@ class BatchFileApi(APIView):
 
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     def get(self, request: Request, batch_id: str) -> FileResponse:
-        batch = selectors.batch_get_for_user(user=request.user, batch_id=batch_id, roles=project_selectors.MANAGERS)
+        batch = data_selectors.batch_get_for_user(user=request.user, batch_id=batch_id, roles=MANAGERS)
         try:
             handle = batch.file.open("rb")
         except FileNotFoundError:
@@ -88,11 +90,11 @@ class _BatchDecisionApi(APIView):
 
     @extend_schema(request=BatchDecisionSerializer, responses=BatchSerializer)
     def post(self, request: Request, batch_id: str) -> Response:
-        batch = selectors.batch_get_for_user(user=request.user, batch_id=batch_id, roles=project_selectors.MANAGERS)
+        batch = data_selectors.batch_get_for_user(user=request.user, batch_id=batch_id, roles=MANAGERS)
         serializer = BatchDecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         batch = self.decide(batch, serializer.validated_data.get("reason", ""), request.user)
-        batch = selectors.batch_get_for_user(user=request.user, batch_id=str(batch.pk))
+        batch = data_selectors.batch_get_for_user(user=request.user, batch_id=str(batch.pk))
         return Response(BatchSerializer(batch).data)
 
 

@@ -12,9 +12,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import DomainError
+from datasets.selectors import version_get
 from labeling import exports
 from projects.models import Project
-from projects.selectors import REVIEWERS, project_get_for_user, version_get
+from projects.selectors import REVIEWERS, project_get_for_user
 
 DEFAULT_FORMAT = "jsonl"
 
