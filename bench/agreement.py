@@ -85,10 +85,9 @@ def populate(*, n_items: int, n_annotators: int, n_labels: int) -> tuple[object,
     from django.contrib.auth import get_user_model
     from django.db import connection
 
+    from datasets.models import Batch, DatasetVersion, Item
     from labeling.models import Annotation
     from projects import services as project_services
-    from projects.models import DatasetVersion, Item
-    from quality.models import Batch
 
     started = time.perf_counter()
     users = get_user_model()

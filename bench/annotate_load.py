@@ -94,7 +94,7 @@ def seed(csv_path: Path, password: str) -> dict:
 
     from projects import services as project_services
     from projects.models import Membership, Role
-    from quality import services as quality_services
+    from quality.pipeline import services as quality_services
 
     users = get_user_model()
     manager = users.objects.create_user(username="bench-manager", password=password)

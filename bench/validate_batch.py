@@ -8,7 +8,7 @@ It writes a CSV of ``--rows`` rows x 10 columns (text, ids, numbers, categories,
 and a 10-expectation suite, then runs, each in a fresh process so peak memory is its own:
 
 - ``ours``: what the worker does in its validation stage: the file read in chunks by
-  ``quality.batch_frames.FrameReader`` (the importer's parser and limits) and
+  ``datasets.files.frames.FrameReader`` (the importer's parser and limits) and
   ``quality.validation.validate_batch`` with the suite, every built-in check (schema,
   empty content, duplicates in the batch and against the dataset, near duplicates, drift of
   each column against a 5,000-row reference) and sample rows. Only the database is left
@@ -115,7 +115,7 @@ def run_ours(path: Path) -> dict:
     import great_expectations  # noqa: F401 - imported before measuring, as in a running worker
     import pandas as pd
 
-    from quality.batch_frames import FrameReader
+    from datasets.files.frames import FrameReader
     from quality.validation import CheckSettings, suite_normalize, validate_batch
 
     suite = suite_normalize(SUITE)

@@ -1,6 +1,5 @@
 """Server-rendered pages for managers: projects, members, uploads, versions."""
 
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse

@@ -40,9 +40,7 @@ class BatchListCreateApi(ListAPIView):
         },
     )
     def post(self, request: Request, project_id: int) -> Response:
-        project = project_get_for_user(
-            user=request.user, project_id=project_id, roles=MANAGERS
-        )
+        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         if length > settings.GROUNDWORK_MAX_UPLOAD_BYTES + UPLOAD_OVERHEAD:
             raise TooLarge(f"the upload is {length:,} bytes; the limit is {settings.GROUNDWORK_MAX_UPLOAD_BYTES:,}")

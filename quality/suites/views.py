@@ -233,5 +233,3 @@ def suite_edit(request: HttpRequest, project_id: int) -> HttpResponse:
         "settings_fields": _settings_fields(settings_values),
     }
     return render(request, "quality/suite.html", context)
-
-

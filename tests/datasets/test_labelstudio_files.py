@@ -8,9 +8,9 @@ from datasets.files.frames import FrameReader
 from datasets.models import Item
 from labeling.exports import export_stream
 from quality.pipeline import services
+from tests.datasets.test_file_reader import read
 from tests.factories import ProjectFactory
 from tests.labeling.conftest import import_rows
-from tests.quality.test_batch_files import read
 
 # As Label Studio exports a text classification project (JSON), annotations and predictions included.
 LABEL_STUDIO_EXPORT = [
