@@ -1,23 +1,20 @@
-"""Thin Celery tasks: ids in, a service call, safe to run twice."""
+"""Thin Celery tasks: ids in, a service call, safe to run twice.
+
+Nothing here runs as a worker's child process starts: Celery kills a child that has not
+reported itself up within ``CELERY_WORKER_PROC_ALIVE_TIMEOUT``, and an import of seconds
+there (GX took 21 s on a loaded machine) turns every restart of the child into a kill loop.
+Great Expectations is imported by the first batch whose suite needs it, inside the batch's
+lease, which ``LeaseKeeper`` renews meanwhile.
+"""
 
 import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import worker_process_init
 
 from quality.pipeline import services
 
 logger = logging.getLogger(__name__)
-
-
-@worker_process_init.connect
-def _import_great_expectations(**kwargs: object) -> None:
-    """Import GX once as each worker process starts (it takes seconds), not inside a batch's lease.
-
-    The web process imports this module to send tasks but never starts a worker process, so it never pays.
-    """
-    import great_expectations  # noqa: F401
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
