@@ -7,6 +7,7 @@ it to PostgreSQL and Redis without a code change.
 
 import importlib.util
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "projects",
     "datasets",
     "labeling",
@@ -75,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused by the limit below into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -115,6 +119,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Failed logins are limited per username and per client address (django-axes, counted in the
+# database so every process shares them): at GROUNDWORK_LOGIN_FAILURE_LIMIT failures within the
+# cool-off, logins for that username or from that address are refused with 429 until
+# GROUNDWORK_LOGIN_COOLOFF_SECONDS have passed since the last failure. Behind a reverse proxy, set
+# GROUNDWORK_PROXY_COUNT so the client's address is read from X-Forwarded-For, not the proxy's.
+AUTHENTICATION_BACKENDS = [
+    "config.login_limit.LoginLimitBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("GROUNDWORK_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(seconds=env_int("GROUNDWORK_LOGIN_COOLOFF_SECONDS", 900))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "config.login_limit.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.login_limit.client_address"
+AXES_DISABLE_ACCESS_LOG = True  # no row for each successful login: scripts ask for tokens often
+AXES_VERBOSE = False
+GROUNDWORK_PROXY_COUNT = env_int("GROUNDWORK_PROXY_COUNT", 0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "project-list"
 LOGOUT_REDIRECT_URL = "login"

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
+from config.auth_api import TokenApi, TokenRotateApi
 from config.health import healthz
 from datasets import api as dataset_api
 from labeling import api as labeling_api
@@ -17,7 +17,8 @@ api_patterns = [
     # Every annotator asks these all day: resolved first, before the patterns checked in order below.
     path("projects/<int:project_id>/next/", labeling_api.NextItemApi.as_view(), name="api-next"),
     path("items/<int:item_id>/annotations/", labeling_api.ItemAnnotationsApi.as_view(), name="api-item-annotations"),
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", TokenApi.as_view(), name="api-token"),
+    path("auth/token/rotate/", TokenRotateApi.as_view(), name="api-token-rotate"),
     path("projects/", project_api.ProjectListCreateApi.as_view(), name="api-projects"),
     path("projects/<int:project_id>/", labeling_api.ProjectSettingsApi.as_view(), name="api-project"),
     path("projects/<int:project_id>/members/", project_api.MemberListCreateApi.as_view(), name="api-members"),

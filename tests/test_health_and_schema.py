@@ -13,7 +13,8 @@ from django.contrib.staticfiles import finders
 from drf_spectacular.validation import validate_schema
 
 CONTRACT_PATHS = {
-    "/api/auth/token/": {"post"},
+    "/api/auth/token/": {"post", "delete"},
+    "/api/auth/token/rotate/": {"post"},
     "/api/projects/": {"get", "post"},
     "/api/projects/{project_id}/": {"get", "patch"},
     "/api/projects/{project_id}/members/": {"get", "post"},
@@ -79,6 +80,13 @@ def test_the_schema_holds_the_contract(schema):
     for path, methods in CONTRACT_PATHS.items():
         assert path in schema["paths"], path
         assert methods <= set(schema["paths"][path]), (path, set(schema["paths"][path]))
+
+
+def test_the_token_endpoints_document_the_login_limit_and_rotation(schema):
+    token = schema["paths"]["/api/auth/token/"]
+    assert {"200", "400", "429"} <= set(token["post"]["responses"])
+    assert "204" in token["delete"]["responses"]
+    assert "token" in str(schema["paths"]["/api/auth/token/rotate/"]["post"]["responses"]["200"])
 
 
 def test_the_upload_is_described_as_multipart_with_a_202(schema):
