@@ -27,7 +27,7 @@ import redis
 from celery import Celery
 
 from conftest import WorkerProcess, wait_for
-from quality.suite_services import suite_set
+from quality.suites.services import suite_set
 from tests.reliability.helpers import WORKER_ENV, broker_is_redis, csv_of, logs, upload, wait_batch
 
 pytestmark = [
