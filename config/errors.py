@@ -1,14 +1,20 @@
 """One error shape for the API: ``{"detail": ...}`` or field errors, always 4xx for bad input."""
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -49,3 +55,45 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+# Seconds a client is asked to wait when the database refuses a connection.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: the request was fine, the database could not take it now."""
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            {"detail": "The database is busy or unreachable; retry in a few seconds."}, status=503
+        )
+    else:
+        # Rendered without the request: the site's frame would ask the database for the user.
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
+def _connection_lost() -> bool:
+    """True when there is no working connection: it never opened (refused) or the server closed it."""
+    return connection.connection is None or bool(getattr(connection.connection, "closed", False))
+
+
+class DatabaseUnavailableMiddleware:
+    """A request the database refused to connect ("too many clients", server down) answers
+    503 + Retry-After instead of a 500: the client did nothing wrong and may simply retry.
+
+    Other database errors (a deadlock, a missing table) stay 500s: they need a person.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, OperationalError) and _connection_lost():
+            logger.warning("database unavailable for %s %s: %s", request.method, request.path, exception)
+            return database_unavailable(request)
+        return None
