@@ -6,6 +6,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 
+from quality.augment import services as augment_services
 from quality.pipeline import services
 
 logger = logging.getLogger(__name__)
@@ -35,3 +36,9 @@ def batch_process(self, batch_id: str) -> None:
 @shared_task(acks_late=True, ignore_result=True)
 def batch_recover_stale() -> list[str]:
     return services.batch_recover_stale()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def augmentation_generate(job_id: str) -> None:
+    """Generate a job's augmented rows; their batch then goes through ``batch_process`` like any other."""
+    augment_services.augmentation_job_run(job_id=job_id)
