@@ -39,6 +39,10 @@ def test_exports_carry_lineage_and_inherited_labels(api_client, project, manager
     row = next(r for r in rows if r["text"] == "a fine dya")
     assert row["root"] == str(source.pk) and json.loads(row["augmentation"])["generation"] == 1
 
+    client.force_login(manager)
+    page = client.get(f"/projects/{project.pk}/versions/2/").content.decode()
+    assert 'id="augmentation"' in page and "<td>typo</td><td>2</td><td>50%</td>" in page
+
 
 @pytest.mark.worker
 def test_a_real_worker_generates_and_imports(api_client, project, manager, celery_worker_process):
