@@ -10,6 +10,7 @@ from labeling import api as labeling_api
 from labeling.exports.api import VersionExportApi
 from labeling.review import api as review_api
 from projects import api as project_api
+from quality.augment import api as augment_api
 from quality.pipeline import api as quality_api
 from quality.suites import api as suite_api
 
@@ -67,6 +68,23 @@ api_patterns = [
     path("projects/<int:project_id>/label-issues/", review_api.LabelIssuesApi.as_view(), name="api-label-issues"),
     path("items/<int:item_id>/adjudication/", review_api.AdjudicationApi.as_view(), name="api-item-adjudication"),
     path("items/<int:item_id>/gold/", review_api.GoldApi.as_view(), name="api-item-gold"),
+    path(
+        "projects/<int:project_id>/augmentations/",
+        augment_api.AugmentationRegisterApi.as_view(),
+        name="api-augmentations",
+    ),
+    path(
+        "projects/<int:project_id>/augmentations/methods/",
+        augment_api.AugmentationMethodsApi.as_view(),
+        name="api-augmentation-methods",
+    ),
+    path(
+        "projects/<int:project_id>/augmentations/generate/",
+        augment_api.AugmentationGenerateApi.as_view(),
+        name="api-augmentation-generate",
+    ),
+    path("augmentation-jobs/<str:job_id>/", augment_api.AugmentationJobApi.as_view(), name="api-augmentation-job"),
+    path("items/<int:item_id>/lineage/", dataset_api.ItemLineageApi.as_view(), name="api-item-lineage"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -11,7 +11,13 @@ from rest_framework.views import APIView
 
 from datasets import selectors
 from datasets.models import DatasetVersion, Item, ItemImage
-from datasets.serializers import ImageSerializer, ImageUploadSerializer, ItemSerializer, VersionSerializer
+from datasets.serializers import (
+    ImageSerializer,
+    ImageUploadSerializer,
+    ItemSerializer,
+    LineageSerializer,
+    VersionSerializer,
+)
 from datasets.services import uploads
 from projects.selectors import MANAGERS, project_get_for_user
 
@@ -87,3 +93,11 @@ class ImageListCreateApi(ListAPIView):
             ImageSerializer([image for image, _ in stored], many=True).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+
+class ItemLineageApi(APIView):
+    """Where an item came from and what was made from it, with each step's method and parameters."""
+
+    @extend_schema(responses=LineageSerializer)
+    def get(self, request: Request, item_id: int) -> Response:
+        return Response(LineageSerializer(selectors.item_lineage(user=request.user, item_id=item_id)).data)

@@ -198,3 +198,44 @@ class ItemImage(models.Model):
     @property
     def url(self) -> str:
         return f"/projects/{self.project_id}/images/{self.sha256}.{self.extension}"
+
+
+class LabelPolicy(models.TextChoices):
+    # The source's final label is carried over, marked inherited; no person's annotation.
+    INHERIT = "inherit"
+    # Labeled by people like any other item.
+    RELABEL = "relabel"
+
+
+class Augmentation(models.Model):
+    """How an augmented item was made: enough to make it again and to trace it to its original.
+
+    ``item.source`` is the item it was made from; ``root`` is the original at the top of the
+    chain and ``generation`` how many steps below it, so a whole family is one indexed query.
+    """
+
+    item = models.OneToOneField(Item, on_delete=models.CASCADE, primary_key=True, related_name="augmentation")
+    root = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="augmented_family")
+    generation = models.PositiveSmallIntegerField()
+    method = models.CharField(max_length=100)
+    library = models.CharField(max_length=100, blank=True, default="")
+    library_version = models.CharField(max_length=50, blank=True, default="")
+    # The values actually used (sampled), not the ranges they were drawn from.
+    params = models.JSONField(default=dict, blank=True)
+    seed = models.BigIntegerField(null=True, blank=True)
+    # SHA-256 of the method's whole configuration (method, library, version, params asked for).
+    config_hash = models.CharField(max_length=64, blank=True, default="")
+    label_policy = models.CharField(max_length=10, choices=LabelPolicy.choices, default=LabelPolicy.RELABEL)
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="+")
+    # The generation job (quality floor) that wrote the batch, when one did.
+    job_id = models.UUIDField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(generation__gte=1), name="augmentation_generation_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} of {self.root_id} (generation {self.generation})"

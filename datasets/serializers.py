@@ -32,3 +32,28 @@ class ImageSerializer(serializers.ModelSerializer):
 
 class ImageUploadSerializer(serializers.Serializer):
     file = serializers.ListField(child=serializers.FileField(), help_text="one or more JPEG, PNG, GIF or WebP files")
+
+
+class LineageNodeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    source = serializers.IntegerField(allow_null=True)
+    generation = serializers.IntegerField()
+    method = serializers.CharField()
+    params = serializers.JSONField(allow_null=True)
+    seed = serializers.IntegerField(allow_null=True)
+    library = serializers.CharField()
+    library_version = serializers.CharField()
+    config_hash = serializers.CharField()
+    label_policy = serializers.CharField()
+    batch = serializers.CharField(allow_null=True)
+    job = serializers.CharField(allow_null=True)
+    created_by = serializers.CharField()
+    created_at = serializers.DateTimeField(allow_null=True)
+
+
+class LineageSerializer(serializers.Serializer):
+    item = LineageNodeSerializer()
+    root = serializers.IntegerField()
+    ancestors = LineageNodeSerializer(many=True)
+    descendants = LineageNodeSerializer(many=True)

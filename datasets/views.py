@@ -29,6 +29,7 @@ def version_detail(request: HttpRequest, project_id: int, number: int) -> HttpRe
         "version": version,
         "page": page,
         "only_added": only_added,
+        "augmentation_shares": selectors.augmentation_shares(version=version),
         "export_formats": [
             ("jsonl", "JSON Lines"),
             ("csv", "CSV"),

@@ -1,8 +1,11 @@
 """Each project's validation suite: the Great Expectations suite and the built-in checks' settings."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
+from datasets.models import Batch, DatasetVersion, LabelPolicy
 from projects.models import Project
 
 
@@ -20,3 +23,45 @@ class ValidationSuite(models.Model):
 
     def __str__(self) -> str:
         return f"suite of {self.project}"
+
+
+class AugmentationJobStatus(models.TextChoices):
+    QUEUED = "queued"
+    GENERATING = "generating"
+    # The rows are written and handed to the batch pipeline: the batch tells the rest.
+    BATCHED = "batched"
+    FAILED = "failed"
+
+
+class AugmentationJob(models.Model):
+    """A request to generate augmented items with a built-in method; its rows enter as one batch."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="augmentation_jobs")
+    version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(max_length=100)
+    # The parameters with the method's defaults filled in.
+    params = models.JSONField(default=dict)
+    copies_per_item = models.PositiveSmallIntegerField(default=1)
+    seed = models.BigIntegerField()
+    filter = models.JSONField(default=dict, blank=True)
+    label_policy = models.CharField(max_length=10, choices=LabelPolicy.choices, default=LabelPolicy.RELABEL)
+    status = models.CharField(
+        max_length=12, choices=AugmentationJobStatus.choices, default=AugmentationJobStatus.QUEUED
+    )
+    progress = models.FloatField(default=0.0)
+    error = models.TextField(blank=True, default="")
+    rows = models.PositiveIntegerField(default=0)
+    batch = models.OneToOneField(Batch, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(copies_per_item__gte=1), name="augjob_copies_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} x{self.copies_per_item} on {self.version} ({self.status})"

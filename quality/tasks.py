@@ -12,6 +12,7 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
+from quality.augment import services as augment_services
 from quality.pipeline import services
 
 logger = logging.getLogger(__name__)
@@ -32,3 +33,9 @@ def batch_process(self, batch_id: str) -> None:
 @shared_task(acks_late=True, ignore_result=True)
 def batch_recover_stale() -> list[str]:
     return services.batch_recover_stale()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def augmentation_generate(job_id: str) -> None:
+    """Generate a job's augmented rows; their batch then goes through ``batch_process`` like any other."""
+    augment_services.augmentation_job_run(job_id=job_id)

@@ -29,7 +29,10 @@ def parquet_schema(content_column: str) -> pa.Schema:
             ("annotations", pa.list_(ANNOTATION_TYPE)),
             ("labels", pa.list_(pa.string())),
             ("final", pa.string()),  # JSON: the adjudication, else the consensus; null for a tie or no label
-            ("final_source", pa.string()),  # adjudication | consensus | null
+            ("final_source", pa.string()),  # adjudication | consensus | inherited | null
+            ("source", pa.int64()),  # the item an augmented item was made from
+            ("root", pa.int64()),  # the original at the top of its chain
+            ("augmentation", pa.string()),  # JSON: method, params, seed, generation...
         ]
     )
 
@@ -86,6 +89,9 @@ def write_parquet(chunks: Iterable[Chunk], context: ExportContext) -> Iterator[b
                     "labels": distinct_labels(record, context.task_type),
                     "final": None if record["final"] is None else dumps(record["final"]),
                     "final_source": record.get("final_source"),
+                    "source": record.get("source"),
+                    "root": record.get("root"),
+                    "augmentation": None if record.get("augmentation") is None else dumps(record["augmentation"]),
                 }
                 for record in chunk
             ]

@@ -8,12 +8,19 @@ people label holds each item's annotations as they were when its chunk was read.
 
     {"id", "external_id", "data": {"text" | "image": ...}, "metadata": {...},
      "annotations": [{"uuid", "annotator", "value", "revision", "created_at", "updated_at"}],
-     "final": ..., "final_source": "adjudication" | "consensus" | None}
+     "final": ..., "final_source": "adjudication" | "consensus" | "inherited" | None,
+     "source": item id | None, "root": item id | None,
+     "augmentation": {"method", "params", "seed", "generation", "library", "library_version",
+                      "config_hash", "label_policy"} | None}
 
 ``final`` is the item's settled label: the newest adjudication when a reviewer made one,
 else the majority of its annotations (values compared whole), else null (no annotation,
 or a tie, which waits for a reviewer). ``final_source`` says which. Both are read per
 chunk (one more query for the chunk's adjudications), so the export stays bounded.
+
+An augmented item made under the ``inherit`` policy that no person has labeled carries its
+root's final label, with ``final_source`` "inherited": it is never one of ``annotations``,
+so nothing that counts people's labels sees it.
 """
 
 import json
@@ -23,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from datasets.models import LabelPolicy
 from datasets.selectors import items_in_version
 from labeling.models import Annotation
 from labeling.review.selectors import final_labels
@@ -37,7 +45,9 @@ Chunk = list[Record]
 def version_chunks(*, project: Project, number: int, chunk_size: int | None = None) -> Iterator[Chunk]:
     """The items of version ``number`` with their annotations, ``chunk_size`` items at a time."""
     size = chunk_size or CHUNK_SIZE
-    items = items_in_version(project=project, number=number).values_list("id", "external_id", "data", "metadata")
+    items = items_in_version(project=project, number=number).values_list(
+        "id", "external_id", "data", "metadata", "source_id", *(f"augmentation__{name}" for name in LINEAGE_FIELDS)
+    )
     last_id = 0
     while True:
         rows = list(items.filter(id__gt=last_id)[:size])
@@ -50,20 +60,58 @@ def version_chunks(*, project: Project, number: int, chunk_size: int | None = No
             item_ids=item_ids,
             annotations={item_id: [a["value"] for a in entries] for item_id, entries in annotations.items()},
         )
-        yield [
-            {
-                "id": item_id,
-                "external_id": external_id,
-                "data": data,
-                "metadata": metadata,
-                "annotations": annotations.get(item_id, []),
-                "final": finals[item_id][0],
-                "final_source": finals[item_id][1],
-            }
-            for item_id, external_id, data, metadata in rows
-        ]
+        lineage = {row[0]: dict(zip(LINEAGE_FIELDS, row[5:], strict=True)) for row in rows}
+        inherited = _inherited(finals, lineage)
+        chunk = []
+        for item_id, external_id, data, metadata, source_id, *_ in rows:
+            augmentation = lineage[item_id] if lineage[item_id]["method"] is not None else None
+            final, final_source = inherited.get(item_id, finals[item_id])
+            chunk.append(
+                {
+                    "id": item_id,
+                    "external_id": external_id,
+                    "data": data,
+                    "metadata": metadata,
+                    "annotations": annotations.get(item_id, []),
+                    "final": final,
+                    "final_source": final_source,
+                    "source": source_id,
+                    "root": augmentation["root_id"] if augmentation else None,
+                    "augmentation": {k: v for k, v in augmentation.items() if k != "root_id"} if augmentation else None,
+                }
+            )
+        yield chunk
         if len(rows) < size:
             return
+
+
+LINEAGE_FIELDS = (
+    "root_id", "method", "params", "seed", "generation", "library", "library_version", "config_hash", "label_policy",
+)  # fmt: skip
+
+
+def _inherited(
+    finals: dict[int, tuple[Any, str | None]], lineage: dict[int, dict[str, Any]]
+) -> dict[int, tuple[Any, str]]:
+    """The root's final label for ``inherit`` items that people left unlabeled: two queries per chunk."""
+    waiting = {
+        item_id: info["root_id"]
+        for item_id, info in lineage.items()
+        if info["label_policy"] == LabelPolicy.INHERIT and finals[item_id][0] is None
+    }
+    if not waiting:
+        return {}
+    roots = sorted(set(waiting.values()))
+    annotations = _annotations_of(item_ids=roots)
+    root_finals = final_labels(
+        item_ids=roots,
+        annotations={item_id: [a["value"] for a in entries] for item_id, entries in annotations.items()},
+    )
+    return {
+        item_id: (root_finals[root][0], "inherited")
+        for item_id, root in waiting.items()
+        if root_finals[root][0] is not None
+    }
 
 
 def _annotations_of(*, item_ids: list[int]) -> dict[int, list[Record]]:

@@ -26,9 +26,9 @@ def write_csv(chunks: Iterable[Chunk], context: ExportContext) -> Iterator[bytes
     """One row per item; metadata and annotations as JSON, ``labels`` the distinct labels joined by ``|``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(
-        ["id", "external_id", context.content_column, "metadata", "annotations", "labels", "final", "final_source"]
-    )
+    header = ["id", "external_id", context.content_column, "metadata", "annotations", "labels", "final"]
+    header += ["final_source", "source", "root", "augmentation"]
+    writer.writerow(header)
     yield buffer.getvalue().encode()
     for chunk in chunks:
         buffer.seek(0)
@@ -43,6 +43,9 @@ def write_csv(chunks: Iterable[Chunk], context: ExportContext) -> Iterator[bytes
                 "|".join(distinct_labels(record, context.task_type)),
                 "" if record["final"] is None else dumps(record["final"]),
                 record.get("final_source") or "",
+                "" if record.get("source") is None else str(record["source"]),
+                "" if record.get("root") is None else str(record["root"]),
+                "" if record.get("augmentation") is None else dumps(record["augmentation"]),
             ]
             writer.writerow([record["id"], *(escape_cell(cell) for cell in cells)])
         yield buffer.getvalue().encode()

@@ -48,7 +48,7 @@ from django.utils import timezone
 from datasets.files.frames import FrameReader
 from datasets.files.reader import BatchFileError, BatchReader
 from datasets.models import ACTIVE_STATUSES, Batch, BatchStatus
-from datasets.services import items, uploads, versions
+from datasets.services import items, lineage, uploads, versions
 from projects.models import Project
 from quality.pipeline.lease import LeaseKeeper, LeaseLost, Progress, heartbeat, lease_cutoff
 from quality.suites.selectors import check_settings_for, reference_sample, suite_get
@@ -346,6 +346,7 @@ def _run(
         for chunk in reader.chunks():
             # The rows and the heartbeat that proves the lease commit together, or not at all.
             with transaction.atomic():
+                chunk, augmented = lineage.chunk_lineage(project_id=project.pk, batch_id=str(batch.pk), chunk=chunk)
                 chunk_added, chunk_duplicates = items.write_chunk(
                     project_id=project.pk,
                     batch_id=str(batch.pk),
@@ -353,6 +354,9 @@ def _run(
                     chunk=chunk,
                     seen=seen,
                     project_has_items=project_has_items,
+                )
+                lineage.lineage_record(
+                    project_id=project.pk, batch_id=str(batch.pk), user_id=batch.uploaded_by_id, rows=augmented
                 )
                 added += chunk_added
                 duplicates += chunk_duplicates

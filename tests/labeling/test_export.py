@@ -119,7 +119,10 @@ def test_jsonl_holds_every_item_and_annotation_in_id_order(labeled, manager_clie
     expected = stored(labeled, 2)
     assert [r["id"] for r in records] == [e["id"] for e in expected] == sorted(e["id"] for e in expected)
     for record, want in zip(records, expected, strict=True):
-        assert set(record) == {"id", "external_id", "data", "metadata", "annotations", "final", "final_source"}
+        assert set(record) == {
+            "id", "external_id", "data", "metadata", "annotations", "final", "final_source", "source", "root",
+            "augmentation",
+        }  # fmt: skip
         assert (record["final"], record["final_source"]) == consensus([a[1] for a in want["annotations"]])
         assert (record["external_id"], record["data"], record["metadata"]) == (
             want["external_id"],
@@ -153,7 +156,10 @@ def test_version_1_leaves_out_the_items_version_2_added(labeled, manager_client)
 def test_csv_round_trips_and_defuses_formulas(labeled, manager_client):
     body = download(manager_client, labeled, 2, "csv").decode()
     rows = list(csv.DictReader(io.StringIO(body)))
-    assert list(rows[0]) == ["id", "external_id", "text", "metadata", "annotations", "labels", "final", "final_source"]
+    assert list(rows[0]) == [
+        "id", "external_id", "text", "metadata", "annotations", "labels", "final", "final_source",
+        "source", "root", "augmentation",
+    ]  # fmt: skip
     expected = stored(labeled, 2)
     assert [int(row["id"]) for row in rows] == [e["id"] for e in expected]
     for row, want in zip(rows, expected, strict=True):

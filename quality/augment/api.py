@@ -1,0 +1,65 @@
+"""REST views for augmentation: register rows made elsewhere, list the built-in methods, generate."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from projects.models import TaskType
+from projects.selectors import MANAGERS, project_get_for_user
+from quality.augment import selectors, services
+from quality.augment.augmenters import methods_for
+from quality.augment.serializers import AugmentationJobSerializer, GenerateSerializer, RegisterSerializer
+
+BatchQueued = inline_serializer(
+    "AugmentedBatchQueued", {"id": serializers.UUIDField(), "status": serializers.CharField()}
+)
+
+
+class AugmentationRegisterApi(APIView):
+    @extend_schema(request=RegisterSerializer, responses={202: BatchQueued})
+    def post(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        batch = services.augmentations_register(
+            project=project, user=request.user, rows=serializer.validated_data["items"]
+        )
+        return Response({"id": str(batch.pk), "status": batch.status}, status=status.HTTP_202_ACCEPTED)
+
+
+class AugmentationMethodsApi(APIView):
+    @extend_schema(responses={200: inline_serializer("AugmentationMethods", {"methods": serializers.ListField()})})
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id)
+        methods = methods_for(services.content_kind(project), spans=project.task_type == TaskType.SPANS)
+        return Response({"methods": [method.as_dict() for method in methods]})
+
+
+class AugmentationGenerateApi(APIView):
+    @extend_schema(request=GenerateSerializer, responses={202: AugmentationJobSerializer})
+    def post(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+        serializer = GenerateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        job = services.augmentation_job_start(
+            project=project,
+            user=request.user,
+            version=data["version"],
+            method=data["method"],
+            params=data["params"],
+            copies_per_item=data["copies_per_item"],
+            seed=data["seed"],
+            item_filter=data["filter"],
+            label_policy=data["label_policy"],
+        )
+        return Response(AugmentationJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class AugmentationJobApi(APIView):
+    @extend_schema(responses=AugmentationJobSerializer)
+    def get(self, request: Request, job_id: str) -> Response:
+        job = selectors.job_get_for_user(user=request.user, job_id=job_id)
+        return Response(AugmentationJobSerializer(job).data)
