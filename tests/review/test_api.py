@@ -62,7 +62,7 @@ def test_agreement_bad_version(labeled, reviewer_client):
 
 
 def test_disagreements_least_agreement_first_with_annotations(labeled, reviewer_client):
-    body = reviewer_client.get(f"/api/projects/{labeled.pk}/disagreements/").json()
+    body = reviewer_client.get(f"/api/projects/{labeled.pk}/disagreements/", {"all": "1"}).json()
     assert [row["item"]["external_id"] for row in body["results"]] == ["t1", "t2", "t0"]
     assert body["count"] == 3
     tie, majority, agreed = body["results"]
@@ -77,11 +77,11 @@ def test_disagreements_filters(labeled, reviewer_client):
     url = f"/api/projects/{labeled.pk}/disagreements/"
     by_label = reviewer_client.get(url, {"label": "neutral"}).json()
     assert [row["item"]["external_id"] for row in by_label["results"]] == ["t2"]
-    by_annotator = reviewer_client.get(url, {"annotator": "ann4"}).json()
+    by_annotator = reviewer_client.get(url, {"annotator": "ann4", "all": "1"}).json()
     assert [row["item"]["external_id"] for row in by_annotator["results"]] == ["t1", "t2", "t0"]
     by_slice = reviewer_client.get(url, {"metadata": "channel=email"}).json()
     assert [row["item"]["external_id"] for row in by_slice["results"]] == ["t1"]
-    paged = reviewer_client.get(url, {"page_size": 2, "page": 2}).json()
+    paged = reviewer_client.get(url, {"page_size": 2, "page": 2, "all": "1"}).json()
     assert [row["item"]["external_id"] for row in paged["results"]] == ["t0"] and paged["previous"]
 
 
@@ -222,7 +222,9 @@ def test_predictions_and_label_issues(labeled, manager, api_client, reviewer_cli
     assert body["model"] == "bert-v1" and body["checked"] == 3
     for issue in body["results"]:
         assert set(issue) == {"item", "score", "given", "predicted"}
-    ranked = reviewer_client.get(f"/api/projects/{labeled.pk}/disagreements/", {"order": "label_issue"}).json()
+    ranked = reviewer_client.get(
+        f"/api/projects/{labeled.pk}/disagreements/", {"order": "label_issue", "all": "1"}
+    ).json()
     assert ranked["results"][0]["item"]["external_id"] == "t0"  # the lowest label quality first
 
 

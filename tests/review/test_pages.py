@@ -164,7 +164,7 @@ def test_multilabel_and_span_reports_through_the_api(make_project, reviewer, tea
     report = client.get(f"/api/projects/{multi.pk}/agreement/").json()
     assert {"krippendorff_alpha", "binary_alpha", "percent_agreement", "pairwise"} <= set(report)
     assert {p["a"] for p in report["pairwise"]} <= {u.username for u in team}
-    ranked = client.get(f"/api/projects/{multi.pk}/disagreements/").json()
+    ranked = client.get(f"/api/projects/{multi.pk}/disagreements/", {"all": "1"}).json()
     assert ranked["count"] == 4
     assert client.get(f"/api/projects/{multi.pk}/consensus/", {"method": "dawid_skene"}).status_code == 400
     assert client.get(f"/api/projects/{multi.pk}/label-issues/").status_code == 400
