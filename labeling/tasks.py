@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from labeling.review import services
+from labeling.review.services.results import review_result_compute
 from projects.models import Project
 
 
@@ -15,4 +15,4 @@ def review_result_compute_task(project_id: int, version: int, kind: str) -> None
     project = Project.objects.filter(pk=project_id).first()
     if project is None:
         return
-    services.review_result_compute(project=project, version=version, kind=kind)
+    review_result_compute(project=project, version=version, kind=kind)

@@ -4,8 +4,10 @@ Reviewers and managers read and adjudicate; managers also plant gold answers and
 predictions; annotators get 403; another project's ids are 404.
 """
 
+from collections.abc import Collection
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -16,7 +18,7 @@ from rest_framework.views import APIView
 from config.errors import DomainError
 from datasets.models import Item
 from labeling.models import ReviewResult, ReviewResultStatus
-from labeling.review import listing, selectors, services
+from labeling.review import compute_kinds, listing, selectors, services
 from labeling.review.serializers import (
     AdjudicationSerializer,
     AdjudicationWriteSerializer,
@@ -26,6 +28,7 @@ from labeling.review.serializers import (
     GoldWriteSerializer,
     PredictionsWriteSerializer,
 )
+from labeling.review.services.refresh import review_result_refresh
 from labeling.selectors import item_get_for_user
 from projects.models import Project
 from projects.selectors import MANAGERS, REVIEWERS, project_get_for_user
@@ -33,7 +36,33 @@ from projects.selectors import MANAGERS, REVIEWERS, project_get_for_user
 VERSION = OpenApiParameter("version", OpenApiTypes.INT, description="dataset version; the newest when absent")
 PAGE = OpenApiParameter("page", OpenApiTypes.INT)
 PAGE_SIZE = OpenApiParameter("page_size", OpenApiTypes.INT, description=f"at most {listing.MAX_PAGE_SIZE}")
+METADATA = OpenApiParameter("metadata", OpenApiTypes.STR, description="a slice: key=value of the items' metadata")
+ALL = OpenApiParameter(
+    "all",
+    OpenApiTypes.BOOL,
+    description="1: every item with two or more annotations; by default only disagreements (agreement below 1)",
+)
 COMPUTING = OpenApiResponse(description='{"status": "computing"}: a worker is computing it; ask again')
+# DRF's own ``?format=json`` is a query parameter every endpoint takes.
+ALWAYS_KNOWN = ("format",)
+
+
+def _check_params(request: Request, known: Collection[str]) -> None:
+    """A query parameter the endpoint does not read is an error, never silently ignored."""
+    unknown = sorted(set(request.query_params) - set(known) - set(ALWAYS_KNOWN))
+    if unknown:
+        raise DomainError(
+            f"unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}"
+            f" (this endpoint takes {', '.join(known)})"
+        )
+
+
+def _current(project: Project, version: int, kind: str) -> ReviewResult:
+    """The cached result when it is fresh; else brought up to date by the refresh service."""
+    cached = selectors.review_result_cached(project=project, version=version, kind=kind)
+    if cached.fresh and cached.row is not None:
+        return cached.row
+    return review_result_refresh(project=project, version=version, cached=cached)
 
 
 def _not_ready(row: ReviewResult) -> Response:
@@ -65,23 +94,43 @@ def _paged(request: Request, rows: list[Any], total: int, page: int, size: int) 
 
 
 class AgreementApi(APIView):
-    @extend_schema(parameters=[VERSION], responses={200: OpenApiTypes.OBJECT, 202: COMPUTING})
+    @extend_schema(
+        parameters=[
+            VERSION,
+            OpenApiParameter(
+                "metadata",
+                OpenApiTypes.STR,
+                description="a slice, key=value of the items' metadata: its agreement, computed in the request",
+            ),
+        ],
+        responses={200: OpenApiTypes.OBJECT, 202: COMPUTING},
+    )
     def get(self, request: Request, project_id: int) -> Response:
         project, version = _reviewer_project(request, project_id)
-        row = services.review_result_get(project=project, version=version, kind="agreement")
+        _check_params(request, ("version", "metadata"))
+        metadata = request.query_params.get("metadata")
+        if metadata:
+            result = compute_kinds.slice_agreement(project=project, version=version, metadata=metadata)
+            items = selectors.slice_items(project=project, version=version, metadata=metadata)
+            report = selectors.agreement_report(project=project, version=version, result=result, items=items)
+            body = report.as_json()
+            body.update(
+                status="done", version=version, computed_at=timezone.now(), task_type=project.task_type,
+                gold_items=selectors.gold_count(project=project, items=items), metadata=metadata,
+            )  # fmt: skip
+            return Response(body)
+        row = _current(project, version, "agreement")
         if row.status != ReviewResultStatus.DONE:
             return _not_ready(row)
-        report = dict(row.result)
-        gold = selectors.gold_accuracy(project=project, version=version)
-        report["per_annotator"] = [
-            {**entry, **gold.get(entry.get("annotator"), {"gold_n": 0, "gold_accuracy": None})}
-            for entry in report.get("per_annotator") or []
-        ]
-        report.update(
+        body = selectors.agreement_report(project=project, version=version, result=row.result).as_json()
+        body.update(
             status="done", version=version, computed_at=row.computed_at, task_type=project.task_type,
             gold_items=selectors.gold_count(project=project),
         )  # fmt: skip
-        return Response(report)
+        return Response(body)
+
+
+DISAGREEMENT_PARAMS = ("version", "page", "page_size", "label", "annotator", "metadata", "order", "all")
 
 
 class DisagreementListApi(APIView):
@@ -92,26 +141,35 @@ class DisagreementListApi(APIView):
             PAGE_SIZE,
             OpenApiParameter("label", OpenApiTypes.STR, description="items where someone gave this label"),
             OpenApiParameter("annotator", OpenApiTypes.STR, description="items this username annotated"),
-            OpenApiParameter("metadata", OpenApiTypes.STR, description="a slice: key=value of the items' metadata"),
+            METADATA,
             OpenApiParameter("order", OpenApiTypes.STR, enum=list(listing.ORDERS)),
+            ALL,
         ],
         responses={200: DisagreementSerializer(many=True), 202: COMPUTING},
     )
     def get(self, request: Request, project_id: int) -> Response:
         project, version = _reviewer_project(request, project_id)
+        _check_params(request, DISAGREEMENT_PARAMS)
         params = request.query_params
-        result = listing.disagreements(
+        query = listing.disagreement_query(
             project=project,
-            version=version,
             label=params.get("label"),
             annotator=params.get("annotator"),
             metadata=params.get("metadata"),
             order=params.get("order"),
             page=params.get("page"),
             page_size=params.get("page_size"),
+            everything=params.get("all"),
         )
-        if result.pending is not None:
-            return _not_ready(result.pending)
+        results: dict[str, Any] = {}
+        for kind in query.kinds:
+            row = _current(project, version, kind)
+            if row.status != ReviewResultStatus.DONE:
+                return _not_ready(row)
+            results[kind] = row.result
+        result = listing.disagreements(
+            project=project, version=version, query=query, ranking=results["items"], issues=results.get("label_issues")
+        )
         rows = DisagreementSerializer(result.rows, many=True).data
         return Response(_paged(request, rows, result.count, result.page, result.page_size))
 
@@ -128,6 +186,7 @@ class ConsensusApi(APIView):
     )
     def get(self, request: Request, project_id: int) -> Response:
         project, version = _reviewer_project(request, project_id)
+        _check_params(request, ("version", "page", "page_size", "method"))
         method = request.query_params.get("method", "majority")
         if method not in ("majority", "dawid_skene"):
             raise DomainError("method must be majority or dawid_skene")
@@ -137,9 +196,7 @@ class ConsensusApi(APIView):
         size = listing.positive_int(
             request.query_params.get("page_size"), name="page_size", default=50, maximum=listing.MAX_PAGE_SIZE * 10
         )
-        row = services.review_result_get(
-            project=project, version=version, kind="items" if method == "majority" else method
-        )
+        row = _current(project, version, "items" if method == "majority" else method)
         if row.status != ReviewResultStatus.DONE:
             return _not_ready(row)
         result = row.result
@@ -170,13 +227,14 @@ class LabelIssuesApi(APIView):
     @extend_schema(parameters=[VERSION, PAGE, PAGE_SIZE], responses={200: OpenApiTypes.OBJECT, 202: COMPUTING})
     def get(self, request: Request, project_id: int) -> Response:
         project, version = _reviewer_project(request, project_id)
+        _check_params(request, ("version", "page", "page_size"))
         if project.task_type not in ("classification", "image"):
             raise DomainError("label issues are for classification and image projects")
         page = listing.positive_int(request.query_params.get("page"), name="page", default=1)
         size = listing.positive_int(
             request.query_params.get("page_size"), name="page_size", default=50, maximum=listing.MAX_PAGE_SIZE
         )
-        row = services.review_result_get(project=project, version=version, kind="label_issues")
+        row = _current(project, version, "label_issues")
         if row.status != ReviewResultStatus.DONE:
             return _not_ready(row)
         issues = row.result["issues"]

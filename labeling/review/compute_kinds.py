@@ -7,13 +7,27 @@ import numpy as np
 from config.errors import DomainError
 from labeling.models import Prediction
 from labeling.review import compute
-from labeling.review.data import SINGLE_LABEL, annotation_arrays
-from labeling.review.selectors import latest_prediction_set
+from labeling.review.data import SINGLE_LABEL, annotation_arrays, annotations_queryset
+from labeling.review.selectors import inline_limit, latest_prediction_set, slice_items
 from projects.models import Project
 
 
 def _agreement(project: Project, version: int) -> dict[str, Any]:
     arrays = annotation_arrays(project=project, version=version, with_texts=project.task_type == "spans")
+    return compute.agreement_report(arrays, level=project.label_scale)
+
+
+def slice_agreement(*, project: Project, version: int, metadata: str) -> dict[str, Any]:
+    """The agreement report of one metadata slice (``key=value``), computed in the request and not
+    cached: a slice too large for a request is refused rather than answered for the whole project."""
+    items = slice_items(project=project, version=version, metadata=metadata)
+    counted = annotations_queryset(project=project, version=version).filter(item__in=items.values("id")).count()
+    if counted >= inline_limit():
+        raise DomainError(
+            f"the slice {metadata} has {counted:,} annotations; agreement of a slice is computed in the "
+            f"request for fewer than {inline_limit():,}: narrow it, or read the whole version's report"
+        )
+    arrays = annotation_arrays(project=project, version=version, with_texts=project.task_type == "spans", items=items)
     return compute.agreement_report(arrays, level=project.label_scale)
 
 

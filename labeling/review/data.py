@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import BigIntegerField, Func, Max, TextField
+from django.db.models import BigIntegerField, Func, Max, QuerySet, TextField
 
 from datasets.models import DatasetVersion, Item
 from labeling.models import Annotation
@@ -124,9 +124,15 @@ def _column(rows: list[tuple], index: int) -> np.ndarray:
     return np.fromiter((row[index] or 0 for row in rows), dtype=np.int64, count=len(rows))
 
 
-def annotation_arrays(*, project: Project, version: int, with_texts: bool = False) -> AnnotationArrays:
-    """Every current annotation of the items of version ``version`` as coded arrays."""
-    queryset = annotations_queryset(project=project, version=version).annotate(week=EpochWeek("updated_at"))
+def annotation_arrays(
+    *, project: Project, version: int, with_texts: bool = False, items: QuerySet[Item] | None = None
+) -> AnnotationArrays:
+    """Every current annotation of the items of version ``version`` (of ``items`` only, when
+    given: a slice) as coded arrays."""
+    queryset = annotations_queryset(project=project, version=version)
+    if items is not None:
+        queryset = queryset.filter(item__in=items.values("id"))
+    queryset = queryset.annotate(week=EpochWeek("updated_at"))
     single = project.task_type in SINGLE_LABEL
     if single:
         rows = _fetch(queryset.annotate(label=JSONScalarText("value")), ["item_id", "annotator_id", "week", "label"])

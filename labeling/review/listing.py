@@ -1,26 +1,53 @@
 """The disagreement queue: items ranked by least agreement (or label-issue score), filtered,
-a page at a time with their annotations. Used by the API and the review page alike."""
+a page at a time with their annotations. Used by the API and the review page alike.
+
+Reading only: the caller brings the ranking (and label-issue scores) it made fresh first.
+"""
 
 from dataclasses import dataclass, field
 from typing import Any
 
 from config.errors import DomainError
-from labeling.models import ReviewResult, ReviewResultStatus
-from labeling.review import selectors, services
+from labeling.review import selectors
 from projects.models import Project
 
 ORDERS = ("agreement", "label_issue")
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
+# An item's agreement at or above this is everyone agreeing: shown only when all items are asked for.
+AGREED = 1.0 - 1e-9
+YES, NO = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class DisagreementQuery:
+    """The queue's filters and page, checked before anything is computed."""
+
+    label: str | None = None
+    annotator: str | None = None
+    metadata: str | None = None
+    order: str = "agreement"
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+    everything: bool = False  # items where everyone agreed too
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The cached results the listing reads, in the order to make them fresh."""
+        return ("items", "label_issues") if self.order == "label_issue" else ("items",)
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.label or self.annotator or self.metadata)
 
 
 @dataclass
 class DisagreementPage:
-    status: str  # done | computing | failed
     count: int = 0
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
     rows: list[dict[str, Any]] = field(default_factory=list)
-    pending: ReviewResult | None = None
+    everything: bool = False
+    filtered: bool = False
 
     @property
     def pages(self) -> int:
@@ -39,45 +66,69 @@ def positive_int(raw: str | None, *, name: str, default: int, maximum: int | Non
     return number
 
 
-def disagreements(
+def yes_or_no(raw: str | None, *, name: str) -> bool:
+    value = (raw or "").strip().lower()
+    if value in YES:
+        return True
+    if value in NO:
+        return False
+    raise DomainError(f"{name} must be 1 or 0")
+
+
+def disagreement_query(
     *,
     project: Project,
-    version: int,
     label: str | None = None,
     annotator: str | None = None,
     metadata: str | None = None,
     order: str | None = None,
     page: str | None = None,
     page_size: str | None = None,
-) -> DisagreementPage:
+    everything: str | None = None,
+) -> DisagreementQuery:
     order = order or "agreement"
     if order not in ORDERS:
         raise DomainError(f"order must be one of {', '.join(ORDERS)}")
-    page_number = positive_int(page, name="page", default=1)
-    size = positive_int(page_size, name="page_size", default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
-    wanted = selectors.filtered_item_ids(
-        project=project, version=version, label=label, annotator=annotator, metadata=metadata
+    if label and label not in project.label_names:
+        raise DomainError(f"label must be one of the project's labels: {', '.join(project.label_names)}")
+    if metadata:
+        selectors.metadata_filter(metadata)
+    return DisagreementQuery(
+        label=label or None,
+        annotator=annotator or None,
+        metadata=metadata or None,
+        order=order,
+        page=positive_int(page, name="page", default=1),
+        page_size=positive_int(page_size, name="page_size", default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE),
+        everything=yes_or_no(everything, name="all"),
     )
-    ranking_row = services.review_result_get(project=project, version=version, kind="items")
-    if ranking_row.status != ReviewResultStatus.DONE:
-        return DisagreementPage(status=ranking_row.status, pending=ranking_row)
-    ranking = ranking_row.result
-    scores: dict[str, float] = {}
-    if order == "label_issue":
-        issues_row = services.review_result_get(project=project, version=version, kind="label_issues")
-        if issues_row.status != ReviewResultStatus.DONE:
-            return DisagreementPage(status=issues_row.status, pending=issues_row)
-        scores = issues_row.result.get("scores") or {}
+
+
+def disagreements(
+    *,
+    project: Project,
+    version: int,
+    query: DisagreementQuery,
+    ranking: dict[str, Any],
+    issues: dict[str, Any] | None = None,
+) -> DisagreementPage:
+    """A page of the queue from the fresh ``ranking`` (kind ``items``) and, ordered by label
+    issues, the fresh ``issues`` (kind ``label_issues``)."""
+    wanted = selectors.filtered_item_ids(
+        project=project, version=version, label=query.label, annotator=query.annotator, metadata=query.metadata
+    )
+    scores: dict[str, float] = (issues or {}).get("scores") or {}
     positions = [
         index
         for index, (item_id, agreement) in enumerate(zip(ranking["item_ids"], ranking["agreement"], strict=True))
-        if agreement is not None and (wanted is None or item_id in wanted)
+        if agreement is not None and (query.everything or agreement < AGREED) and (wanted is None or item_id in wanted)
     ]
-    if order == "label_issue":
+    if query.order == "label_issue":
         positions.sort(key=lambda i: (scores.get(str(ranking["item_ids"][i]), 2.0), ranking["item_ids"][i]))
     else:
         positions.sort(key=lambda i: (ranking["agreement"][i], ranking["item_ids"][i]))
-    chosen = positions[(page_number - 1) * size : page_number * size]
+    size = query.page_size
+    chosen = positions[(query.page - 1) * size : query.page * size]
     items = selectors.items_with_annotations(item_ids=[ranking["item_ids"][i] for i in chosen])
     rows = []
     for index in chosen:
@@ -99,4 +150,11 @@ def disagreements(
                 "adjudication": item["adjudication"],
             }
         )
-    return DisagreementPage(status="done", count=len(positions), page=page_number, page_size=size, rows=rows)
+    return DisagreementPage(
+        count=len(positions),
+        page=query.page,
+        page_size=size,
+        rows=rows,
+        everything=query.everything,
+        filtered=query.filtered,
+    )

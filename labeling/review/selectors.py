@@ -6,22 +6,75 @@ project (resolved by ``projects.selectors.project_get_for_user`` in the API) and
 import hashlib
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Max, TextField
+from django.db.models import Count, Max, QuerySet, TextField
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from config.errors import DomainError
 from datasets.models import Item
 from datasets.selectors import version_get, version_latest
-from labeling.models import Adjudication, AdjudicationAction, Annotation, GoldLabel, PredictionSet
+from labeling.models import (
+    Adjudication,
+    AdjudicationAction,
+    Annotation,
+    GoldLabel,
+    PredictionSet,
+    ReviewResult,
+    ReviewResultStatus,
+)
 from labeling.review.data import SINGLE_LABEL, JSONScalarText, JSONText, annotations_queryset, canonical
+from labeling.review.report import AgreementReport
 from projects.models import Project, TaskType
 
 METADATA_KEY = re.compile(r"^[\w\- .]{1,100}$")
+METADATA_FORMAT = "metadata must look like key=value (key: letters, digits, space, - _ .)"
+RESULT_KINDS = ("agreement", "items", "dawid_skene", "label_issues")
+# The slice picker: metadata of this many of the newest items, keys with this many values at most.
+SLICE_SAMPLE, SLICE_MAX_VALUES, SLICE_MAX_KEYS = 2000, 12, 8
+
+
+class ResultState(StrEnum):
+    FRESH = "fresh"  # computed from the labels as they are now
+    MISSING = "missing"  # never computed
+    STALE = "stale"  # computed from other labels, or a computation that stopped long ago
+    RUNNING = "running"  # a worker took it up for these labels within the task time limit
+    FAILED = "failed"  # a worker's computation for these labels failed within the time limit
+
+
+@dataclass(frozen=True)
+class CachedResult:
+    """A cached result as it stands, and what it was read against, so a refresh needs no second look."""
+
+    kind: str
+    row: ReviewResult | None
+    fingerprint: str
+    n_annotations: int
+    state: ResultState
+
+    @property
+    def fresh(self) -> bool:
+        return self.state == ResultState.FRESH
+
+
+@dataclass(frozen=True)
+class SliceOption:
+    """A metadata key with few values, each offered as a ready-made ``key=value`` filter."""
+
+    key: str
+    values: list[str]
+
+    @property
+    def filters(self) -> list[str]:
+        return [f"{self.key}={value}" for value in self.values]
 
 
 def version_number(*, project: Project, raw: str | None) -> int:
@@ -53,6 +106,41 @@ def labels_fingerprint(*, project: Project, kind: str) -> tuple[str, int]:
         last_set = PredictionSet.objects.filter(project=project).aggregate(last=Max("id"))["last"]
         parts.append(f"p{last_set}")
     return ":".join(parts), annotations["n"]
+
+
+def inline_limit() -> int:
+    """Projects (and slices) with fewer annotations are computed in the request; larger ones by a worker."""
+    return settings.GROUNDWORK_REVIEW_INLINE_MAX
+
+
+def review_result_cached(*, project: Project, version: int, kind: str) -> CachedResult:
+    """The stored result of ``kind`` and whether it is fresh; reads only, whatever the answer."""
+    if kind not in RESULT_KINDS:
+        raise DomainError(f"unknown result kind {kind!r}")
+    fingerprint, n_annotations = labels_fingerprint(project=project, kind=kind)
+    row = ReviewResult.objects.filter(project=project, version=version, kind=kind).first()
+    if row is None:
+        state = ResultState.MISSING
+    elif row.fingerprint != fingerprint:
+        state = ResultState.STALE
+    elif row.status == ReviewResultStatus.DONE:
+        state = ResultState.FRESH
+    elif row.started_at is not None and row.started_at > timezone.now() - timedelta(
+        seconds=settings.CELERY_TASK_TIME_LIMIT
+    ):
+        state = ResultState.RUNNING if row.status == ReviewResultStatus.COMPUTING else ResultState.FAILED
+    else:
+        state = ResultState.STALE
+    return CachedResult(kind=kind, row=row, fingerprint=fingerprint, n_annotations=n_annotations, state=state)
+
+
+def agreement_report(
+    *, project: Project, version: int, result: dict[str, Any], items: QuerySet[Item] | None = None
+) -> AgreementReport:
+    """The computed agreement figures with each annotator's accuracy on gold items (of ``items``
+    only, for a slice), typed."""
+    gold = gold_accuracy(project=project, version=version, items=items)
+    return AgreementReport.from_result(result, task_type=project.task_type, gold=gold)
 
 
 def label_uses(*, project: Project, names: Collection[str]) -> dict[str, int]:
@@ -108,12 +196,48 @@ def filtered_item_ids(
     if annotator:
         narrow(annotations.filter(annotator__username=annotator).values_list("item_id", flat=True))
     if metadata:
-        key, separator, wanted = metadata.partition("=")
-        if not separator or not METADATA_KEY.match(key):
-            raise DomainError("metadata must look like key=value (key: letters, digits, space, - _ .)")
-        items = Item.objects.filter(project=project, batch__version__number__lte=version)
-        narrow(items.annotate(meta=JSONText("metadata", key)).filter(meta=wanted).values_list("id", flat=True))
+        narrow(slice_items(project=project, version=version, metadata=metadata).values_list("id", flat=True))
     return item_ids
+
+
+def metadata_filter(raw: str) -> tuple[str, str]:
+    """``key=value`` as its key and value; a DomainError names the expected form."""
+    key, separator, wanted = raw.partition("=")
+    if not separator or not METADATA_KEY.match(key):
+        raise DomainError(METADATA_FORMAT)
+    return key, wanted
+
+
+def slice_items(*, project: Project, version: int, metadata: str) -> QuerySet[Item]:
+    """The items of version ``version`` whose metadata ``key`` is ``value`` (``metadata="key=value"``)."""
+    key, wanted = metadata_filter(metadata)
+    items = Item.objects.filter(project=project, batch__version__number__lte=version)
+    return items.annotate(meta=JSONText("metadata", key)).filter(meta=wanted)
+
+
+def slice_options(*, project: Project, version: int) -> list[SliceOption]:
+    """The metadata keys worth slicing by (few distinct values), read from the newest items only,
+    so the picker costs one bounded query however large the project."""
+    rows = (
+        Item.objects.filter(project=project, batch__version__number__lte=version)
+        .order_by("-id")
+        .values_list("metadata", flat=True)[:SLICE_SAMPLE]
+    )
+    seen: dict[str, Counter[str]] = defaultdict(Counter)
+    for metadata in rows:
+        if not isinstance(metadata, dict):
+            continue
+        for key, value in metadata.items():
+            if isinstance(value, bool) or not isinstance(value, str | int) or not METADATA_KEY.match(str(key)):
+                continue
+            if len(seen[key]) <= SLICE_MAX_VALUES:  # one past the limit is enough to leave the key out
+                seen[key][str(value)] += 1
+    options = [
+        SliceOption(key=key, values=sorted(counts, key=lambda v: (-counts[v], v)))
+        for key, counts in sorted(seen.items())
+        if 1 < len(counts) <= SLICE_MAX_VALUES
+    ]
+    return options[:SLICE_MAX_KEYS]
 
 
 def items_with_annotations(*, item_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -185,13 +309,12 @@ def final_labels(*, item_ids: list[int], annotations: dict[int, list[Any]]) -> d
     return finals
 
 
-def gold_accuracy(*, project: Project, version: int) -> dict[str, dict[str, Any]]:
+def gold_accuracy(*, project: Project, version: int, items: QuerySet[Item] | None = None) -> dict[str, dict[str, Any]]:
     """Per annotator: how many gold items they labeled and the share they got right (values compared whole)."""
-    rows = (
-        annotations_queryset(project=project, version=version)
-        .filter(item__gold__isnull=False)
-        .values_list("annotator__username", "value", "item__gold__value")
-    )
+    annotations = annotations_queryset(project=project, version=version).filter(item__gold__isnull=False)
+    if items is not None:
+        annotations = annotations.filter(item__in=items.values("id"))
+    rows = annotations.values_list("annotator__username", "value", "item__gold__value")
     tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for username, value, gold in rows:
         tally[username][0] += 1
@@ -199,5 +322,8 @@ def gold_accuracy(*, project: Project, version: int) -> dict[str, dict[str, Any]
     return {name: {"gold_n": n, "gold_accuracy": right / n} for name, (n, right) in tally.items()}
 
 
-def gold_count(*, project: Project) -> int:
-    return GoldLabel.objects.filter(project=project).count()
+def gold_count(*, project: Project, items: QuerySet[Item] | None = None) -> int:
+    gold = GoldLabel.objects.filter(project=project)
+    if items is not None:
+        gold = gold.filter(item__in=items.values("id"))
+    return gold.count()

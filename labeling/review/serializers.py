@@ -1,6 +1,9 @@
 from rest_framework import serializers
 
 from labeling.models import Adjudication, GoldLabel
+from labeling.review.services.decisions import COUNT_ERROR, MAX_NOTE, MAX_SEND_BACK, NOTE_ERROR, VALUE_REQUIRED
+
+COUNT_ERRORS = {code: COUNT_ERROR for code in ("invalid", "min_value", "max_value", "max_string_length")}
 
 
 class AdjudicationWriteSerializer(serializers.Serializer):
@@ -8,12 +11,21 @@ class AdjudicationWriteSerializer(serializers.Serializer):
 
     action = serializers.ChoiceField(choices=["label", "send_back"], default="label")
     value = serializers.JSONField(required=False)
-    note = serializers.CharField(max_length=5000, allow_blank=True, required=False, default="", trim_whitespace=False)
-    count = serializers.IntegerField(min_value=1, max_value=10, required=False, default=1)
+    note = serializers.CharField(
+        max_length=MAX_NOTE,
+        allow_blank=True,
+        required=False,
+        default="",
+        trim_whitespace=False,
+        error_messages={"max_length": NOTE_ERROR},
+    )
+    count = serializers.IntegerField(
+        min_value=1, max_value=MAX_SEND_BACK, required=False, default=1, error_messages=COUNT_ERRORS
+    )
 
     def validate(self, attrs):
         if attrs["action"] == "label" and "value" not in attrs:
-            raise serializers.ValidationError({"value": "the final label is required"})
+            raise serializers.ValidationError({"value": VALUE_REQUIRED})
         return attrs
 
 

@@ -19,9 +19,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.errors import DomainError
 from datasets.selectors import versions_list
-from labeling.models import ReviewResultStatus
+from labeling.models import ReviewResult, ReviewResultStatus
 from labeling.review import charts, listing, selectors, services
 from labeling.review.data import SINGLE_LABEL
+from labeling.review.forms import ReviewDecisionForm
+from labeling.review.report import AgreementReport
+from labeling.review.services.refresh import review_result_refresh
 from labeling.selectors import item_get_for_user
 from projects.models import Project, Role, TaskType
 from projects.selectors import REVIEWERS, RoleRequired, project_get_for_user
@@ -31,7 +34,7 @@ logger = logging.getLogger(__name__)
 GREY = "#7f7f7f"
 # Confusion matrices drawn on the dashboard; the API has every annotator's.
 MAX_CONFUSION_MATRICES = 40
-FILTERS = ("version", "label", "annotator", "metadata", "order")
+FILTERS = ("version", "label", "annotator", "metadata", "order", "all")
 # What the agreement-over-time chart draws: the alpha each task type's report leads with.
 OVER_TIME_FIGURE = {TaskType.MULTILABEL: "MASI alpha", TaskType.SPANS: "token alpha"}
 
@@ -41,6 +44,15 @@ def _project(request: HttpRequest, project_id: int) -> Project:
         return project_get_for_user(user=request.user, project_id=project_id, roles=REVIEWERS)
     except RoleRequired:
         raise PermissionDenied("reviewers and managers only") from None
+
+
+def _current(project: Project, version: int, kind: str) -> ReviewResult:
+    """The cached result when it is fresh; else brought up to date by the refresh service
+    (computed now, or handed to a worker while the page says so and polls)."""
+    cached = selectors.review_result_cached(project=project, version=version, kind=kind)
+    if cached.fresh and cached.row is not None:
+        return cached.row
+    return review_result_refresh(project=project, version=version, cached=cached)
 
 
 def _colors(project: Project) -> dict[str, str]:
@@ -118,25 +130,47 @@ def review_page(request: HttpRequest, project_id: int) -> HttpResponse:
     }
     try:
         version = selectors.version_number(project=project, raw=params.get("version"))
-        result = listing.disagreements(
+        query = listing.disagreement_query(
             project=project,
-            version=version,
-            label=params.get("label") or None,
-            annotator=params.get("annotator") or None,
-            metadata=params.get("metadata") or None,
-            order=params.get("order") or None,
+            label=params.get("label"),
+            annotator=params.get("annotator"),
+            metadata=params.get("metadata"),
+            order=params.get("order"),
             page=params.get("page"),
+            everything=params.get("all"),
         )
     except DomainError as exc:
         context["error"] = exc.message
         return render(request, "labeling/review/review.html", context, status=400)
     context["version"] = version
+    context["filters"]["all"] = query.everything
+    context["slices"] = selectors.slice_options(project=project, version=version)
+    context["all_link"] = _all_link(params, show_all=not query.everything)
+    results: dict[str, Any] = {}
+    for kind in query.kinds:
+        row = _current(project, version, kind)
+        if row.status != ReviewResultStatus.DONE:
+            context["pending"] = row
+            return render(request, "labeling/review/review.html", context)
+        results[kind] = row.result
+    result = listing.disagreements(
+        project=project, version=version, query=query, ranking=results["items"], issues=results.get("label_issues")
+    )
+    colors = _colors(project)
     context["result"] = result
-    if result.pending is None:
-        colors = _colors(project)
-        context["rows"] = [_row_view(row, project=project, colors=colors) for row in result.rows]
-        context["page_links"] = _page_links(params, result.page, result.pages)
+    context["rows"] = [_row_view(row, project=project, colors=colors) for row in result.rows]
+    context["page_links"] = _page_links(params, result.page, result.pages)
     return render(request, "labeling/review/review.html", context)
+
+
+def _all_link(params: QueryDict, *, show_all: bool) -> str:
+    """The same queue with the items everyone agreed on shown (or hidden again), from its first page."""
+    query = params.copy()
+    query.pop("page", None)
+    query.pop("all", None)
+    if show_all:
+        query["all"] = "1"
+    return "?" + query.urlencode()
 
 
 def _page_links(params: QueryDict, page: int, pages: int) -> dict[str, str | None]:
@@ -150,21 +184,6 @@ def _page_links(params: QueryDict, page: int, pages: int) -> dict[str, str | Non
     return {"previous": link(page - 1), "next": link(page + 1)}
 
 
-def _posted_value(request: HttpRequest, project: Project) -> Any:
-    post = request.POST
-    if project.task_type == TaskType.MULTILABEL:
-        return post.getlist("labels")
-    if project.task_type == TaskType.SPANS:
-        try:
-            return json.loads(post.get("spans") or "[]")
-        except json.JSONDecodeError:
-            raise DomainError("spans must be a JSON list of {start, end, label}") from None
-    label = post.get("label")
-    if not label:
-        raise DomainError("choose the final label first, then save it")
-    return label
-
-
 @login_required
 @require_POST
 def adjudicate(request: HttpRequest, project_id: int, item_id: int) -> HttpResponse:
@@ -174,25 +193,22 @@ def adjudicate(request: HttpRequest, project_id: int, item_id: int) -> HttpRespo
     if item.project_id != project.pk:
         raise PermissionDenied("the item is not in this project")
     name = item.external_id or f"item {item.pk}"
-    try:
-        if request.POST.get("action") == "send_back":
-            try:
-                count = int(request.POST.get("count") or 1)
-            except ValueError:
-                raise DomainError("count must be a whole number") from None
-            services.item_send_back(item=item, reviewer=request.user, count=count, note=request.POST.get("note", ""))
-            messages.success(request, f"Sent {name} back for {count} more label(s).")
-        else:
-            services.adjudication_create(
-                item=item,
-                reviewer=request.user,
-                value=_posted_value(request, project),
-                note=request.POST.get("note", ""),
-            )
-            messages.success(request, f"Final label of {name} saved.")
-    except DomainError as exc:
-        messages.error(request, f"{name}: {exc.message}")
-    query = QueryDict(request.POST.get("query", ""), mutable=True)  # re-encoded: only a query string survives
+    form = ReviewDecisionForm(request.POST, project=project)
+    if not form.is_valid():
+        messages.error(request, f"{name}: {form.first_error()}")
+    else:
+        data = form.cleaned_data
+        try:
+            if data["action"] == "send_back":
+                services.item_send_back(item=item, reviewer=request.user, count=data["count"], note=data["note"])
+                messages.success(request, f"Sent {name} back for {data['count']} more label(s).")
+            else:
+                services.adjudication_create(item=item, reviewer=request.user, value=data["value"], note=data["note"])
+                messages.success(request, f"Final label of {name} saved.")
+        except DomainError as exc:
+            messages.error(request, f"{name}: {exc.message}")
+    # re-encoded: only a query string survives
+    query = QueryDict(form.cleaned_data.get("query", ""), mutable=True)
     return redirect(reverse("review", args=[project.pk]) + ("?" + query.urlencode() if query else ""))
 
 
@@ -210,10 +226,11 @@ def agreement_page(request: HttpRequest, project_id: int) -> HttpResponse:
     except DomainError as exc:
         context["error"] = exc.message
         return render(request, "labeling/review/agreement.html", context, status=400)
-    row = services.review_result_get(project=project, version=version, kind="agreement")
+    row = _current(project, version, "agreement")
     context.update(version=version, row=row)
     if row.status == ReviewResultStatus.DONE:
-        context.update(_dashboard(project=project, version=version, report=row.result))
+        report = selectors.agreement_report(project=project, version=version, result=row.result)
+        context.update(_dashboard(project=project, report=report))
         if project.task_type in SINGLE_LABEL:
             context["dawid_skene"] = _dawid_skene_panel(project=project, version=version)
     return render(request, "labeling/review/agreement.html", context)
@@ -227,7 +244,7 @@ def _dawid_skene_panel(*, project: Project, version: int) -> dict[str, Any]:
         "poll_url": reverse("api-consensus", args=[project.pk]) + f"?method=dawid_skene&version={version}&page_size=1",
     }
     try:
-        row = services.review_result_get(project=project, version=version, kind="dawid_skene")
+        row = _current(project, version, "dawid_skene")
     except Exception as exc:  # stored on its row as failed; the rest of the dashboard still shows
         logger.exception("Dawid-Skene of project %s v%s failed", project.pk, version)
         return {**panel, "status": ReviewResultStatus.FAILED, "error": f"{type(exc).__name__}: {exc}"}
@@ -244,80 +261,38 @@ def _dawid_skene_panel(*, project: Project, version: int) -> dict[str, Any]:
     return panel
 
 
-def _dashboard(*, project: Project, version: int, report: dict[str, Any]) -> dict[str, Any]:
-    gold = selectors.gold_accuracy(project=project, version=version)
-    per_annotator = [
-        {
-            **entry,
-            **gold.get(entry.get("annotator"), {"gold_n": 0, "gold_accuracy": None}),
-            "agreement_shown": _first(entry, "percent_agreement", "f1_overlap"),
-        }
-        for entry in report.get("per_annotator") or []
-    ]
-    names = [entry["annotator"] for entry in per_annotator]
-    kappa_key = "cohen_kappa" if project.task_type in (TaskType.CLASSIFICATION, TaskType.IMAGE) else None
-    pairwise = report.get("pairwise") or []
-    if kappa_key is None and pairwise:
-        kappa_key = next((k for k in ("masi_agreement", "f1_overlap", "percent_agreement") if k in pairwise[0]), None)
-    per_label = report.get("per_label") or []
-    ci = report.get("krippendorff_alpha_ci") or report.get("token_alpha_ci") or [None, None]
-    alpha = report.get("krippendorff_alpha")
-    if alpha is None:
-        alpha = report.get("token_alpha")
-    figures = [
-        (name, report.get(key), key)
-        for name, key in (
-            ("Krippendorff's alpha", "krippendorff_alpha"),
-            ("Token alpha", "token_alpha"),
-            ("Fleiss' kappa", "fleiss_kappa"),
-            ("Gwet's AC", "gwet_ac"),
-            ("Binary alpha", "binary_alpha"),
-            ("Span F1, exact", "f1_exact"),
-            ("Span F1, overlap", "f1_overlap"),
-            ("Percent agreement", "percent_agreement"),
-        )
-        if key in report
-    ]
+def _dashboard(*, project: Project, report: AgreementReport) -> dict[str, Any]:
+    low, high = report.alpha_ci
+    names = [entry.annotator for entry in report.per_annotator]
+    over_time_figure = OVER_TIME_FIGURE.get(project.task_type, "alpha")
     return {
         "report": report,
-        "alpha": alpha,
-        "ci": ci,
-        "figures": figures,
-        "shows_percent": "percent_agreement" in report,
-        "reasons": sorted((report.get("reasons") or {}).items()),
-        "per_annotator": per_annotator,
-        "interval_svg": charts.interval(value=alpha, low=ci[0], high=ci[1]),
-        "heatmap_svg": charts.kappa_heatmap(annotators=names, pairwise=pairwise, key=kappa_key or "cohen_kappa"),
-        "kappa_key": (kappa_key or "cohen_kappa").replace("_", " "),
+        "alpha": report.alpha,
+        "ci": report.alpha_ci,
+        "figures": report.figures,
+        "shows_percent": report.has_percent_agreement,
+        "reasons": sorted(report.reasons.items()),
+        "per_annotator": report.per_annotator,
+        "interval_svg": charts.interval(value=report.alpha, low=low, high=high),
+        "heatmap_svg": charts.kappa_heatmap(annotators=names, pairwise=report.pairwise, key=report.pair_figure),
+        "kappa_key": report.pair_figure.replace("_", " "),
         "labels_svg": charts.bar_chart(
-            rows=[(str(e.get("label")), _first(e, "alpha", "f1_overlap"), _uses(e)) for e in per_label],
+            rows=[(e.label, e.agreement, f"({e.uses} uses)" if e.uses is not None else "") for e in report.per_label],
             low=-1.0,
             label="Agreement per label (alpha, or span F1 with overlap)",
         ),
         "annotators_svg": charts.bar_chart(
-            rows=[
-                (e["annotator"], _first(e, "percent_agreement", "f1_overlap"), f"(n={e.get('n', 0)})")
-                for e in per_annotator
-            ],
+            rows=[(e.annotator, e.agreement, f"(n={e.n})") for e in report.per_annotator],
             label="Each annotator's agreement with the others",
         ),
         "gold_svg": charts.bar_chart(
-            rows=[(e["annotator"], e["gold_accuracy"], f"({e['gold_n']} gold)") for e in per_annotator if e["gold_n"]],
+            rows=[(e.annotator, e.gold_accuracy, f"({e.gold_n} gold)") for e in report.per_annotator if e.gold_n],
             label="Accuracy on gold items",
         ),
-        "over_time_figure": OVER_TIME_FIGURE.get(project.task_type, "alpha"),
+        "over_time_figure": over_time_figure,
         "over_time_svg": charts.line_chart(
-            points=report.get("over_time") or [],
-            label=f"{OVER_TIME_FIGURE.get(project.task_type, 'alpha')} per week",
+            points=report.over_time,
+            label=f"{over_time_figure} per week",
             empty="Not enough overlapping labels in any week yet.",
         ),
     }
-
-
-def _first(entry: dict[str, Any], *keys: str) -> float | None:
-    """The first of ``keys`` the entry has: reports of different task types name their figures differently."""
-    return next((entry[key] for key in keys if key in entry), None)
-
-
-def _uses(entry: dict[str, Any]) -> str:
-    return f"({entry['count']} uses)" if "count" in entry else ""

@@ -34,7 +34,7 @@ def test_the_demo_has_two_versions_and_labels_worth_reviewing(demo):
         ("expect_column_values_to_be_in_set", "channel"),
     } <= failed
 
-    report = review_services.review_result_get(project=demo, version=2, kind="agreement").result
+    report = review_services.review_result_compute(project=demo, version=2, kind="agreement").result
     assert 0.4 < report["krippendorff_alpha"] < 0.9  # careful and hasty annotators: agreement, not unanimity
     assert len(report["over_time"]) >= 3  # labels spread over three weeks
     by_name = {entry["annotator"]: entry for entry in report["per_annotator"]}

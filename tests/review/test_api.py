@@ -62,7 +62,7 @@ def test_agreement_bad_version(labeled, reviewer_client):
 
 
 def test_disagreements_least_agreement_first_with_annotations(labeled, reviewer_client):
-    body = reviewer_client.get(f"/api/projects/{labeled.pk}/disagreements/").json()
+    body = reviewer_client.get(f"/api/projects/{labeled.pk}/disagreements/", {"all": "1"}).json()
     assert [row["item"]["external_id"] for row in body["results"]] == ["t1", "t2", "t0"]
     assert body["count"] == 3
     tie, majority, agreed = body["results"]
@@ -77,11 +77,11 @@ def test_disagreements_filters(labeled, reviewer_client):
     url = f"/api/projects/{labeled.pk}/disagreements/"
     by_label = reviewer_client.get(url, {"label": "neutral"}).json()
     assert [row["item"]["external_id"] for row in by_label["results"]] == ["t2"]
-    by_annotator = reviewer_client.get(url, {"annotator": "ann4"}).json()
+    by_annotator = reviewer_client.get(url, {"annotator": "ann4", "all": "1"}).json()
     assert [row["item"]["external_id"] for row in by_annotator["results"]] == ["t1", "t2", "t0"]
     by_slice = reviewer_client.get(url, {"metadata": "channel=email"}).json()
     assert [row["item"]["external_id"] for row in by_slice["results"]] == ["t1"]
-    paged = reviewer_client.get(url, {"page_size": 2, "page": 2}).json()
+    paged = reviewer_client.get(url, {"page_size": 2, "page": 2, "all": "1"}).json()
     assert [row["item"]["external_id"] for row in paged["results"]] == ["t0"] and paged["previous"]
 
 
@@ -222,7 +222,9 @@ def test_predictions_and_label_issues(labeled, manager, api_client, reviewer_cli
     assert body["model"] == "bert-v1" and body["checked"] == 3
     for issue in body["results"]:
         assert set(issue) == {"item", "score", "given", "predicted"}
-    ranked = reviewer_client.get(f"/api/projects/{labeled.pk}/disagreements/", {"order": "label_issue"}).json()
+    ranked = reviewer_client.get(
+        f"/api/projects/{labeled.pk}/disagreements/", {"order": "label_issue", "all": "1"}
+    ).json()
     assert ranked["results"][0]["item"]["external_id"] == "t0"  # the lowest label quality first
 
 
@@ -299,3 +301,85 @@ def test_a_label_in_use_cannot_be_removed_from_the_schema(labeled, manager, api_
     assert labeled.label_names == ["positive", "negative", "neutral"]
     assert client.patch(url, {"labels": ["positive", "negative", "neutral", "mixed"]}, format="json").status_code == 200
     assert client.patch(url, {"labels": ["positive", "negative", "neutral"]}, format="json").status_code == 200
+
+
+def test_reads_refuse_an_unknown_query_parameter(labeled, reviewer_client):
+    for endpoint in READS:
+        url = f"/api/projects/{labeled.pk}/{endpoint}/"
+        response = reviewer_client.get(url, {"metdata": "channel=email"})
+        assert response.status_code == 400, endpoint
+        assert "unknown query parameter: metdata" in response.json()["detail"], endpoint
+        assert reviewer_client.get(url, {"format": "json"}).status_code == 200, endpoint
+
+
+def test_agreement_of_a_metadata_slice(labeled, reviewer_client, manager, api_client):
+    url = f"/api/projects/{labeled.pk}/agreement/"
+    whole = reviewer_client.get(url).json()
+    email = reviewer_client.get(url, {"metadata": "channel=email"}).json()
+    # email: t1 (2 positive vs 2 negative), t3 (one label), t5 (none)
+    assert email["metadata"] == "channel=email" and email["status"] == "done"
+    assert email["annotations"] == 5 and email["items_compared"] == 1
+    assert email["krippendorff_alpha"] != whole["krippendorff_alpha"]
+    assert whole["annotations"] == 13 and "metadata" not in whole
+    web = reviewer_client.get(url, {"metadata": "channel=web"}).json()
+    assert web["annotations"] == 8 and web["items_compared"] == 2
+    assert {e["annotator"] for e in web["per_annotator"]} == {"ann1", "ann2", "ann3", "ann4"}
+    nothing = reviewer_client.get(url, {"metadata": "channel=app"})
+    assert nothing.status_code == 200 and nothing.json()["annotations"] == 0
+    assert reviewer_client.get(url, {"metadata": "no-equals"}).status_code == 400
+    items = items_of(labeled)
+    client = api_client(manager)
+    assert client.post(f"/api/items/{items[1].pk}/gold/", {"value": "negative"}, format="json").status_code == 201
+    assert client.post(f"/api/items/{items[2].pk}/gold/", {"value": "neutral"}, format="json").status_code == 201
+    email = reviewer_client.get(url, {"metadata": "channel=email"}).json()
+    assert email["gold_items"] == 1  # the slice's gold answers only
+    assert {e["annotator"]: e["gold_n"] for e in email["per_annotator"]} == {"ann1": 1, "ann2": 1, "ann3": 1, "ann4": 1}
+
+
+def test_slice_agreement_refuses_annotators_strangers_and_anonymous(labeled, team, outsider, api_client):
+    url = f"/api/projects/{labeled.pk}/agreement/?metadata=channel%3Demail"
+    assert api_client(team[0]).get(url).status_code == 403
+    assert api_client(outsider).get(url).status_code == 404
+    assert APIClient().get(url).status_code in (401, 403)
+
+
+def test_slice_agreement_too_large_for_a_request_is_refused(labeled, reviewer_client, settings):
+    settings.GROUNDWORK_REVIEW_INLINE_MAX = 3
+    response = reviewer_client.get(f"/api/projects/{labeled.pk}/agreement/", {"metadata": "channel=email"})
+    assert response.status_code == 400 and "5 annotations" in response.json()["detail"]
+
+
+def test_disagreements_only_by_default_all_on_request(labeled, reviewer_client, team, outsider, api_client):
+    url = f"/api/projects/{labeled.pk}/disagreements/"
+    default = reviewer_client.get(url).json()
+    assert [row["item"]["external_id"] for row in default["results"]] == ["t1", "t2"]  # t0: everyone agreed
+    assert default["count"] == 2 and all(row["agreement"] < 1 for row in default["results"])
+    everything = reviewer_client.get(url, {"all": "1"}).json()
+    assert [row["item"]["external_id"] for row in everything["results"]] == ["t1", "t2", "t0"]
+    assert reviewer_client.get(url, {"all": "0"}).json()["count"] == 2
+    assert reviewer_client.get(url, {"all": "maybe"}).status_code == 400
+    assert api_client(team[0]).get(url, {"all": "1"}).status_code == 403
+    assert api_client(outsider).get(url, {"all": "1"}).status_code == 404
+    assert APIClient().get(url, {"all": "1"}).status_code in (401, 403)
+
+
+def test_the_schema_documents_all_and_the_agreement_slice(reviewer_client):
+    schema = reviewer_client.get("/api/schema/", {"format": "json"}).json()
+    paths = schema["paths"]
+    disagreements = next(v for k, v in paths.items() if k.endswith("/disagreements/"))["get"]
+    agreement = next(v for k, v in paths.items() if k.endswith("{project_id}/agreement/"))["get"]
+    assert "all" in {p["name"] for p in disagreements["parameters"]}
+    assert "metadata" in {p["name"] for p in agreement["parameters"]}
+
+
+def test_adjudication_messages_are_the_pages(labeled, reviewer_client):
+    from labeling.review.services import COUNT_ERROR, NOTE_ERROR
+
+    url = f"/api/items/{items_of(labeled)[1].pk}/adjudication/"
+    for body, message in [
+        ({"action": "send_back", "count": 0}, COUNT_ERROR),
+        ({"action": "send_back", "count": "x"}, COUNT_ERROR),
+        ({"value": "positive", "note": "x" * 5001}, NOTE_ERROR),
+    ]:
+        response = reviewer_client.post(url, body, format="json")
+        assert response.status_code == 400 and message in str(response.json()), body

@@ -60,6 +60,8 @@ def test_rank_open_adjudicate_and_the_export_changes(review_tab, make_project, m
 
     page.goto(f"/projects/{project.pk}/")
     page.click("#review-link")
+    expect(page.locator(".rv-item")).to_have_count(2)  # disagreements only: everyone agreed on "agreed"
+    page.click("#rv-all-link")
     expect(page.locator(".rv-item")).to_have_count(3)
     order = [int(x) for x in page.locator(".rv-item").evaluate_all("els => els.map(e => e.dataset.item)")]
     assert order == [split.pk, mostly.pk, agreed.pk]  # least agreement first
@@ -95,3 +97,51 @@ def test_rank_open_adjudicate_and_the_export_changes(review_tab, make_project, m
     expect(matrices.first.locator("text.cell")).to_have_count(9)  # 3 true x 3 given labels, each printed
     expect(matrices.first.locator("text.cell").first).to_have_text(re.compile(r"^\d\.\d\d$"))
     page.screenshot(path=str(SHOTS / "agreement.png"), full_page=True)
+
+
+def test_the_queue_offers_its_slices_and_says_when_nothing_matches(review_tab, make_project):
+    page = review_tab
+    rows = [
+        {"id": "a1", "text": "Arrived broken", "channel": "email survey"},
+        {"id": "a2", "text": "Love it", "channel": "app store"},
+        {"id": "a3", "text": "Fine", "channel": "app store"},
+    ]
+    project = make_project("classification", ["positive", "negative", "neutral"], rows)
+    users = [UserFactory(username=f"sl{n}") for n in range(2)]
+    for user in users:
+        add_member(project, user, "annotator")
+    broken, love, fine = items_of(project)
+    for user, value in zip(users, ["negative", "neutral"], strict=True):
+        submit(broken, user, value)
+    for user in users:
+        submit(love, user, "positive")
+    for user, value in zip(users, ["neutral", "positive"], strict=True):
+        submit(fine, user, value)
+
+    page.goto(f"/projects/{project.pk}/review/")
+    expect(page.locator(".rv-item")).to_have_count(2)  # "love" is agreed on: hidden by default
+    expect(page.locator("#rv-count")).to_contain_text("2 items where annotators disagree")
+    offered = page.locator("#rv-slices option").evaluate_all("els => els.map(e => e.value)")
+    assert sorted(offered) == ["channel=app store", "channel=email survey"]
+    expect(page.locator("#rv-metadata")).to_have_attribute("placeholder", "channel=app store")
+
+    page.click("#rv-slice-picks [data-slice='channel=email survey']")
+    expect(page.locator(".rv-item")).to_have_count(1)
+    expect(page.locator(f"#rv-item-{broken.pk}")).to_be_visible()
+    expect(page.locator("#rv-metadata")).to_have_value("channel=email survey")
+
+    page.fill("#rv-metadata", "channel=email")  # the old placeholder's example: no such value
+    page.click(".rv-filters button")
+    expect(page.locator("#rv-empty")).to_contain_text("No item matches")
+    expect(page.locator("#rv-empty")).not_to_contain_text("Items appear here once")
+
+    page.fill("#rv-metadata", "channel=app store")
+    page.check("#rv-all")
+    page.click(".rv-filters button")
+    expect(page.locator(".rv-item")).to_have_count(2)  # with "all", the agreed item of the slice too
+    expect(page.locator(f"#rv-item-{love.pk} [data-field=agreement]")).to_contain_text("1.00")
+    page.click("#rv-all-link")
+    expect(page.locator(".rv-item")).to_have_count(1)
+    assert "metadata=channel" in page.url and "all=" not in page.url
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "review-slices.png"), full_page=True)

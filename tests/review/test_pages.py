@@ -164,9 +164,43 @@ def test_multilabel_and_span_reports_through_the_api(make_project, reviewer, tea
     report = client.get(f"/api/projects/{multi.pk}/agreement/").json()
     assert {"krippendorff_alpha", "binary_alpha", "percent_agreement", "pairwise"} <= set(report)
     assert {p["a"] for p in report["pairwise"]} <= {u.username for u in team}
-    ranked = client.get(f"/api/projects/{multi.pk}/disagreements/").json()
+    ranked = client.get(f"/api/projects/{multi.pk}/disagreements/", {"all": "1"}).json()
     assert ranked["count"] == 4
     assert client.get(f"/api/projects/{multi.pk}/consensus/", {"method": "dawid_skene"}).status_code == 400
     assert client.get(f"/api/projects/{multi.pk}/label-issues/").status_code == 400
     page = logged_in(reviewer).get(f"/projects/{multi.pk}/review/?label=bug")
     assert page.status_code == 200 and b'type="checkbox"' in page.content
+
+
+def test_the_form_speaks_like_the_api(labeled, reviewer, api_client):
+    from django.utils.html import escape
+
+    from labeling.review.services import COUNT_ERROR, NOTE_ERROR
+
+    client = logged_in(reviewer)
+    item = items_of(labeled)[1]
+    path = f"/projects/{labeled.pk}/review/items/{item.pk}/adjudicate/"
+    api = api_client(reviewer).post(f"/api/items/{item.pk}/adjudication/", {"value": "wrong"}, format="json")
+    for posted, message in [
+        ({"action": "send_back", "count": "many"}, COUNT_ERROR),
+        ({"action": "send_back", "count": "0"}, COUNT_ERROR),
+        ({"action": "label", "label": "negative", "note": "x" * 5001}, NOTE_ERROR),
+        ({"action": "label", "label": "wrong"}, api.json()["detail"]),
+    ]:
+        page = client.post(path, posted, follow=True).content.decode()
+        assert escape(message) in page, posted
+    assert not Adjudication.objects.exists()
+
+
+def test_the_queue_hides_agreed_items_and_says_when_no_item_matches(labeled, reviewer):
+    client = logged_in(reviewer)
+    base = f"/projects/{labeled.pk}/review/"
+    page = client.get(base).content.decode()
+    assert page.count('class="card rv-item"') == 2 and "where annotators disagree" in page
+    assert 'id="rv-all-link"' in page and "?all=1" in page
+    everything = client.get(base, {"all": "1"}).content.decode()
+    assert everything.count('class="card rv-item"') == 3
+    nothing = client.get(base, {"metadata": "channel=app"}).content.decode()
+    assert "No item matches" in nothing and "Items appear here once" not in nothing
+    assert '<option value="channel=email">' in page and '<option value="channel=web">' in page
+    assert 'data-slice="channel=email"' in page

@@ -10,9 +10,12 @@ from config.errors import DomainError
 from labeling.models import Adjudication, ReviewResult
 from labeling.review import services
 from labeling.review.data import annotation_arrays
+from labeling.review.selectors import review_result_cached
+from labeling.review.services.refresh import review_result_refresh
 from tests.review.conftest import items_of, submit
 
 pytestmark = pytest.mark.django_db
+OUR_APPS = {"config", "projects", "datasets", "labeling", "quality", "demo"}
 
 
 def export_records(client, project, number=1) -> dict[str, dict]:
@@ -97,12 +100,18 @@ def test_span_and_multilabel_arrays_and_adjudication(make_project, reviewer, tea
     assert done.value == [{"start": 17, "end": 24, "label": "PER"}]
 
 
+def fresh_result(project, kind: str):
+    """What a page does: read the cache, and refresh it when it is not fresh."""
+    cached = review_result_cached(project=project, version=1, kind=kind)
+    return cached.row if cached.fresh else review_result_refresh(project=project, version=1, cached=cached)
+
+
 def test_the_cache_is_reused_until_labels_change(labeled, team):
-    first = services.review_result_get(project=labeled, version=1, kind="agreement")
-    again = services.review_result_get(project=labeled, version=1, kind="agreement")
+    first = fresh_result(labeled, "agreement")
+    again = fresh_result(labeled, "agreement")
     assert again.computed_at == first.computed_at
     submit(items_of(labeled)[4], team[0], "neutral")
-    changed = services.review_result_get(project=labeled, version=1, kind="agreement")
+    changed = fresh_result(labeled, "agreement")
     assert changed.computed_at > first.computed_at
     assert changed.result["annotations"] == first.result["annotations"] + 1
     assert ReviewResult.objects.filter(project=labeled, kind="agreement").count() == 1
@@ -125,7 +134,7 @@ def test_an_interval_project_with_numeric_labels_measures_between_their_values(m
         for user, value in zip(team, values, strict=False):
             submit(item, user, value)
 
-    report = services.review_result_get(project=project, version=1, kind="agreement").result
+    report = fresh_result(project, "agreement").result
     data = np.array([[float(v) for v in column] for column in zip(*plan, strict=True)])
     reference = krippendorff.alpha(reliability_data=data, value_domain=[1, 2, 4, 8], level_of_measurement="interval")
     assert report["krippendorff_alpha"] == pytest.approx(reference, abs=1e-9)
@@ -154,3 +163,116 @@ def add_member_all(project, users) -> None:
 
     for user in users:
         add_member(project, user, "annotator")
+
+
+def test_reading_the_cache_never_writes_or_enqueues(labeled, team, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from labeling.review.selectors import ResultState
+
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks() as queued:
+        missing = review_result_cached(project=labeled, version=1, kind="agreement")
+    assert missing.state == ResultState.MISSING and missing.row is None
+    assert not ReviewResult.objects.exists() and not queued
+    assert all(q["sql"].lstrip().upper().startswith("SELECT") for q in queries.captured_queries)
+
+    computed = services.review_result_compute(project=labeled, version=1, kind="agreement")
+    assert review_result_cached(project=labeled, version=1, kind="agreement").fresh
+    submit(items_of(labeled)[4], team[0], "neutral")
+    with django_capture_on_commit_callbacks() as queued:
+        stale = review_result_cached(project=labeled, version=1, kind="agreement")
+    assert stale.state == ResultState.STALE and not queued
+    assert ReviewResult.objects.get().computed_at == computed.computed_at  # untouched by the read
+
+
+def test_the_refresh_service_enqueues_once_for_a_large_project(labeled, settings, django_capture_on_commit_callbacks):
+    from labeling.review.selectors import ResultState
+
+    settings.GROUNDWORK_REVIEW_INLINE_MAX = 0  # every project counts as large
+    cached = review_result_cached(project=labeled, version=1, kind="items")
+    with django_capture_on_commit_callbacks() as queued:
+        row = review_result_refresh(project=labeled, version=1, cached=cached)
+    assert row.status == "computing" and len(queued) == 1
+    again = review_result_cached(project=labeled, version=1, kind="items")
+    assert again.state == ResultState.RUNNING
+    with django_capture_on_commit_callbacks() as queued:
+        assert review_result_refresh(project=labeled, version=1, cached=again).status == "computing"
+    assert not queued  # a worker is on it already
+
+
+def test_a_fresh_disagreement_listing_writes_nothing(labeled, reviewer, api_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_client(reviewer)
+    url = f"/api/projects/{labeled.pk}/disagreements/"
+    assert client.get(url, {"order": "label_issue"}).status_code == 200  # computes and stores both results
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, {"order": "label_issue"}).status_code == 200
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert not [sql for sql in writes if "review" in sql.lower()]
+
+
+def imported(node) -> list[str]:
+    import ast
+
+    if isinstance(node, ast.ImportFrom):
+        return [node.module or ""]
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    return []
+
+
+def test_no_function_level_import_of_our_own_modules_in_the_review():
+    """A lazily loaded third-party library is fine; one of ours imported late would hide a cycle."""
+    import ast
+    from pathlib import Path
+
+    import labeling.review
+
+    root = Path(labeling.review.__file__).parent
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                inner = [name for n in ast.walk(node) for name in imported(n) if name.split(".")[0] in OUR_APPS]
+                assert not inner, f"{path.name}: {node.name} imports inside the function"
+
+
+def test_the_typed_report_reads_each_task_types_own_figures():
+    from labeling.review.report import AgreementReport
+
+    classification = {
+        "krippendorff_alpha": 0.5,
+        "krippendorff_alpha_ci": [0.2, 0.7],
+        "percent_agreement": 0.8,
+        "per_label": [{"label": "a", "count": 3, "alpha": 0.4}],
+        "per_annotator": [{"annotator": "x", "n": 4, "percent_agreement": 0.75, "mean_kappa": 0.3}],
+        "pairwise": [{"a": "x", "b": "y", "cohen_kappa": 0.3}],
+    }
+    report = AgreementReport.from_result(
+        classification, task_type="classification", gold={"x": {"gold_n": 2, "gold_accuracy": 0.5}}
+    )
+    assert (report.alpha, report.alpha_ci, report.pair_figure) == (0.5, (0.2, 0.7), "cohen_kappa")
+    assert report.per_annotator[0].agreement == 0.75 and report.per_label[0].agreement == 0.4
+    assert report.has_percent_agreement and [f.key for f in report.figures] == [
+        "krippendorff_alpha",
+        "percent_agreement",
+    ]
+    assert report.as_json()["per_annotator"] == [
+        {**classification["per_annotator"][0], "gold_n": 2, "gold_accuracy": 0.5}
+    ]
+
+    spans = {
+        "token_alpha": 0.6,
+        "token_alpha_ci": [0.1, 0.9],
+        "f1_overlap": 0.7,
+        "per_label": [{"label": "PER", "f1_overlap": 0.9}],
+        "per_annotator": [{"annotator": "x", "n": 1, "f1_overlap": 0.65}],
+        "pairwise": [{"a": "x", "b": "y", "f1_overlap": 0.65}],
+    }
+    report = AgreementReport.from_result(spans, task_type="spans", gold={})
+    assert (report.alpha, report.alpha_ci, report.pair_figure) == (0.6, (0.1, 0.9), "f1_overlap")
+    assert report.per_annotator[0].agreement == 0.65 and report.per_annotator[0].gold_n == 0
+    assert report.per_label[0].agreement == 0.9 and report.per_label[0].uses is None
+    assert not report.has_percent_agreement

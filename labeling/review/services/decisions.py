@@ -1,14 +1,11 @@
-"""Every write of the review, each in one transaction, validation first: adjudications,
-send-backs, gold answers, prediction uploads and the cache of computed results."""
+"""The reviewers' decisions, each in one transaction, validation first: adjudications,
+send-backs, gold answers and prediction uploads."""
 
 import math
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import transaction
 
 from config.errors import DomainError
 from datasets.models import Item
@@ -19,24 +16,19 @@ from labeling.models import (
     GoldLabel,
     Prediction,
     PredictionSet,
-    ReviewResult,
-    ReviewResultStatus,
 )
-from labeling.review import selectors
 from labeling.values import InvalidValue, check_value
 from projects.models import Project
 
-KINDS = ("agreement", "items", "dawid_skene", "label_issues")
 MAX_SEND_BACK = 10
 MAX_NOTE = 5000
+# One wording for the API, the page's forms and the services alike.
+COUNT_ERROR = f"count must be a whole number from 1 to {MAX_SEND_BACK}"
+NOTE_ERROR = f"note must be text of at most {MAX_NOTE} characters"
+VALUE_REQUIRED = "choose the final label first, then save it"
 MAX_PREDICTIONS = 50_000
 PROBABILITY_SUM_TOLERANCE = 1e-3
 BULK = 1000
-
-
-def inline_limit() -> int:
-    """Projects with fewer annotations are computed in the request; larger ones by a worker."""
-    return settings.GROUNDWORK_REVIEW_INLINE_MAX
 
 
 def _checked(*, item: Item, value: Any) -> Any:
@@ -51,7 +43,7 @@ def _checked(*, item: Item, value: Any) -> Any:
 def _checked_note(note: str | None) -> str:
     note = note or ""
     if not isinstance(note, str) or len(note) > MAX_NOTE:
-        raise DomainError(f"note must be text of at most {MAX_NOTE} characters")
+        raise DomainError(NOTE_ERROR)
     return note
 
 
@@ -68,7 +60,7 @@ def adjudication_create(*, item: Item, reviewer: AbstractBaseUser, value: Any, n
 def item_send_back(*, item: Item, reviewer: AbstractBaseUser, count: int = 1, note: str = "") -> Adjudication:
     """Ask ``count`` more annotators for the item, and keep who asked and why."""
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_SEND_BACK:
-        raise DomainError(f"count must be a whole number from 1 to {MAX_SEND_BACK}")
+        raise DomainError(COUNT_ERROR)
     note = _checked_note(note)
     with transaction.atomic():
         labeling_services.item_request_more_labels(item=item, count=count)
@@ -154,70 +146,3 @@ def predictions_store(
             batch_size=BULK,
         )
     return prediction_set
-
-
-# The cache of computed results -------------------------------------------------------
-
-
-def review_result_compute(*, project: Project, version: int, kind: str) -> ReviewResult:
-    """Compute and store the result now. The fingerprint is taken before reading, so a label
-    that changes during the computation leaves the stored result stale, never wrongly fresh."""
-    from labeling.review import compute_kinds
-
-    fingerprint, _ = selectors.labels_fingerprint(project=project, kind=kind)
-    try:
-        result = compute_kinds.compute_kind(project=project, version=version, kind=kind)
-    except DomainError:
-        raise
-    except Exception as exc:  # kept on the row so the page can say what failed
-        _store(project=project, version=version, kind=kind, fingerprint=fingerprint,
-               status=ReviewResultStatus.FAILED, result=None, error=f"{type(exc).__name__}: {exc}")  # fmt: skip
-        raise
-    return _store(project=project, version=version, kind=kind, fingerprint=fingerprint,
-                  status=ReviewResultStatus.DONE, result=result, error="")  # fmt: skip
-
-
-def _store(*, project: Project, version: int, kind: str, **fields: Any) -> ReviewResult:
-    now = timezone.now()
-    if fields["status"] == ReviewResultStatus.COMPUTING:
-        fields["started_at"] = now
-    else:
-        fields["computed_at"] = now
-    for _ in range(2):  # two first requests at once: the second updates the row the first created
-        try:
-            with transaction.atomic():
-                row, _ = ReviewResult.objects.update_or_create(
-                    project=project, version=version, kind=kind, defaults=fields
-                )
-                return row
-        except IntegrityError:
-            continue
-    raise DomainError("the result is being written by another request; try again", status_code=409)
-
-
-def review_result_get(*, project: Project, version: int, kind: str) -> ReviewResult:
-    """The cached result when it is fresh; else computed now (small projects) or queued for a
-    worker (large ones), returning the row in ``computing`` state for the caller to poll."""
-    if kind not in KINDS:
-        raise DomainError(f"unknown result kind {kind!r}")
-    fingerprint, n_annotations = selectors.labels_fingerprint(project=project, kind=kind)
-    row = ReviewResult.objects.filter(project=project, version=version, kind=kind).first()
-    if row is not None and row.fingerprint == fingerprint and row.status == ReviewResultStatus.DONE:
-        return row
-    if n_annotations < inline_limit():
-        return review_result_compute(project=project, version=version, kind=kind)
-    running_since = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-    if (
-        row is not None
-        and row.fingerprint == fingerprint
-        and row.status in (ReviewResultStatus.COMPUTING, ReviewResultStatus.FAILED)
-        and row.started_at is not None
-        and row.started_at > running_since
-    ):
-        return row
-    row = _store(project=project, version=version, kind=kind, fingerprint=fingerprint,
-                 status=ReviewResultStatus.COMPUTING, error="")  # fmt: skip
-    from labeling.tasks import review_result_compute_task
-
-    transaction.on_commit(lambda: review_result_compute_task.delay(project.pk, version, kind))
-    return row

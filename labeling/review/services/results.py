@@ -1,0 +1,58 @@
+"""The cache of computed results: compute a kind now and store it, or mark it as being computed.
+
+Reading the cache is ``selectors.review_result_cached``; deciding between the request and a
+worker is ``services.refresh``.
+"""
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from config.errors import DomainError
+from labeling.models import ReviewResult, ReviewResultStatus
+from labeling.review import compute_kinds, selectors
+from labeling.review.selectors import inline_limit
+
+__all__ = ["inline_limit", "review_result_compute", "review_result_mark_computing"]
+from projects.models import Project
+
+
+def review_result_compute(*, project: Project, version: int, kind: str) -> ReviewResult:
+    """Compute and store the result now. The fingerprint is taken before reading, so a label
+    that changes during the computation leaves the stored result stale, never wrongly fresh."""
+    fingerprint, _ = selectors.labels_fingerprint(project=project, kind=kind)
+    try:
+        result = compute_kinds.compute_kind(project=project, version=version, kind=kind)
+    except DomainError:
+        raise
+    except Exception as exc:  # kept on the row so the page can say what failed
+        _store(project=project, version=version, kind=kind, fingerprint=fingerprint,
+               status=ReviewResultStatus.FAILED, result=None, error=f"{type(exc).__name__}: {exc}")  # fmt: skip
+        raise
+    return _store(project=project, version=version, kind=kind, fingerprint=fingerprint,
+                  status=ReviewResultStatus.DONE, result=result, error="")  # fmt: skip
+
+
+def review_result_mark_computing(*, project: Project, version: int, kind: str, fingerprint: str) -> ReviewResult:
+    """Record that a worker is about to compute the result for the labels ``fingerprint`` describes."""
+    return _store(project=project, version=version, kind=kind, fingerprint=fingerprint,
+                  status=ReviewResultStatus.COMPUTING, error="")  # fmt: skip
+
+
+def _store(*, project: Project, version: int, kind: str, **fields: Any) -> ReviewResult:
+    now = timezone.now()
+    if fields["status"] == ReviewResultStatus.COMPUTING:
+        fields["started_at"] = now
+    else:
+        fields["computed_at"] = now
+    for _ in range(2):  # two first requests at once: the second updates the row the first created
+        try:
+            with transaction.atomic():
+                row, _ = ReviewResult.objects.update_or_create(
+                    project=project, version=version, kind=kind, defaults=fields
+                )
+                return row
+        except IntegrityError:
+            continue
+    raise DomainError("the result is being written by another request; try again", status_code=409)
