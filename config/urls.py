@@ -12,6 +12,7 @@ from labeling.review import api as review_api
 from projects import api as project_api
 from quality.augment import api as augment_api
 from quality.pipeline import api as quality_api
+from quality.reports import api as report_api
 from quality.suites import api as suite_api
 
 api_patterns = [
@@ -85,6 +86,22 @@ api_patterns = [
     ),
     path("augmentation-jobs/<str:job_id>/", augment_api.AugmentationJobApi.as_view(), name="api-augmentation-job"),
     path("items/<int:item_id>/lineage/", dataset_api.ItemLineageApi.as_view(), name="api-item-lineage"),
+    path(
+        "projects/<int:project_id>/versions/<int:number>/report/",
+        report_api.VersionReportApi.as_view(),
+        name="api-version-report",
+    ),
+    path(
+        "projects/<int:project_id>/versions/<int:number>/report/freeze/",
+        report_api.VersionReportFreezeApi.as_view(),
+        name="api-version-report-freeze",
+    ),
+    path(
+        "projects/<int:project_id>/versions/<int:number>/report/note/",
+        report_api.VersionReportNoteApi.as_view(),
+        name="api-version-report-note",
+    ),
+    path("projects/<int:project_id>/versions/compare/", report_api.VersionCompareApi.as_view(), name="api-compare"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -65,3 +65,41 @@ class AugmentationJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} x{self.copies_per_item} on {self.version} ({self.status})"
+
+
+class ReportStatus(models.TextChoices):
+    COMPUTING = "computing"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class VersionReport(models.Model):
+    """The quality report of one dataset version, computed by a worker and cached.
+
+    ``fingerprint`` describes the labels it was computed from, as the agreement cache's does:
+    another fingerprint means the labels changed since, so the report is stale. A frozen
+    report never changes again, and the reports of later versions diff against it.
+    """
+
+    version = models.OneToOneField(DatasetVersion, on_delete=models.CASCADE, related_name="report")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.COMPUTING)
+    fingerprint = models.CharField(max_length=200, blank=True, default="")
+    data = models.JSONField(null=True, blank=True)
+    # Each item's final label when it was computed (a compressed numpy file): what the next version's diff reads.
+    finals_file = models.CharField(max_length=200, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    note = models.TextField(blank=True, default="", max_length=10_000)
+    started_at = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    frozen_at = models.DateTimeField(null=True, blank=True)
+    frozen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"report of {self.version} ({self.status})"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None

@@ -12,8 +12,10 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
+from datasets.models import DatasetVersion
 from quality.augment import services as augment_services
 from quality.pipeline import services
+from quality.reports import services as report_services
 
 logger = logging.getLogger(__name__)
 
@@ -39,3 +41,10 @@ def batch_recover_stale() -> list[str]:
 def augmentation_generate(job_id: str) -> None:
     """Generate a job's augmented rows; their batch then goes through ``batch_process`` like any other."""
     augment_services.augmentation_job_run(job_id=job_id)
+
+
+def version_report_compute(version_id: int) -> None:
+    """Compute a version's report. Safe to run twice: the second run stores the same report again."""
+    version = DatasetVersion.objects.select_related("project", "parent").filter(pk=version_id).first()
+    if version is not None:
+        report_services.report_compute(version=version)

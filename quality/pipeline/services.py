@@ -51,6 +51,7 @@ from datasets.models import ACTIVE_STATUSES, Batch, BatchStatus
 from datasets.services import items, lineage, uploads, versions
 from projects.models import Project
 from quality.pipeline.lease import LeaseKeeper, LeaseLost, Progress, heartbeat, lease_cutoff
+from quality.reports.services import report_request
 from quality.suites.selectors import check_settings_for, reference_sample, suite_get
 from quality.validation import ValidationReport, validate_batch
 
@@ -448,6 +449,8 @@ def batch_finalize(
         batch.run_token = None
         batch.finished_at = timezone.now()
         batch.save()
+        if batch.version_id:  # a new version gets its report from a worker once this commits
+            report_request(version=batch.version)
     return batch
 
 

@@ -1,0 +1,435 @@
+"""Gathering a version's report: each section read from the floors below, the figures from ``figures``.
+
+Reads stream plain rows (ids, codes, short texts), never model instances, so a version of a
+million items fits in a worker's memory and a few seconds. Nothing here writes.
+"""
+
+import importlib.metadata
+import platform
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import django
+import numpy as np
+from django.db import connection
+from django.db.models import Count
+
+from datasets.models import Batch, DatasetVersion, Item
+from labeling.agreement.alpha import alpha_point, interval_or_reason, item_counts, units_from_counts
+from labeling.models import Adjudication, AdjudicationAction, ReviewResult, ReviewResultStatus
+from labeling.review import compute
+from labeling.review.data import SINGLE_LABEL, AnnotationArrays, JSONText, annotation_arrays, canonical
+from projects.models import Project
+from quality.reports import figures
+
+SLICE_MAX_VALUES = 20  # a metadata column with more distinct values is not a slice
+SLICE_SAMPLE_ITEMS = 2_000  # items whose metadata keys are looked at to find candidate slice columns
+SLICE_MAX_COLUMNS = 6
+SLICE_BOOTSTRAP = 200
+SLICE_SEED = 7
+TOP_ISSUES = 20
+HASH_SLICE = 50_000
+
+
+@dataclass
+class Finals:
+    """Each item's final label as a code into ``values`` (-1: none), and where it came from."""
+
+    item_ids: np.ndarray
+    codes: np.ndarray
+    values: list[Any]
+    majority: np.ndarray
+    adjudicated: np.ndarray
+
+
+def _versions_chain(version: DatasetVersion) -> list[DatasetVersion]:
+    return list(
+        DatasetVersion.objects.filter(project_id=version.project_id, number__lte=version.number).order_by("number")
+    )
+
+
+def summary(version: DatasetVersion) -> dict[str, Any]:
+    batches = (
+        Batch.objects.filter(project_id=version.project_id, version__number__lte=version.number)
+        .select_related("version")
+        .order_by("version__number")
+    )
+    augmented = Item.objects.filter(
+        project_id=version.project_id, batch__version__number__lte=version.number, source__isnull=False
+    ).count()
+    return {
+        "version": version.number,
+        "parent": version.parent.number if version.parent_id else None,
+        "items": version.item_count,
+        "added": version.added_count,
+        "duplicates_skipped": version.duplicate_count,
+        "augmented_items": augmented,
+        "by_batch": [
+            {
+                "version": b.version.number,
+                "batch": str(b.pk),
+                "file": b.original_name,
+                "rows": b.rows_total,
+                "added": b.rows_added,
+                "duplicates": b.rows_duplicate,
+            }
+            for b in batches
+        ],
+    }
+
+
+def validation(version: DatasetVersion) -> dict[str, Any]:
+    """The results of the batches that made the version, and the decisions taken on them."""
+    rows = []
+    for batch in (
+        Batch.objects.filter(project_id=version.project_id, version__number__lte=version.number)
+        .select_related("version", "decided_by")
+        .order_by("version__number")
+    ):
+        failed = [
+            {
+                "check": r.get("check"),
+                "type": r.get("type"),
+                "column": r.get("column"),
+                "severity": r.get("severity"),
+                "unexpected_count": r.get("unexpected_count"),
+            }
+            for r in batch.results or []
+            if not r.get("success") and r.get("check") != "import"
+        ]
+        rows.append(
+            {
+                "version": batch.version.number,
+                "file": batch.original_name,
+                "checks": (batch.summary or {}).get("checks"),
+                "failed": failed,
+                "accepted_anyway": batch.accepted_anyway,
+                "decided_by": batch.decided_by.username if batch.decided_by_id else None,
+                "decided_at": batch.decided_at.isoformat() if batch.decided_at else None,
+                "reason": batch.decision_reason,
+            }
+        )
+    return {"batches": rows, "failed_checks": sum(len(r["failed"]) for r in rows)}
+
+
+def drift(version: DatasetVersion) -> dict[str, Any]:
+    """The built-in drift tests the version's own batch ran against its parent, per column."""
+    batch = Batch.objects.filter(version=version).first()
+    columns = []
+    for result in (batch.results if batch else None) or []:
+        if result.get("check") != "drift":
+            continue
+        details = result.get("details") or {}
+        columns.append(
+            {
+                "column": result.get("column"),
+                "test": result.get("type"),
+                "method": details.get("method"),
+                "statistic": details.get("statistic"),
+                "p_value": details.get("p_value"),
+                "psi": details.get("psi"),
+                "threshold": details.get("threshold"),
+                "drifted": not result.get("success"),
+                "histogram": details.get("histogram"),
+            }
+        )
+    return {"against": version.parent.number if version.parent_id else None, "columns": columns}
+
+
+def finals(arrays: AnnotationArrays, *, project: Project) -> Finals:
+    """Final labels: the newest adjudication, else a majority that is not a tie. Coded over whole values."""
+    ranking = compute.item_ranking(arrays)
+    majority_values = [None if tie else value for value, tie in zip(ranking["consensus"], ranking["tie"], strict=True)]
+    adjudicated: dict[int, Any] = {}
+    for item_id, value in (
+        Adjudication.objects.filter(project=project, action=AdjudicationAction.LABEL)
+        .order_by("item_id", "-id")
+        .values_list("item_id", "value")
+    ):
+        adjudicated.setdefault(item_id, value)
+    values: list[Any] = list(project.label_names) if project.task_type in SINGLE_LABEL else []
+    index = {canonical(v): i for i, v in enumerate(values)}
+
+    def code(value: Any) -> int:
+        if value is None:
+            return figures.NO_LABEL
+        key = canonical(value)
+        if key not in index:
+            index[key] = len(values)
+            values.append(value)
+        return index[key]
+
+    item_ids = arrays.item_ids
+    majority = np.fromiter((code(v) for v in majority_values), dtype=np.int64, count=len(item_ids))
+    adjudicated_codes = np.fromiter(
+        (code(adjudicated.get(int(i))) for i in item_ids.tolist()), dtype=np.int64, count=len(item_ids)
+    )
+    final = np.where(adjudicated_codes >= 0, adjudicated_codes, majority)
+    return Finals(item_ids=item_ids, codes=final, values=values, majority=majority, adjudicated=adjudicated_codes)
+
+
+def labels(
+    version: DatasetVersion, *, project: Project, arrays: AnnotationArrays, result: Finals, parent: dict | None
+) -> dict[str, Any]:
+    """Coverage, class balance of final labels and its shift against the parent's report."""
+    labeled = np.bincount(arrays.items, minlength=arrays.n_items)
+    unlabeled = np.zeros(max(version.item_count - arrays.n_items, 0), dtype=np.int64)
+    per_item = np.concatenate([labeled, unlabeled])  # items nobody labeled yet hold no annotation
+    names = [str(v) if project.task_type in SINGLE_LABEL else canonical(v) for v in result.values]
+    balance = figures.class_balance(result.codes, names)
+    return {
+        "coverage": figures.coverage(per_item, overlap=project.overlap),
+        "with_final_label": int((result.codes >= 0).sum()),
+        "adjudicated": int((result.adjudicated >= 0).sum()),
+        "class_balance": balance,
+        "shift": figures.balance_shift(balance, (parent or {}).get("class_balance")),
+    }
+
+
+def agreement(arrays: AnnotationArrays, *, project: Project) -> dict[str, Any]:
+    if arrays.n_rows == 0:
+        return {"reason": "no labels yet"}
+    return compute.agreement_report(arrays, level=project.label_scale)
+
+
+def consensus_vs_adjudication(arrays: AnnotationArrays, result: Finals) -> dict[str, Any]:
+    names = [str(v) for v in result.values]
+    row_codes = _row_codes(arrays, result)
+    position = np.searchsorted(result.item_ids, arrays.item_ids[arrays.items])
+    return {
+        **figures.overturns(result.majority, result.adjudicated, names),
+        "by_annotator": figures.annotator_overturns(
+            position, arrays.annotators, row_codes, result.adjudicated, arrays.usernames
+        ),
+    }
+
+
+def _row_codes(arrays: AnnotationArrays, result: Finals) -> np.ndarray:
+    """Each annotation's value as a code of ``result.values`` (-1: a value no final label has)."""
+    if arrays.task_type in SINGLE_LABEL:
+        return np.asarray(arrays.values, dtype=np.int64)
+    index = {canonical(v): i for i, v in enumerate(result.values)}
+    return np.fromiter((index.get(canonical(v), -1) for v in arrays.values), dtype=np.int64, count=arrays.n_rows)
+
+
+def label_errors(*, project: Project, version: int) -> dict[str, Any]:
+    """Likely label errors from the cached label-issue ranking, when one was computed from predictions."""
+    row = (
+        ReviewResult.objects.filter(project=project, kind="label_issues", status=ReviewResultStatus.DONE)
+        .filter(version__lte=version)
+        .order_by("-version")
+        .first()
+    )
+    if row is None or not row.result:
+        return {"count": None, "top": [], "reason": "no label-issue ranking yet (upload predictions, then open Review)"}
+    issues = row.result.get("issues") or []
+    return {"count": len(issues), "checked": row.result.get("checked"), "model": row.result.get("model"),
+            "top": issues[:TOP_ISSUES], "of_version": row.version}  # fmt: skip
+
+
+def data_mix(version: DatasetVersion, summary_section: dict[str, Any]) -> dict[str, Any]:
+    items = max(version.item_count, 1)
+    return {
+        "duplicates_skipped": version.duplicate_count,
+        "augmented_items": summary_section["augmented_items"],
+        "augmented_share": summary_section["augmented_items"] / items,
+        "splits": None,
+        "leakage": None,
+        "note": "augmentation lineage, splits and leakage appear here once the version has them",
+    }
+
+
+def _slice_columns(version: DatasetVersion) -> list[str]:
+    sample = Item.objects.filter(project_id=version.project_id, batch__version__number__lte=version.number).values_list(
+        "metadata", flat=True
+    )[:SLICE_SAMPLE_ITEMS]
+    values: dict[str, set] = {}
+    for metadata in sample:
+        for key, value in (metadata or {}).items():
+            if isinstance(value, str | int | bool) and len(values.setdefault(key, set())) <= SLICE_MAX_VALUES:
+                values[key].add(value)
+    return sorted(k for k, v in values.items() if 1 < len(v) <= SLICE_MAX_VALUES)[:SLICE_MAX_COLUMNS]
+
+
+def slices(version: DatasetVersion, *, project: Project, arrays: AnnotationArrays, result: Finals) -> dict[str, Any]:
+    """Per value of each low-cardinality metadata column: size, label distribution, agreement with interval.
+
+    The slices whose label distribution differs most from the whole come first; small slices are marked.
+    """
+    columns = _slice_columns(version)
+    whole = figures.distribution(result.codes, len(result.values))
+    row_codes = _row_codes(arrays, result)
+    entries = []
+    for column in columns:
+        rows = (
+            Item.objects.filter(project_id=version.project_id, batch__version__number__lte=version.number)
+            .annotate(v=JSONText("metadata", column))
+            .values_list("v")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        sizes = {value: n for value, n in rows if value is not None}
+        if not 1 < len(sizes) <= SLICE_MAX_VALUES:
+            continue
+        item_value = _item_values(version, column)
+        slice_of_item = np.array([item_value.get(int(i)) for i in arrays.item_ids.tolist()], dtype=object)
+        for value, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
+            in_slice = slice_of_item == value
+            dist = figures.distribution(result.codes[in_slice], len(result.values))
+            rows_in = in_slice[arrays.items]
+            alpha, interval, reason = _alpha(arrays.items[rows_in], row_codes[rows_in], len(result.values), project)
+            entries.append(
+                {
+                    "column": column,
+                    "value": value,
+                    "items": size,
+                    "labeled_items": int(in_slice.sum()),
+                    "too_small": bool(in_slice.sum() < figures.MIN_SLICE_ITEMS),
+                    "labels": {str(result.values[i]): float(p) for i, p in enumerate(dist.tolist())},
+                    "difference": figures.total_variation(dist, whole) if dist.sum() else None,
+                    "alpha": alpha,
+                    "alpha_ci": interval,
+                    "alpha_reason": reason,
+                }
+            )
+    entries.sort(key=lambda e: (e["too_small"], -(e["difference"] or 0)))
+    return {"columns": columns, "min_items": figures.MIN_SLICE_ITEMS, "slices": entries}
+
+
+def _item_values(version: DatasetVersion, column: str) -> dict[int, Any]:
+    return dict(
+        Item.objects.filter(project_id=version.project_id, batch__version__number__lte=version.number)
+        .annotate(v=JSONText("metadata", column))
+        .values_list("pk", "v")
+        .iterator(chunk_size=HASH_SLICE)
+    )
+
+
+def _alpha(items: np.ndarray, codes: np.ndarray, n_values: int, project: Project) -> tuple[Any, Any, str | None]:
+    known = codes >= 0
+    items, codes = items[known], codes[known]
+    if items.size < 2 or n_values < 2:
+        return None, None, "fewer than two labels"
+    kept, dense = np.unique(items, return_inverse=True)
+    level = project.label_scale if project.task_type in SINGLE_LABEL else "nominal"
+    counts = item_counts(dense.reshape(-1), codes, n_items=kept.size, n_categories=n_values)
+    units = units_from_counts(counts, level=level)
+    alpha = alpha_point(units)
+    if not np.isfinite(alpha):
+        return None, None, "alpha is undefined (one label, or no item with two labels)"
+    interval, reason = interval_or_reason(units, alpha=alpha, bootstrap=SLICE_BOOTSTRAP, seed=SLICE_SEED)
+    return float(alpha), interval, reason
+
+
+def reproducibility(version: DatasetVersion, *, fingerprint: str) -> dict[str, Any]:
+    hashes = (
+        Item.objects.filter(project_id=version.project_id, batch__version__number__lte=version.number)
+        .order_by()
+        .values_list("content_hash", flat=True)
+        .iterator(chunk_size=HASH_SLICE)
+    )
+    libraries = {}
+    for name in ("great-expectations", "numpy", "pandas", "scikit-learn", "cleanlab", "scipy"):
+        try:
+            libraries[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return {
+        "version_id": version.pk,
+        "parent_id": version.parent_id,
+        "item_set_sha256": figures.item_set_hash(hashes),
+        "labels_fingerprint": fingerprint,
+        "app_version": importlib.metadata.version("groundwork") if _installed("groundwork") else "0.1.0",
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "database": connection.vendor,
+        "libraries": libraries,
+        "thresholds": {"slice_min_items": figures.MIN_SLICE_ITEMS, "slice_max_values": SLICE_MAX_VALUES},
+        "seeds": {"slice_bootstrap": SLICE_SEED},
+    }
+
+
+def _installed(name: str) -> bool:
+    try:
+        importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def datasheet(project: Project, sections: dict[str, Any], note: str) -> dict[str, Any]:
+    """The questions of "Datasheets for Datasets" this app can answer from its own figures."""
+    s, lab, agr = sections["summary"], sections["labels"], sections["agreement"]
+    lead = agr.get(compute.lead_alpha(project.task_type)) if isinstance(agr, dict) else None
+    annotators = Counter(a.get("annotator") for a in (agr.get("per_annotator") or [])) if isinstance(agr, dict) else {}
+    return {
+        "composition": f"{s['items']:,} items ({project.task_type}), {s['augmented_items']:,} of them augmented; "
+        f"labels: {', '.join(project.label_names)}.",
+        "collection": f"{len(s['by_batch'])} batch file(s), each validated before it joined the dataset; "
+        f"{s['duplicates_skipped']:,} duplicate row(s) skipped in the newest batch.",
+        "labeling": f"{len(annotators)} annotator(s), overlap {project.overlap}; "
+        f"{lab['with_final_label']:,} items with a final label, {lab['adjudicated']:,} adjudicated by a reviewer.",
+        "splits": "no splits assigned to this version",
+        "known_noise": (
+            f"agreement (Krippendorff's alpha) {lead:.3f}"
+            if isinstance(lead, float)
+            else "agreement not measurable yet"
+        )
+        + (f"; {sections['label_errors']['count']} likely label errors" if sections["label_errors"]["count"] else ""),
+        "note": note,
+    }
+
+
+def build(
+    version: DatasetVersion, *, parent_report: dict | None, fingerprint: str, note: str = ""
+) -> tuple[dict, Finals]:
+    """Every section of the report of ``version``; ``parent_report`` is the data the diff is taken against."""
+    project = version.project
+    arrays = annotation_arrays(project=project, version=version.number)
+    result = finals(arrays, project=project)
+    sections: dict[str, Any] = {"summary": summary(version)}
+    sections["validation"] = validation(version)
+    sections["drift"] = drift(version)
+    sections["labels"] = labels(
+        version, project=project, arrays=arrays, result=result, parent=(parent_report or {}).get("labels")
+    )
+    sections["agreement"] = agreement(arrays, project=project)
+    sections["consensus_vs_adjudication"] = consensus_vs_adjudication(arrays, result)
+    sections["label_errors"] = label_errors(project=project, version=version.number)
+    sections["data_mix"] = data_mix(version, sections["summary"])
+    sections["slices"] = slices(version, project=project, arrays=arrays, result=result)
+    sections["reproducibility"] = reproducibility(version, fingerprint=fingerprint)
+    sections["datasheet"] = datasheet(project, sections, note)
+    return sections, result
+
+
+def versions_compared(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Headline figures of two reports side by side, with b - a."""
+
+    def headline(report: dict[str, Any]) -> dict[str, Any]:
+        labels_section = report.get("labels") or {}
+        agreement_section = report.get("agreement") or {}
+        return {
+            "items": (report.get("summary") or {}).get("items"),
+            "augmented_items": (report.get("summary") or {}).get("augmented_items"),
+            "with_final_label": labels_section.get("with_final_label"),
+            "at_full_overlap": (labels_section.get("coverage") or {}).get("at_full_overlap"),
+            "failed_checks": (report.get("validation") or {}).get("failed_checks"),
+            "drifted_columns": sum(1 for c in (report.get("drift") or {}).get("columns", []) if c.get("drifted")),
+            "krippendorff_alpha": agreement_section.get("krippendorff_alpha"),
+        }
+
+    left, right = headline(a), headline(b)
+    delta = {
+        key: (right[key] - left[key])
+        if isinstance(left[key], int | float) and isinstance(right[key], int | float)
+        else None
+        for key in left
+    }
+    shares = {row["label"]: row["share"] for row in (a.get("labels") or {}).get("class_balance", [])}
+    balance = [
+        {"label": row["label"], "a": shares.get(row["label"]), "b": row["share"]}
+        for row in (b.get("labels") or {}).get("class_balance", [])
+    ]
+    return {"a": left, "b": right, "delta": delta, "class_balance": balance}
