@@ -6,28 +6,18 @@ from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import DomainError
+from config.negotiation import FormatIsNotARenderer
 from datasets.selectors import version_get
 from labeling import exports
 from projects.models import Project
 from projects.selectors import REVIEWERS, project_get_for_user
 
 DEFAULT_FORMAT = "jsonl"
-
-
-class _FormatIsNotARenderer(BaseContentNegotiation):
-    """Here ``?format=`` names the export, not one of DRF's renderers: errors stay JSON."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
 
 
 def export_filename(*, project: Project, number: int, export_format: str) -> str:
@@ -37,7 +27,7 @@ def export_filename(*, project: Project, number: int, export_format: str) -> str
 
 
 class VersionExportApi(APIView):
-    content_negotiation_class = _FormatIsNotARenderer
+    content_negotiation_class = FormatIsNotARenderer
 
     @extend_schema(
         operation_id="version_export",

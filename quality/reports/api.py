@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import Conflict, DomainError
+from config.negotiation import FormatIsNotARenderer
 from datasets.selectors import version_get
 from projects.selectors import MANAGERS, REVIEWERS, project_get_for_user
 from quality.reports import services
@@ -32,6 +33,8 @@ def _version(request: Request, project_id: int, number: int, roles=REVIEWERS):
 
 
 class VersionReportApi(APIView):
+    content_negotiation_class = FormatIsNotARenderer
+
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=list(FORMATS), description="html: one self-contained file")],
         responses={200: ReportSerializer, (200, "text/html"): OpenApiTypes.STR},

@@ -15,7 +15,7 @@ import numpy as np
 from django.db import connection
 from django.db.models import Count
 
-from datasets.models import Batch, DatasetVersion, Item
+from datasets.models import Augmentation, Batch, DatasetVersion, Item
 from labeling.agreement.alpha import alpha_point, interval_or_reason, item_counts, units_from_counts
 from labeling.models import Adjudication, AdjudicationAction, ReviewResult, ReviewResultStatus
 from labeling.review import compute
@@ -229,14 +229,23 @@ def label_errors(*, project: Project, version: int) -> dict[str, Any]:
 
 
 def data_mix(version: DatasetVersion, summary_section: dict[str, Any]) -> dict[str, Any]:
+    """Duplicates skipped, and the augmented share of the version per method."""
     items = max(version.item_count, 1)
+    methods = (
+        Augmentation.objects.filter(
+            item__project_id=version.project_id, item__batch__version__number__lte=version.number
+        )
+        .values("method")
+        .annotate(n=Count("item_id"))
+        .order_by("-n", "method")
+    )
     return {
         "duplicates_skipped": version.duplicate_count,
         "augmented_items": summary_section["augmented_items"],
         "augmented_share": summary_section["augmented_items"] / items,
+        "by_method": [{"method": row["method"], "items": row["n"], "share": row["n"] / items} for row in methods],
         "splits": None,
         "leakage": None,
-        "note": "augmentation lineage, splits and leakage appear here once the version has them",
     }
 
 
