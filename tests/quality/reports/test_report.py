@@ -70,7 +70,8 @@ def test_sections_match_counts_made_here(project, manager, reviewer, team):
     finals = _majority_finals(project)
     finals.update({item.pk: "neutral" for item in adjudicated})
     counted = Counter(v for v in finals.values() if v is not None)
-    assert {row["label"]: row["count"] for row in data["labels"]["class_balance"]} == {label: counted[label] for label in LABELS}
+    balance = {row["label"]: row["count"] for row in data["labels"]["class_balance"]}
+    assert balance == {label: counted[label] for label in LABELS}
     assert data["labels"]["with_final_label"] == sum(counted.values())
     assert data["labels"]["coverage"]["at_full_overlap"] == 120  # three annotations each, overlap 2
     assert data["summary"]["items"] == 120 and data["summary"]["by_batch"][0]["added"] == 120
