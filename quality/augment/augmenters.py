@@ -65,9 +65,18 @@ class Method:
         }
 
 
-def item_rng(seed: int, item_id: int, copy: int) -> np.random.Generator:
-    """One generator per (request seed, source item, copy): no result depends on the order items are read in."""
-    return np.random.default_rng([seed, item_id, copy])
+def item_rng(seed: int, source_key: int, copy: int) -> np.random.Generator:
+    """One generator per (request seed, source, copy): no result depends on the order items are read in.
+
+    ``source_key`` comes from the source's content (``content_key``), not its id, so the same request on
+    the same data gives the same items in any project or database.
+    """
+    return np.random.default_rng([seed, source_key, copy])
+
+
+def content_key(content_hash: str) -> int:
+    """A source's content hash as the integer that seeds its generators."""
+    return int(content_hash[:16], 16)
 
 
 def config_hash(method: str, params: dict[str, Any]) -> str:

@@ -45,6 +45,7 @@ from quality.augment.augmenters import (
     augment_image,
     augment_text,
     config_hash,
+    content_key,
     item_rng,
     method_get,
     params_resolve,
@@ -208,10 +209,10 @@ def generated_rows(job: AugmentationJob, on_progress: Callable[[float], None] | 
     project = job.project
     method = project_method(project, job.method)
     column = project.content_column
-    sources = list(_sources(job).values_list("id", "data"))
+    sources = list(_sources(job).values_list("id", "data", "content_hash"))
     if job.filter.get("label"):
-        keep = _labelled(job, {item_id for item_id, _ in sources})
-        sources = [(item_id, data) for item_id, data in sources if item_id in keep]
+        keep = _labelled(job, {item_id for item_id, _, _ in sources})
+        sources = [source for source in sources if source[0] in keep]
     common = {
         METHOD_COLUMN: method.name,
         SEED_COLUMN: job.seed,
@@ -222,13 +223,13 @@ def generated_rows(job: AugmentationJob, on_progress: Callable[[float], None] | 
         JOB_COLUMN: str(job.pk),
     }
     rows = []
-    for done, (item_id, data) in enumerate(sources, start=1):
+    for done, (item_id, data, content_hash) in enumerate(sources, start=1):
         content = (data or {}).get(column)
         if not isinstance(content, str):
             continue
         raw = _image_bytes(project, content) if method.kind == IMAGE else None
         for copy in range(job.copies_per_item):
-            rng = item_rng(job.seed, item_id, copy)
+            rng = item_rng(job.seed, content_key(content_hash), copy)
             if raw is not None:
                 made, used = augment_image(method, raw, job.params, rng)
                 made = _image_keep(project, job, made, item_id, copy)
