@@ -65,3 +65,34 @@ class AugmentationJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} x{self.copies_per_item} on {self.version} ({self.status})"
+
+
+class LeakageStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class LeakageCheck(models.Model):
+    """The newest leakage check of a version: exact and near duplicates across its splits.
+
+    A rerun overwrites it: splits never change once made, so only the newest result matters.
+    """
+
+    version = models.OneToOneField(DatasetVersion, on_delete=models.CASCADE, related_name="leakage_check")
+    status = models.CharField(max_length=8, choices=LeakageStatus.choices, default=LeakageStatus.QUEUED)
+    progress = models.FloatField(default=0.0)
+    error = models.TextField(blank=True, default="")
+    # ``quality.leakage.services.LeakageResult`` as a dict: thresholds, counts, example pairs.
+    result = models.JSONField(default=dict, blank=True)
+    requested_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(progress__gte=0, progress__lte=1), name="leakage_progress_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"leakage check of {self.version}"

@@ -13,7 +13,9 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from quality.augment import services as augment_services
+from quality.leakage import services as leakage_services
 from quality.pipeline import services
+from quality.splits import services as split_services
 
 logger = logging.getLogger(__name__)
 
@@ -39,3 +41,13 @@ def batch_recover_stale() -> list[str]:
 def augmentation_generate(job_id: str) -> None:
     """Generate a job's augmented rows; their batch then goes through ``batch_process`` like any other."""
     augment_services.augmentation_job_run(job_id=job_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def split_assign(split_id: int) -> None:
+    split_services.split_run(split_id=split_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def leakage_check(check_id: int) -> None:
+    leakage_services.leakage_run(check_id=check_id)

@@ -179,7 +179,7 @@ def balance(*, codes: np.ndarray, columns: np.ndarray, names: list[str], ratios:
                 overall=float(overall[column]),
                 shares=shares,
                 counts={SPLITS[s]: int(per_split[s, column]) for s in range(3)},
-                max_deviation=max((abs(shares[SPLITS[s]] - overall[column]) for s in present), default=0.0),
+                max_deviation=float(max((abs(shares[SPLITS[s]] - overall[column]) for s in present), default=0.0)),
                 checked=bool(all(expected[s] >= MIN_LABEL_ITEMS for s in range(3) if ratios[s] > 0)),
             )
         )
