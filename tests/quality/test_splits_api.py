@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pytest
+from rest_framework.test import APIClient
 
 from datasets.models import DatasetVersion, Item, ItemSplit, Split
 from labeling.models import Annotation
@@ -157,8 +158,6 @@ def test_a_version_is_split_once(api_client, project, manager, labelled):
 
 
 def test_who_may_split_and_read(api_client, project, manager, annotator, outsider, labelled):
-    from rest_framework.test import APIClient
-
     body = {"ratios": {"train": 0.8, "dev": 0.1, "test": 0.1}, "seed": 1}
     anonymous = APIClient()
     for path in (url(project, 1), url(project, 1, "leakage")):
@@ -279,3 +278,30 @@ def test_our_own_splits_leave_no_duplicate_across_splits(api_client, project, ma
     body = client.get(url(project, 1, "leakage")).json()
     assert body["pairs"] == [] and body["exact_pairs"] == body["near_pairs"] == 0
     assert body["split_items"] == 160
+
+
+def test_the_version_page_shows_the_split_and_the_leakage_page_the_pairs(client, project, manager, outsider, labelled):
+    api = APIClient()
+    api.force_authenticate(manager)
+    split(api, project, 1)
+    add_version(project, manager, ["<b>same text here for both</b>", "<B>same text   here for both</B>"])
+    first, second = Item.objects.filter(project=project, batch__version__number=2).order_by("id")
+    ItemSplit.objects.bulk_create(
+        [
+            ItemSplit(item=first, project=project, split="train", decided_in_id=first.batch.version_id),
+            ItemSplit(item=second, project=project, split="test", decided_in_id=first.batch.version_id),
+        ]
+    )
+    client.force_login(manager)
+    page = client.get(f"/projects/{project.pk}/versions/1/").content.decode()
+    assert 'id="splits"' in page and 'id="split-balance"' in page and "/versions/1/leakage/" in page
+    leakage_page = f"/projects/{project.pk}/versions/2/leakage/"
+    assert "No leakage check yet" in client.get(leakage_page).content.decode()
+    assert client.post(leakage_page).status_code == 302
+    leakage_run(check_id=LeakageCheck.objects.get(version__number=2).pk)
+    page = client.get(leakage_page).content.decode()
+    assert 'id="leakage-pairs"' in page and "train-test" in page
+    assert "&lt;b&gt;same text" in page and "<b>same" not in page  # what people uploaded is escaped
+    client.force_login(outsider)
+    assert client.get(leakage_page).status_code == 404
+    assert client.post(leakage_page).status_code == 404
