@@ -11,8 +11,10 @@ from labeling.exports.api import VersionExportApi
 from labeling.review import api as review_api
 from projects import api as project_api
 from quality.augment import api as augment_api
+from quality.leakage import api as leakage_api
 from quality.pipeline import api as quality_api
 from quality.reports import api as report_api
+from quality.splits import api as split_api
 from quality.suites import api as suite_api
 
 api_patterns = [
@@ -38,6 +40,10 @@ api_patterns = [
     path("projects/<int:project_id>/items/", dataset_api.ItemListApi.as_view(), name="api-items"),
     path("projects/<int:project_id>/images/", dataset_api.ImageListCreateApi.as_view(), name="api-images"),
     path("projects/<int:project_id>/versions/<int:number>/export/", VersionExportApi.as_view(), name="api-export"),
+    path("projects/<int:project_id>/versions/<int:number>/splits/", split_api.SplitApi.as_view(), name="api-splits"),
+    path(
+        "projects/<int:project_id>/versions/<int:number>/leakage/", leakage_api.LeakageApi.as_view(), name="api-leakage"
+    ),
     path("projects/<int:project_id>/batches/", quality_api.BatchListCreateApi.as_view(), name="api-batches"),
     path("batches/<str:batch_id>/", quality_api.BatchDetailApi.as_view(), name="api-batch"),
     path("batches/<str:batch_id>/file/", quality_api.BatchFileApi.as_view(), name="api-batch-file"),

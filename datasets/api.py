@@ -11,9 +11,11 @@ from rest_framework.views import APIView
 
 from datasets import selectors
 from datasets.models import DatasetVersion, Item, ItemImage
+from datasets.selectors import SPLIT_FILTERS
 from datasets.serializers import (
     ImageSerializer,
     ImageUploadSerializer,
+    ItemQuerySerializer,
     ItemSerializer,
     LineageSerializer,
     VersionSerializer,
@@ -47,6 +49,7 @@ class ItemListApi(ListAPIView):
         parameters=[
             OpenApiParameter("version", int, description="dataset version number; the newest when left out"),
             OpenApiParameter("external_id", str, description="only items with this external id"),
+            OpenApiParameter("split", str, enum=list(SPLIT_FILTERS), description="only this split's items"),
         ]
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
@@ -56,7 +59,9 @@ class ItemListApi(ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, no project
             return Item.objects.none()
         project = project_get_for_user(user=self.request.user, project_id=self.kwargs["project_id"])
-        number = self.request.query_params.get("version")
+        query = ItemQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        number = query.validated_data.get("version")
         if number is None:
             latest = selectors.version_latest(project=project)
             number = latest.number if latest else 0
@@ -65,8 +70,8 @@ class ItemListApi(ListAPIView):
                 number = selectors.version_get(project=project, number=int(number)).number
             except ValueError:
                 raise Http404 from None
-        items = selectors.items_in_version(project=project, number=number)
-        external_id = self.request.query_params.get("external_id")
+        items = selectors.items_with_splits(project=project, number=number, split=query.validated_data.get("split"))
+        external_id = query.validated_data.get("external_id")
         if external_id is not None:
             items = items.filter(external_id=external_id)
         return items

@@ -239,3 +239,73 @@ class Augmentation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} of {self.root_id} (generation {self.generation})"
+
+
+class SplitName(models.TextChoices):
+    TRAIN = "train"
+    DEV = "dev"
+    TEST = "test"
+
+
+class SplitStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Split(models.Model):
+    """One request to split a version (ratios, seed) and its outcome (sizes, balance).
+
+    The assignment itself lives in ``ItemSplit``, one row per item for the whole project,
+    so a later version inherits every earlier item's split and only new groups are assigned.
+    """
+
+    version = models.OneToOneField(DatasetVersion, on_delete=models.CASCADE, related_name="split")
+    train = models.FloatField()
+    dev = models.FloatField()
+    test = models.FloatField()
+    seed = models.BigIntegerField()
+    status = models.CharField(max_length=8, choices=SplitStatus.choices, default=SplitStatus.QUEUED)
+    progress = models.FloatField(default=0.0)
+    error = models.TextField(blank=True, default="")
+    # Sizes per split, left-out augmented items, the balance per label and the tolerance it met.
+    report = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(train__gte=0, dev__gte=0, test__gte=0), name="split_ratios_not_negative"
+            ),
+            models.CheckConstraint(condition=models.Q(progress__gte=0, progress__lte=1), name="split_progress_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"split of {self.version}"
+
+    @property
+    def ratios(self) -> dict[str, float]:
+        return {"train": self.train, "dev": self.dev, "test": self.test}
+
+
+class ItemSplit(models.Model):
+    """Which split an item is in, decided once for good; ``split`` null means left out.
+
+    An augmented copy of a dev or test item is left out of every split: in train it
+    would leak its source, and augmented items belong nowhere else.
+    """
+
+    item = models.OneToOneField(Item, on_delete=models.CASCADE, primary_key=True, related_name="split_assignment")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    split = models.CharField(max_length=5, choices=SplitName.choices, null=True, blank=True)
+    # The version whose split request decided this item.
+    decided_in = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "split"], name="itemsplit_project_split")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.split or 'left out'}"

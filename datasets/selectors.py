@@ -1,16 +1,18 @@
 """Reads of batches, versions, items and images, always within a project the caller may see."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
+from django.db.models.fields.json import KT
 from django.http import Http404
 
-from datasets.models import Augmentation, Batch, DatasetVersion, Item, ItemImage
+from datasets.models import Augmentation, Batch, DatasetVersion, Item, ItemImage, Split, SplitName
 from projects.models import Project
 from projects.selectors import project_get_for_user
 
@@ -33,6 +35,102 @@ def version_get(*, project: Project, number: int) -> DatasetVersion:
 def items_in_version(*, project: Project, number: int) -> QuerySet[Item]:
     """Items of version ``number``: those of every batch accepted into a version <= number."""
     return Item.objects.filter(project=project, batch__version__number__lte=number).order_by("id")
+
+
+# What ``?split=`` accepts: a split's name, or ``none`` for items in no split (not split yet, or left out).
+SPLIT_FILTERS = (*SplitName.values, "none")
+SPLIT_CODES = {name: code for code, name in enumerate(SplitName.values)}
+LEFT_OUT = -1
+UNDECIDED = -2
+ARRAY_CHUNK = 50_000
+
+
+def items_with_splits(*, project: Project, number: int, split: str | None = None) -> QuerySet[Item]:
+    """The version's items, each annotated with its ``split`` (null when in none), optionally only one split's."""
+    items = items_in_version(project=project, number=number).annotate(split=F("split_assignment__split"))
+    if split == "none":
+        return items.filter(split_assignment__split__isnull=True)
+    if split is not None:
+        return items.filter(split_assignment__split=split)
+    return items
+
+
+def split_get(*, version: DatasetVersion) -> Split:
+    try:
+        return Split.objects.select_related("version").get(version=version)
+    except Split.DoesNotExist:
+        raise Http404(f"version {version.number} has not been split") from None
+
+
+def split_find(*, version: DatasetVersion) -> Split | None:
+    return Split.objects.filter(version=version).first()
+
+
+def split_counts(*, project: Project, number: int) -> dict[str, int]:
+    """Items of the version per split, with ``none`` for those in no split."""
+    rows = items_with_splits(project=project, number=number).order_by().values_list("split").annotate(n=Count("id"))
+    counts = dict.fromkeys(SPLIT_FILTERS, 0)
+    for split, n in rows:
+        counts[split or "none"] += n
+    return counts
+
+
+@dataclass(frozen=True)
+class VersionItems:
+    """A version's items as arrays, in id order: what splitting and the leakage check read."""
+
+    ids: np.ndarray  # int64
+    source_ids: np.ndarray  # int64; 0 for an original item
+    source_index: np.ndarray  # int64 position of the source in ``ids``; -1 for none (or not in the version)
+    contents: list[str]  # the text, or the image's address
+    splits: np.ndarray  # int8: 0 train, 1 dev, 2 test, -1 left out, -2 not decided yet
+    external_ids: list[str]
+
+    @property
+    def augmented(self) -> np.ndarray:
+        return self.source_ids > 0
+
+
+def version_item_arrays(
+    *, project: Project, number: int, progress: Callable[[float], None] | None = None
+) -> VersionItems:
+    """Every item of the version as arrays, read by keyset pages of 50,000: no query per item."""
+    rows = items_in_version(project=project, number=number).values_list(
+        "id",
+        "source_id",
+        KT(f"data__{project.content_column}"),
+        "split_assignment__item_id",
+        "split_assignment__split",
+        "external_id",
+    )
+    total = DatasetVersion.objects.filter(project=project, number=number).values_list("item_count", flat=True).first()
+    ids, sources, contents, splits, external_ids = [], [], [], [], []
+    last_id = 0
+    while True:
+        page = list(rows.filter(id__gt=last_id)[:ARRAY_CHUNK])
+        for item_id, source_id, content, decided, split, external_id in page:
+            ids.append(item_id)
+            sources.append(source_id or 0)
+            contents.append(content or "")
+            splits.append(UNDECIDED if decided is None else SPLIT_CODES.get(split, LEFT_OUT))
+            external_ids.append(external_id)
+        if progress and total:
+            progress(min(len(ids) / total, 1.0))
+        if len(page) < ARRAY_CHUNK:
+            break
+        last_id = page[-1][0]
+    id_array = np.array(ids, np.int64)
+    source_array = np.array(sources, np.int64)
+    position = np.clip(np.searchsorted(id_array, source_array), 0, max(len(ids) - 1, 0))
+    found = (source_array > 0) & (id_array[position] == source_array) if ids else source_array > 0
+    return VersionItems(
+        ids=id_array,
+        source_ids=source_array,
+        source_index=np.where(found, position, -1).astype(np.int64),
+        contents=contents,
+        splits=np.array(splits, np.int8),
+        external_ids=external_ids,
+    )
 
 
 def image_get(*, project: Project, sha256: str, extension: str) -> ItemImage:

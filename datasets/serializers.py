@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from datasets.models import DatasetVersion, Item, ItemImage
+from datasets.selectors import SPLIT_FILTERS
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -17,9 +18,31 @@ class VersionSerializer(serializers.ModelSerializer):
 
 
 class ItemSerializer(serializers.ModelSerializer):
+    # Annotated by ``items_with_splits``; null when the item is in no split (not split yet, or left out).
+    split = serializers.CharField(read_only=True, allow_null=True, default=None)
+
     class Meta:
         model = Item
-        fields = ["id", "external_id", "data", "metadata"]
+        fields = ["id", "external_id", "data", "metadata", "split"]
+
+
+class ItemQuerySerializer(serializers.Serializer):
+    """The query string of the item list; a parameter it does not know is an error, not ignored."""
+
+    KNOWN = frozenset({"version", "external_id", "split", "page", "format"})
+
+    # A version that is malformed answers 404 like a missing one, as a version in the path does.
+    version = serializers.CharField(required=False)
+    external_id = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    split = serializers.ChoiceField(choices=SPLIT_FILTERS, required=False)
+    page = serializers.CharField(required=False)
+    format = serializers.CharField(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        unknown = sorted(set(self.initial_data) - self.KNOWN)
+        if unknown:
+            raise serializers.ValidationError({name: ["unknown query parameter"] for name in unknown})
+        return attrs
 
 
 class ImageSerializer(serializers.ModelSerializer):

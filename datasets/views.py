@@ -15,7 +15,7 @@ EXPORT_FORMATS = [("jsonl", "JSON Lines"), ("csv", "CSV"), ("parquet", "Parquet"
 def version_detail(request: HttpRequest, project_id: int, number: int) -> HttpResponse:
     project = project_get_for_user(user=request.user, project_id=project_id)
     version = selectors.version_get(project=project, number=number)
-    items = selectors.items_in_version(project=project, number=number)
+    items = selectors.items_with_splits(project=project, number=number)
     only_added = request.GET.get("show") == "added"
     if only_added:
         items = items.filter(batch__version=version)
@@ -30,6 +30,7 @@ def version_detail(request: HttpRequest, project_id: int, number: int) -> HttpRe
         "page": page,
         "only_added": only_added,
         "augmentation_shares": selectors.augmentation_shares(version=version),
+        "split": selectors.split_find(version=version),
         "export_formats": [
             ("jsonl", "JSON Lines"),
             ("csv", "CSV"),

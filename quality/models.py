@@ -73,6 +73,13 @@ class ReportStatus(models.TextChoices):
     FAILED = "failed"
 
 
+class LeakageStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
 class VersionReport(models.Model):
     """The quality report of one dataset version, computed by a worker and cached.
 
@@ -103,3 +110,27 @@ class VersionReport(models.Model):
     @property
     def is_frozen(self) -> bool:
         return self.frozen_at is not None
+
+
+class LeakageCheck(models.Model):
+    """The newest leakage check of a version: exact and near duplicates across its splits.
+
+    A rerun overwrites it: splits never change once made, so only the newest result matters.
+    """
+
+    version = models.OneToOneField(DatasetVersion, on_delete=models.CASCADE, related_name="leakage_check")
+    status = models.CharField(max_length=8, choices=LeakageStatus.choices, default=LeakageStatus.QUEUED)
+    progress = models.FloatField(default=0.0)
+    error = models.TextField(blank=True, default="")
+    # ``quality.leakage.services.LeakageResult`` as a dict: thresholds, counts, example pairs.
+    result = models.JSONField(default=dict, blank=True)
+    requested_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(progress__gte=0, progress__lte=1), name="leakage_progress_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"leakage check of {self.version}"

@@ -14,8 +14,10 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from datasets.models import DatasetVersion
 from quality.augment import services as augment_services
+from quality.leakage import services as leakage_services
 from quality.pipeline import services
 from quality.reports import services as report_services
+from quality.splits import services as split_services
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +45,19 @@ def augmentation_generate(job_id: str) -> None:
     augment_services.augmentation_job_run(job_id=job_id)
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def version_report_compute(version_id: int) -> None:
     """Compute a version's report. Safe to run twice: the second run stores the same report again."""
     version = DatasetVersion.objects.select_related("project", "parent").filter(pk=version_id).first()
     if version is not None:
         report_services.report_compute(version=version)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def split_assign(split_id: int) -> None:
+    split_services.split_run(split_id=split_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def leakage_check(check_id: int) -> None:
+    leakage_services.leakage_run(check_id=check_id)

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from quality.leakage import views as leakage_views
 from quality.pipeline import views as pipeline_views
 from quality.reports import views as report_views
 from quality.suites import views as suite_views
@@ -9,6 +10,11 @@ urlpatterns = [
     path("projects/<int:project_id>/batches/", pipeline_views.batch_upload, name="batch-upload"),
     path("projects/<int:project_id>/suite/", suite_views.suite_edit, name="suite-edit"),
     path("projects/<int:project_id>/batches/<uuid:batch_id>/", pipeline_views.batch_results, name="batch-results"),
+    path(
+        "projects/<int:project_id>/versions/<int:number>/leakage/",
+        leakage_views.version_leakage,
+        name="version-leakage",
+    ),
     path("projects/<int:project_id>/batches/<uuid:batch_id>/decide/", pipeline_views.batch_decide, name="batch-decide"),
     path("projects/<int:project_id>/versions/<int:number>/report/", report_views.report_page, name="version-report"),
     path(

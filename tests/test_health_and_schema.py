@@ -22,6 +22,8 @@ CONTRACT_PATHS = {
     "/api/projects/{project_id}/versions/": {"get"},
     "/api/projects/{project_id}/versions/{number}/": {"get"},
     "/api/projects/{project_id}/items/": {"get"},
+    "/api/projects/{project_id}/versions/{number}/splits/": {"get", "post"},
+    "/api/projects/{project_id}/versions/{number}/leakage/": {"get", "post"},
     "/api/projects/{project_id}/batches/": {"get", "post"},
     "/api/batches/{batch_id}/": {"get"},
     "/api/batches/{batch_id}/file/": {"get"},
@@ -94,7 +96,7 @@ def test_the_upload_is_described_as_multipart_with_a_202(schema):
     assert "multipart/form-data" in operation["requestBody"]["content"]
     assert "202" in operation["responses"]
     items = schema["paths"]["/api/projects/{project_id}/items/"]["get"]
-    assert {"version", "external_id", "page"} <= {parameter["name"] for parameter in items["parameters"]}
+    assert {"version", "external_id", "split", "page"} <= {parameter["name"] for parameter in items["parameters"]}
 
 
 def test_the_schema_is_also_json(client, db):

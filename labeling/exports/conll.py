@@ -49,6 +49,8 @@ def write_conll(chunks: Iterable[Chunk], context: ExportContext) -> Iterator[byt
             lines.append(f"# id = {record['id']}")
             if record["external_id"]:
                 lines.append(f"# external_id = {_comment(record['external_id'])}")
+            if record.get("split"):
+                lines.append(f"# split = {record['split']}")
             tokens = tokenize(content_of(record, "text") or "")
             by_annotator = {a["annotator"]: bio_tags(tokens, a["value"] or []) for a in record["annotations"]}
             for index, (token, start, end) in enumerate(tokens):

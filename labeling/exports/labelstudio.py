@@ -67,7 +67,11 @@ def labelstudio_task(record: Record, context: ExportContext) -> Record:
     return {
         "id": record["id"],
         "data": {context.content_column: content_of(record, context.content_column)},
-        "meta": {"external_id": record["external_id"], "metadata": record["metadata"] or {}},
+        "meta": {
+            "external_id": record["external_id"],
+            "metadata": record["metadata"] or {},
+            "split": record.get("split"),
+        },
         "annotations": annotations,
     }
 

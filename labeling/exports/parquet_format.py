@@ -33,6 +33,7 @@ def parquet_schema(content_column: str) -> pa.Schema:
             ("source", pa.int64()),  # the item an augmented item was made from
             ("root", pa.int64()),  # the original at the top of its chain
             ("augmentation", pa.string()),  # JSON: method, params, seed, generation...
+            ("split", pa.string()),  # train | dev | test | null: in no split
         ]
     )
 
@@ -92,6 +93,7 @@ def write_parquet(chunks: Iterable[Chunk], context: ExportContext) -> Iterator[b
                     "source": record.get("source"),
                     "root": record.get("root"),
                     "augmentation": None if record.get("augmentation") is None else dumps(record["augmentation"]),
+                    "split": record.get("split"),
                 }
                 for record in chunk
             ]

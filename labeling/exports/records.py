@@ -11,7 +11,8 @@ people label holds each item's annotations as they were when its chunk was read.
      "final": ..., "final_source": "adjudication" | "consensus" | "inherited" | None,
      "source": item id | None, "root": item id | None,
      "augmentation": {"method", "params", "seed", "generation", "library", "library_version",
-                      "config_hash", "label_policy"} | None}
+                      "config_hash", "label_policy"} | None,
+     "split": "train" | "dev" | "test" | None}
 
 ``final`` is the item's settled label: the newest adjudication when a reviewer made one,
 else the majority of its annotations (values compared whole), else null (no annotation,
@@ -21,6 +22,9 @@ chunk (one more query for the chunk's adjudications), so the export stays bounde
 An augmented item made under the ``inherit`` policy that no person has labeled carries its
 root's final label, with ``final_source`` "inherited": it is never one of ``annotations``,
 so nothing that counts people's labels sees it.
+
+``split`` is the item's split, null when it is in none (not split yet, or an augmented
+copy left out because its source is in dev or test); it comes with the items' query.
 """
 
 import json
@@ -46,7 +50,13 @@ def version_chunks(*, project: Project, number: int, chunk_size: int | None = No
     """The items of version ``number`` with their annotations, ``chunk_size`` items at a time."""
     size = chunk_size or CHUNK_SIZE
     items = items_in_version(project=project, number=number).values_list(
-        "id", "external_id", "data", "metadata", "source_id", *(f"augmentation__{name}" for name in LINEAGE_FIELDS)
+        "id",
+        "external_id",
+        "data",
+        "metadata",
+        "source_id",
+        "split_assignment__split",
+        *(f"augmentation__{name}" for name in LINEAGE_FIELDS),
     )
     last_id = 0
     while True:
@@ -60,10 +70,10 @@ def version_chunks(*, project: Project, number: int, chunk_size: int | None = No
             item_ids=item_ids,
             annotations={item_id: [a["value"] for a in entries] for item_id, entries in annotations.items()},
         )
-        lineage = {row[0]: dict(zip(LINEAGE_FIELDS, row[5:], strict=True)) for row in rows}
+        lineage = {row[0]: dict(zip(LINEAGE_FIELDS, row[6:], strict=True)) for row in rows}
         inherited = _inherited(finals, lineage)
         chunk = []
-        for item_id, external_id, data, metadata, source_id, *_ in rows:
+        for item_id, external_id, data, metadata, source_id, split, *_ in rows:
             augmentation = lineage[item_id] if lineage[item_id]["method"] is not None else None
             final, final_source = inherited.get(item_id, finals[item_id])
             chunk.append(
@@ -78,6 +88,7 @@ def version_chunks(*, project: Project, number: int, chunk_size: int | None = No
                     "source": source_id,
                     "root": augmentation["root_id"] if augmentation else None,
                     "augmentation": {k: v for k, v in augmentation.items() if k != "root_id"} if augmentation else None,
+                    "split": split,
                 }
             )
         yield chunk

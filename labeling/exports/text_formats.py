@@ -27,7 +27,7 @@ def write_csv(chunks: Iterable[Chunk], context: ExportContext) -> Iterator[bytes
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     header = ["id", "external_id", context.content_column, "metadata", "annotations", "labels", "final"]
-    header += ["final_source", "source", "root", "augmentation"]
+    header += ["final_source", "source", "root", "augmentation", "split"]
     writer.writerow(header)
     yield buffer.getvalue().encode()
     for chunk in chunks:
@@ -46,6 +46,7 @@ def write_csv(chunks: Iterable[Chunk], context: ExportContext) -> Iterator[bytes
                 "" if record.get("source") is None else str(record["source"]),
                 "" if record.get("root") is None else str(record["root"]),
                 "" if record.get("augmentation") is None else dumps(record["augmentation"]),
+                record.get("split") or "",
             ]
             writer.writerow([record["id"], *(escape_cell(cell) for cell in cells)])
         yield buffer.getvalue().encode()

@@ -62,8 +62,8 @@ def test_items_of_a_version_exclude_later_batches(api_client, project, manager, 
 def test_items_shape_and_metadata(api_client, project, manager, two_versions):
     results = api_client(manager).get(f"/api/projects/{project.pk}/items/", {"version": 2}).json()["results"]
     assert [{k: v for k, v in item.items() if k != "id"} for item in results[3:]] == [
-        {"external_id": "b2", "data": {"text": "delta"}, "metadata": {"channel": "app"}},
-        {"external_id": "b3", "data": {"text": "epsilon"}, "metadata": {"channel": None}},
+        {"external_id": "b2", "data": {"text": "delta"}, "metadata": {"channel": "app"}, "split": None},
+        {"external_id": "b3", "data": {"text": "epsilon"}, "metadata": {"channel": None}, "split": None},
     ]
     assert all(isinstance(item["id"], int) for item in results)
 

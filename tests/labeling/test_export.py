@@ -121,8 +121,9 @@ def test_jsonl_holds_every_item_and_annotation_in_id_order(labeled, manager_clie
     for record, want in zip(records, expected, strict=True):
         assert set(record) == {
             "id", "external_id", "data", "metadata", "annotations", "final", "final_source", "source", "root",
-            "augmentation",
+            "augmentation", "split",
         }  # fmt: skip
+        assert record["split"] is None  # not split yet
         assert (record["final"], record["final_source"]) == consensus([a[1] for a in want["annotations"]])
         assert (record["external_id"], record["data"], record["metadata"]) == (
             want["external_id"],
@@ -158,7 +159,7 @@ def test_csv_round_trips_and_defuses_formulas(labeled, manager_client):
     rows = list(csv.DictReader(io.StringIO(body)))
     assert list(rows[0]) == [
         "id", "external_id", "text", "metadata", "annotations", "labels", "final", "final_source",
-        "source", "root", "augmentation",
+        "source", "root", "augmentation", "split",
     ]  # fmt: skip
     expected = stored(labeled, 2)
     assert [int(row["id"]) for row in rows] == [e["id"] for e in expected]
@@ -277,7 +278,7 @@ def test_labelstudio_classification_tasks(labeled, manager_client, annotators):
     assert [task["id"] for task in tasks] == [e["id"] for e in expected]
     first = tasks[0]
     assert first["data"] == {"text": "good movie"}
-    assert first["meta"] == {"external_id": "t0", "metadata": {"note": "plain"}}
+    assert first["meta"] == {"external_id": "t0", "metadata": {"note": "plain"}, "split": None}
     assert [a["result"] for a in first["annotations"]] == [
         [
             {

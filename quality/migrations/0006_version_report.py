@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('datasets', '0001_initial'),
         ('projects', '0006_data_models_deleted_from_state'),
-        ('quality', '0004_augmentation_jobs'),
+        ('quality', '0005_leakage_check'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
