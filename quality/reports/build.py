@@ -15,12 +15,13 @@ import numpy as np
 from django.db import connection
 from django.db.models import Count
 
-from datasets.models import Augmentation, Batch, DatasetVersion, Item
+from datasets.models import Augmentation, Batch, DatasetVersion, Item, Split, SplitStatus
 from labeling.agreement.alpha import alpha_point, interval_or_reason, item_counts, units_from_counts
 from labeling.models import Adjudication, AdjudicationAction, ReviewResult, ReviewResultStatus
 from labeling.review import compute
 from labeling.review.data import SINGLE_LABEL, AnnotationArrays, JSONText, annotation_arrays, canonical
 from projects.models import Project
+from quality.models import LeakageCheck, LeakageStatus
 from quality.reports import figures
 
 SLICE_MAX_VALUES = 20  # a metadata column with more distinct values is not a slice
@@ -244,9 +245,26 @@ def data_mix(version: DatasetVersion, summary_section: dict[str, Any]) -> dict[s
         "augmented_items": summary_section["augmented_items"],
         "augmented_share": summary_section["augmented_items"] / items,
         "by_method": [{"method": row["method"], "items": row["n"], "share": row["n"] / items} for row in methods],
-        "splits": None,
-        "leakage": None,
+        "splits": _splits(version),
+        "leakage": _leakage(version),
     }
+
+
+def _splits(version: DatasetVersion) -> dict[str, Any] | None:
+    split = Split.objects.filter(version=version, status=SplitStatus.DONE).first()
+    if split is None:
+        return None
+    report = split.report or {}
+    return {"ratios": {"train": split.train, "dev": split.dev, "test": split.test}, "seed": split.seed,
+            "sizes": report.get("sizes"), "left_out": report.get("left_out")}  # fmt: skip
+
+
+def _leakage(version: DatasetVersion) -> dict[str, Any] | None:
+    check = LeakageCheck.objects.filter(version=version, status=LeakageStatus.DONE).first()
+    if check is None:
+        return None
+    result = check.result or {}
+    return {key: result.get(key) for key in ("exact_pairs", "near_pairs", "per_split_pair", "augmented_outside_train")}
 
 
 def _slice_columns(version: DatasetVersion) -> list[str]:
@@ -379,7 +397,12 @@ def datasheet(project: Project, sections: dict[str, Any], note: str) -> dict[str
         f"{s['duplicates_skipped']:,} duplicate row(s) skipped in the newest batch.",
         "labeling": f"{len(annotators)} annotator(s), overlap {project.overlap}; "
         f"{lab['with_final_label']:,} items with a final label, {lab['adjudicated']:,} adjudicated by a reviewer.",
-        "splits": "no splits assigned to this version",
+        "splits": (
+            "train/dev/test sizes "
+            + ", ".join(f"{k} {v:,}" for k, v in (sections["data_mix"]["splits"]["sizes"] or {}).items())
+            if sections["data_mix"]["splits"]
+            else "no splits assigned to this version"
+        ),
         "known_noise": (
             f"agreement (Krippendorff's alpha) {lead:.3f}"
             if isinstance(lead, float)

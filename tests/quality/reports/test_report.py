@@ -125,3 +125,23 @@ def test_a_frozen_report_never_changes(project, manager, reviewer, team):
     assert report.data["labels"]["with_final_label"] == 0
     assert services.report_request(version=version).status == ReportStatus.DONE  # nothing queued
     assert VersionReport.objects.get(version=version).is_frozen
+
+
+@pytest.mark.django_db
+def test_splits_and_leakage_appear_once_made(project, manager):
+    from quality.leakage import services as leakage_services
+    from quality.splits import services as split_services
+
+    import_rows(project, manager, _rows(0, 40))
+    version = DatasetVersion.objects.get(project=project, number=1)
+    split = split_services.split_request(
+        version=version, user=manager, ratios={"train": 0.5, "dev": 0.25, "test": 0.25}, seed=1, enqueue=False
+    )
+    split_services.split_run(split_id=split.pk, enqueue_leakage=False)
+    check = leakage_services.leakage_request(version=version, enqueue=False)
+    leakage_services.leakage_run(check_id=check.pk)
+
+    mix = services.report_compute(version=version).data["data_mix"]
+    assert sum(mix["splits"]["sizes"].values()) == 40
+    assert mix["splits"]["ratios"] == {"train": 0.5, "dev": 0.25, "test": 0.25}
+    assert mix["leakage"]["exact_pairs"] == 0
