@@ -209,9 +209,9 @@ def generated_rows(job: AugmentationJob, on_progress: Callable[[float], None] | 
     project = job.project
     method = project_method(project, job.method)
     column = project.content_column
-    sources = list(_sources(job).values_list("id", "data", "content_hash"))
+    sources = list(_sources(job).values_list("id", "data", "content_hash", "metadata"))
     if job.filter.get("label"):
-        keep = _labelled(job, {item_id for item_id, _, _ in sources})
+        keep = _labelled(job, {source[0] for source in sources})
         sources = [source for source in sources if source[0] in keep]
     common = {
         METHOD_COLUMN: method.name,
@@ -223,7 +223,7 @@ def generated_rows(job: AugmentationJob, on_progress: Callable[[float], None] | 
         JOB_COLUMN: str(job.pk),
     }
     rows = []
-    for done, (item_id, data, content_hash) in enumerate(sources, start=1):
+    for done, (item_id, data, content_hash, metadata) in enumerate(sources, start=1):
         content = (data or {}).get(column)
         if not isinstance(content, str):
             continue
@@ -235,7 +235,16 @@ def generated_rows(job: AugmentationJob, on_progress: Callable[[float], None] | 
                 made = _image_keep(project, job, made, item_id, copy)
             else:
                 made, used = augment_text(method, content, job.params, rng)
-            rows.append({column: made, SOURCE_ITEM_COLUMN: item_id, PARAMS_COLUMN: {**used, "copy": copy}, **common})
+            # A copy keeps its source's metadata, so the suite, the slices and the filters see it as its source.
+            rows.append(
+                {
+                    **(metadata or {}),
+                    column: made,
+                    SOURCE_ITEM_COLUMN: item_id,
+                    PARAMS_COLUMN: {**used, "copy": copy},
+                    **common,
+                }
+            )
         if on_progress and done % PROGRESS_EVERY == 0:
             on_progress(done / len(sources))
     return rows

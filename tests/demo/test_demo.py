@@ -5,10 +5,11 @@ import io
 import pytest
 from django.core.management import call_command
 
-from datasets.models import Batch, DatasetVersion
+from datasets.models import Augmentation, Batch, DatasetVersion
 from labeling.models import Annotation, GoldLabel, Prediction
 from labeling.review import services as review_services
 from projects.models import Project
+from quality.models import LeakageCheck, VersionReport
 
 
 @pytest.fixture
@@ -17,11 +18,13 @@ def demo(db) -> Project:
     return Project.objects.get(name="Product reviews")
 
 
-def test_the_demo_has_two_versions_and_labels_worth_reviewing(demo):
-    assert list(DatasetVersion.objects.filter(project=demo).order_by("number").values_list("number", "item_count")) == [
-        (1, 238),
-        (2, 364),
-    ]
+def test_the_demo_has_versions_and_labels_worth_reviewing(demo):
+    versions = list(DatasetVersion.objects.filter(project=demo).order_by("number").values_list("number", "item_count"))
+    assert versions[:2] == [(1, 238), (2, 364)]
+    # v3: typo copies of v2's app reviews, tied to their sources.
+    augmented = Augmentation.objects.filter(item__project=demo)
+    assert versions[2][1] - 364 == augmented.count() > 100
+    assert set(augmented.values_list("method", flat=True)) == {"keyboard_typos"}
     annotations = Annotation.objects.filter(project=demo)
     assert 400 < annotations.count() <= 3 * 160
     assert annotations.values("annotator").distinct().count() == 3
@@ -39,6 +42,15 @@ def test_the_demo_has_two_versions_and_labels_worth_reviewing(demo):
     assert len(report["over_time"]) >= 3  # labels spread over three weeks
     by_name = {entry["annotator"]: entry for entry in report["per_annotator"]}
     assert by_name["annotator1"]["percent_agreement"] > by_name["annotator3"]["percent_agreement"]
+
+
+def test_the_demo_has_splits_a_leakage_check_and_reports(demo):
+    latest = DatasetVersion.objects.filter(project=demo).order_by("-number").first()
+    assert sum(latest.split.report["sizes"].values()) + latest.split.report["left_out"] == latest.item_count
+    assert LeakageCheck.objects.get(version=latest).status == "done"
+    reports = VersionReport.objects.filter(project=demo, status="done")
+    assert reports.count() == DatasetVersion.objects.filter(project=demo).count()
+    assert reports.get(version=latest).data["data_mix"]["by_method"][0]["method"] == "keyboard_typos"
 
 
 def test_a_second_run_changes_nothing(demo):

@@ -9,11 +9,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from datasets.models import DatasetVersion
 from demo.data import DEMO_SUITE, GUIDELINES, demo_bad_batch, demo_reviews
 from demo.labels import demo_label
 from projects import services
 from projects.models import Project
+from quality.augment import services as augment_services
+from quality.leakage import services as leakage_services
 from quality.pipeline import services as quality_services
+from quality.reports import services as report_services
+from quality.splits import services as split_services
 from quality.suites.services import suite_set
 
 PASSWORD = "groundwork"
@@ -80,9 +85,34 @@ class Command(BaseCommand):
             f"  labels: {made['annotations']} annotations by {len(annotators)} annotators, "
             f"{made['gold']} gold answers, a model's predictions for {made['predictions']} items"
         )
+        self._augment_split_report(project, users["manager"])
         self.stdout.write(
-            self.style.SUCCESS(f"Demo project {PROJECT_NAME!r} loaded: two versions and a quarantined batch.")
+            self.style.SUCCESS(
+                f"Demo project {PROJECT_NAME!r} loaded: three versions (the third of augmented reviews), "
+                "splits, a leakage check, each version's report, and a quarantined batch."
+            )
         )
+
+    def _augment_split_report(self, project: Project, manager) -> None:
+        """Typo copies of the app reviews (v3), v3 split into train/dev/test and checked for leakage,
+        and every version's report, all in-process, so the pages show them before the worker starts."""
+        job = augment_services.augmentation_job_start(
+            project=project, user=manager, version=2, method="keyboard_typos", params={"rate": 0.04},
+            copies_per_item=1, seed=5, item_filter={"metadata": {"channel": "app"}}, label_policy="inherit",
+        )  # fmt: skip
+        job = augment_services.augmentation_job_run(job_id=str(job.pk))
+        batch = quality_services.batch_import(batch_id=str(job.batch_id))
+        self.stdout.write(f"  augmented: {batch.rows_added} typo copies of the app reviews ({job.method})")
+        latest = DatasetVersion.objects.filter(project=project).order_by("-number").first()
+        split = split_services.split_request(
+            version=latest, user=manager, ratios={"train": 0.8, "dev": 0.1, "test": 0.1}, seed=1, enqueue=False
+        )
+        split_services.split_run(split_id=split.pk, enqueue_leakage=False)
+        check = leakage_services.leakage_request(version=latest, enqueue=False)
+        leakage_services.leakage_run(check_id=check.pk)
+        for version in DatasetVersion.objects.filter(project=project).order_by("number"):
+            report_services.report_compute(version=version)
+        self.stdout.write(f"  v{latest.number} split 80/10/10 and checked for leakage; every version has its report")
 
     def _import(self, project: Project, user, name: str, content: bytes) -> None:
         batch = quality_services.batch_upload(
