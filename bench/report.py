@@ -1,0 +1,122 @@
+"""Version report benchmark: the report of a version of a million items and three million annotations.
+
+Run on demand (it is not a test)::
+
+    .venv/bin/python bench/report.py [--items 1000000] [--annotators 3]
+
+It creates its own PostgreSQL database (``groundwork_bench_report``; ``--server-url`` or
+``BENCH_POSTGRES_URL`` name the server), writes a classification project with ``COPY`` (the
+same synthetic annotators as ``bench/agreement.py``, and a ``channel`` metadata column of four
+values to slice by), then times, in one run:
+
+- ``quality.reports.build.build``: every section of the report, from the database;
+- the whole service as the worker runs it (``report_compute``: build, store, snapshot file);
+- the HTML file's size;
+- beside them, the same labels' figures (class balance of the majority, coverage, per-slice
+  label mix) computed by plain pandas on the same arrays, as a reference of what the
+  arithmetic alone costs.
+
+The database is dropped at the end (``--keep`` keeps it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from agreement import database_url, drop_database, populate, recreate_database, timed  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--annotators", type=int, default=3)
+    parser.add_argument(
+        "--server-url", default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+    )
+    parser.add_argument("--database", default="groundwork_bench_report")
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+
+    recreate_database(args.server_url, args.database)
+    os.environ["DATABASE_URL"] = database_url(args.server_url, args.database)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("GROUNDWORK_VAR_DIR", "/tmp/groundwork-bench-report")
+    import django
+
+    django.setup()
+    import pandas as pd
+    from django.core.management import call_command
+    from django.db import connection
+
+    from datasets.models import DatasetVersion, Item
+    from labeling.review.data import annotation_arrays
+    from quality.reports import build, services
+    from quality.reports.html import report_file
+    from quality.reports.selectors import report_state
+
+    try:
+        call_command("migrate", verbosity=0)
+        project, load_seconds = populate(n_items=args.items, n_annotators=args.annotators, n_labels=5)
+        with connection.cursor() as cursor:
+            channels = "ARRAY['web', 'app', 'email survey', 'phone']"
+            cursor.execute(
+                f"UPDATE {Item._meta.db_table} SET metadata = jsonb_build_object('channel', ({channels})[1 + id %% 4])"
+                " WHERE project_id = %s",
+                [project.pk],
+            )
+            cursor.execute(f"ANALYZE {Item._meta.db_table}")
+        version = DatasetVersion.objects.get(project=project, number=1)
+        rows = args.items * args.annotators
+        print(f"{args.items:,} items, {rows:,} annotations; loaded in {load_seconds:.1f} s\n")
+
+        print("Ours:")
+        (sections, _), _ = timed("build: every section, from the database", build.build, version,
+                                       parent_report=None, fingerprint="bench")  # fmt: skip
+        report, compute_s = timed("report_compute: build, store, snapshot of final labels", services.report_compute,
+                                  version=version)  # fmt: skip
+        html, _ = timed("the offline HTML file", report_file, version=version, state=report_state(version=version))
+        balance = {row["label"]: row["count"] for row in sections["labels"]["class_balance"]}
+
+        print("\nReference (plain pandas on the same arrays, after the same read):")
+        arrays, read_s = timed("annotation_arrays (the read both share)", annotation_arrays, project=project,
+                               version=1)  # fmt: skip
+        started = time.perf_counter()
+        frame = pd.DataFrame({"item": arrays.items, "label": arrays.values})
+        counts = frame.groupby(["item", "label"]).size().unstack(fill_value=0)
+        top = counts.to_numpy().max(axis=1)
+        ties = (counts.to_numpy() == top[:, None]).sum(axis=1) > 1
+        majority = counts.to_numpy().argmax(axis=1)
+        reference_balance = pd.Series(majority[~ties]).value_counts()
+        coverage = frame.groupby("item").size().value_counts()
+        meta = pd.DataFrame.from_records(
+            Item.objects.filter(project=project).values_list("id", "metadata__channel"), columns=["id", "channel"]
+        )
+        slice_mix = pd.crosstab(meta.set_index("id").loc[arrays.item_ids, "channel"].to_numpy()[~ties], majority[~ties])
+        pandas_s = time.perf_counter() - started
+        print(f"  {'class balance, coverage and slice mix by pandas':<58} {pandas_s:8.3f} s")
+        same = all(balance[name] == int(reference_balance.get(code, 0)) for code, name in enumerate(arrays.label_names))
+        print(f"    class balance equal to pandas': {same}; coverage rows {len(coverage)}; slices {len(slice_mix)}")
+
+        print("\nSummary")
+        print(f"  report of {args.items:,} items / {rows:,} annotations: {compute_s:.1f} s (goal < 10 s)")
+        print(f"  HTML file: {len(html.encode()) / 1024:.0f} KB (goal < 2 MB); stored JSON status {report.status}")
+        print(f"  reference: read {read_s:.1f} s + pandas {pandas_s:.1f} s for three of the report's eleven sections")
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            drop_database(args.server_url, args.database)
+
+
+if __name__ == "__main__":
+    main()
