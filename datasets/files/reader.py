@@ -99,22 +99,32 @@ _BOMS = (
 
 
 def text_encoding_problem(head: bytes) -> str | None:
-    """What is wrong with text that is not UTF-8, told by its first bytes (a BOM, or every other byte NUL)."""
+    """What is wrong with text that is not UTF-8, told by its first bytes (a BOM, or NULs in a pattern)."""
     for magic, problem in _NOT_TEXT:
         if head.startswith(magic):
             return problem
-    encoding = next((name for bom, name in _BOMS if head.startswith(bom)), None)
-    if encoding is None:
-        sample = head[:4096]
-        sample = sample[: len(sample) - len(sample) % 4]
-        if len(sample) >= 4:
-            # ASCII in UTF-16 leaves a NUL in every other byte, in UTF-32 three in every four.
-            if sample[1::4].count(0) == sample[2::4].count(0) == sample[3::4].count(0) == len(sample) // 4:
-                encoding = "UTF-32"
-            elif sample[1::2].count(0) == len(sample) // 2 or sample[0::2].count(0) == len(sample) // 2:
-                encoding = "UTF-16"
+    encoding = next((name for bom, name in _BOMS if head.startswith(bom)), None) or _wide_encoding(head[:4096])
     if encoding:
         return f"the file is {encoding} text; save it as UTF-8 and upload it again"
+    return None
+
+
+def _wide_encoding(sample: bytes) -> str | None:
+    """UTF-16 or UTF-32 without a BOM: mostly-Latin text leaves a NUL in the high bytes of (almost)
+    every character and none in the low ones, which binary files seldom do."""
+    sample = sample[: len(sample) - len(sample) % 4]
+    if not sample:
+        return None
+
+    def mostly_nul(part: bytes) -> bool:
+        return part.count(0) >= 0.9 * len(part)
+
+    for low, highs in ((0, (1, 2, 3)), (3, (0, 1, 2))):  # little, then big endian
+        if sample[low::4].count(0) == 0 and all(mostly_nul(sample[high::4]) for high in highs):
+            return "UTF-32"
+    for low in (0, 1):
+        if sample[low::2].count(0) == 0 and mostly_nul(sample[1 - low :: 2]):
+            return "UTF-16"
     return None
 
 
