@@ -14,7 +14,13 @@ from django.http import Http404
 
 from datasets.models import Augmentation, Batch, DatasetVersion, Item, ItemImage, Split, SplitName
 from projects.models import Project
-from projects.selectors import project_get_for_user
+from projects.selectors import REVIEWERS, project_get_for_user
+
+# Who sees a batch's own rows: its file and the sample rows of its check results. Many of them
+# never join the dataset (a quarantined, rejected or failed batch; duplicates and empty rows of
+# an accepted one), so annotators, who meet data only as items to label, see a batch's status,
+# counts and check outcomes, and no row.
+ROW_READERS = REVIEWERS
 
 
 def versions_list(*, project: Project) -> QuerySet[DatasetVersion]:
@@ -153,7 +159,8 @@ def batch_get_for_user(*, user: AbstractBaseUser, batch_id: str, roles: Iterable
         batch = Batch.objects.select_related("version", "uploaded_by", "decided_by").get(pk=batch_id)
     except (Batch.DoesNotExist, ValidationError, ValueError):
         raise Http404 from None
-    project_get_for_user(user=user, project_id=batch.project_id, roles=roles)
+    # The project as the caller sees it, with ``caller_role``, for what the role may be shown.
+    batch.project = project_get_for_user(user=user, project_id=batch.project_id, roles=roles)
     return batch
 
 
@@ -256,3 +263,14 @@ def augmentation_shares(*, version: DatasetVersion) -> list[MethodShare]:
     )
     total = version.item_count or 1
     return [MethodShare(method=r["method"], items=r["items"], share=r["items"] / total) for r in rows]
+
+
+def batch_rows_visible(*, role: str) -> bool:
+    return role in ROW_READERS
+
+
+def batch_results_for(*, results: list[dict[str, Any]], role: str) -> list[dict[str, Any]]:
+    """A batch's check results as ``role`` may see them: without sample rows unless it reads rows."""
+    if batch_rows_visible(role=role):
+        return results
+    return [{key: value for key, value in result.items() if key != "samples"} for result in results]

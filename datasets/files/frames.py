@@ -9,7 +9,6 @@ are null, anything else stays text.
 """
 
 import codecs
-import csv
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,7 +24,6 @@ from datasets.files.reader import (
     JSON_NUMBER,
     BatchFileError,
     BatchReader,
-    _check_header,
     _line_of,
 )
 
@@ -43,6 +41,7 @@ class FrameReader(BatchReader):
         A block of ASCII with no character left open before it is UTF-8 as it is: it is not decoded
         (which builds a 16 MB string). Lines are counted only to name the line of an error.
         """
+        self._check_text_start()
         decoder = codecs.getincrementaldecoder("utf-8")()
         quotes = offset = 0
         with self.path.open("rb") as handle:
@@ -86,10 +85,7 @@ class FrameReader(BatchReader):
         natively, the blocks come from Arrow's pool, which the parsed columns reuse, and no
         Arrow thread calls into Python (nothing left to run as the interpreter exits).
         """
-        with self.path.open("r", encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(handle), [])
-        _check_header(header, self.content_column)
-        names = [name.strip() for name in header]
+        names = self._csv_header()
         block_size = max(CHUNK_BYTES, 2 * self.max_field_bytes + 1024)
         if self._odd_quotes and (problem := self._diagnose_csv(len(names))):
             raise problem
@@ -122,6 +118,7 @@ class FrameReader(BatchReader):
         return _with_rows(pd.DataFrame(data), first_row)
 
     def _records_to_chunk(self, records: list[dict[str, Any]], first_row: int) -> pd.DataFrame:
+        self._check_record_columns(records, first_row)
         limit = self.max_field_bytes
         for offset, record in enumerate(records):
             value = record.get(self.content_column)

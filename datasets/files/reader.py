@@ -15,6 +15,7 @@ import io
 import json
 import queue
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -42,6 +43,12 @@ EXTENSIONS = {
 ID_COLUMN = "id"
 MAX_EXTERNAL_ID = 255
 SNIFF_BYTES = 64 * 1024
+# A CSV header is read to the end of its first record, however long, up to this many bytes.
+MAX_HEADER_BYTES = 4 * 1024 * 1024
+MAX_COLUMNS = 1_000  # the reader's default; the pipeline passes GROUNDWORK_MAX_COLUMNS
+# A JSON value nested deeper than this is refused by name: Python's parser and encoder
+# recurse, and past their limit would fail with "maximum recursion depth exceeded".
+MAX_NESTING = 100
 CHUNK_ROWS = 50_000
 CHUNK_BYTES = 8 * 1024 * 1024
 # A CSV cell that is a JSON number stays a number in the item's metadata; "007" or
@@ -77,10 +84,99 @@ def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
-def sniff(head: bytes, fmt: str, *, content_column: str, complete: bool) -> None:
+# Files often mistaken for text batches, by their first bytes: what to tell the person.
+_NOT_TEXT = (
+    (b"PK\x03\x04", "the file is a ZIP archive (an Excel .xlsx workbook is one); export it as CSV"),
+    (b"\x1f\x8b", "the file is gzip-compressed; upload it uncompressed"),
+    (b"PAR1", "the file is Parquet; name it .parquet or send format=parquet"),
+)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def text_encoding_problem(head: bytes) -> str | None:
+    """What is wrong with text that is not UTF-8, told by its first bytes (a BOM, or NULs in a pattern)."""
+    for magic, problem in _NOT_TEXT:
+        if head.startswith(magic):
+            return problem
+    encoding = next((name for bom, name in _BOMS if head.startswith(bom)), None) or _wide_encoding(head[:4096])
+    if encoding:
+        return f"the file is {encoding} text; save it as UTF-8 and upload it again"
+    return None
+
+
+def _wide_encoding(sample: bytes) -> str | None:
+    """UTF-16 or UTF-32 without a BOM: mostly-Latin text leaves a NUL in the high bytes of (almost)
+    every character and none in the low ones, which binary files seldom do."""
+    sample = sample[: len(sample) - len(sample) % 4]
+    if not sample:
+        return None
+
+    def mostly_nul(part: bytes) -> bool:
+        return part.count(0) >= 0.9 * len(part)
+
+    for low, highs in ((0, (1, 2, 3)), (3, (0, 1, 2))):  # little, then big endian
+        if sample[low::4].count(0) == 0 and all(mostly_nul(sample[high::4]) for high in highs):
+            return "UTF-32"
+    for low in (0, 1):
+        if sample[low::2].count(0) == 0 and mostly_nul(sample[1 - low :: 2]):
+            return "UTF-16"
+    return None
+
+
+def read_csv_head(handle: BinaryIO, head: bytes = b"") -> tuple[bytes, int]:
+    """A CSV file's first bytes, read on from ``head`` until they hold its whole first record (the
+    header), and where that record ends (before its newline; at the end when the file has no other).
+
+    A newline ends the record unless it is inside quotes, which come in pairs ("" included);
+    a header longer than ``MAX_HEADER_BYTES`` is refused rather than read on.
+    """
+    data = bytearray(head)
+    searched = quotes = 0
+    while True:
+        end = data.find(b"\n", searched)
+        while end >= 0:
+            quotes += data.count(b'"', searched, end)
+            searched = end + 1
+            if quotes % 2 == 0:
+                return bytes(data), end
+            end = data.find(b"\n", searched)
+        quotes += data.count(b'"', searched)
+        searched = len(data)
+        if len(data) > MAX_HEADER_BYTES:
+            raise BatchFileError(f"the header is longer than {MAX_HEADER_BYTES:,} bytes, the limit")
+        block = handle.read(SNIFF_BYTES)
+        if not block:
+            return bytes(data), len(data)
+        data += block
+
+
+def upload_check(handle: BinaryIO, fmt: str, *, size: int, content_column: str, max_columns: int = MAX_COLUMNS) -> None:
+    """The checks an upload gets before it is kept: its first bytes, a CSV's whole header, a Parquet schema."""
+    head = handle.read(SNIFF_BYTES)
+    if fmt == "csv":
+        head, _ = read_csv_head(handle, head)
+    handle.seek(0)
+    sniff(head, fmt, content_column=content_column, complete=size <= len(head), max_columns=max_columns)
+    if fmt == "parquet":
+        try:
+            schema = pq.ParquetFile(handle).schema_arrow
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise BatchFileError(f"this is not a readable Parquet file: {exc}") from None
+        finally:
+            handle.seek(0)
+        check_parquet_schema(schema, content_column=content_column, max_columns=max_columns)
+
+
+def sniff(head: bytes, fmt: str, *, content_column: str, complete: bool, max_columns: int = MAX_COLUMNS) -> None:
     """Cheap checks on the first bytes, so an upload that can never work is refused at once.
 
-    ``complete`` says whether ``head`` is the whole file.
+    ``complete`` says whether ``head`` is the whole file. A CSV ``head`` must hold the whole
+    header (``read_csv_head``) for its columns to be checked.
     """
     if not head.strip():
         raise BatchFileError("the file is empty")
@@ -88,6 +184,8 @@ def sniff(head: bytes, fmt: str, *, content_column: str, complete: bool) -> None
         if not head.startswith(b"PAR1"):
             raise BatchFileError("this is not a Parquet file (it does not start with PAR1)")
         return
+    if problem := text_encoding_problem(head):
+        raise BatchFileError(problem)
     if b"\x00" in head:
         raise BatchFileError(f"this looks like a binary file, not {fmt.upper()} text (it holds NUL bytes)")
     try:
@@ -100,10 +198,13 @@ def sniff(head: bytes, fmt: str, *, content_column: str, complete: bool) -> None
             ) from None
         text = head[: exc.start].decode("utf-8-sig")
     if fmt == "csv":
-        first_line, _, rest = text.partition("\n")
-        header = next(csv.reader([first_line.rstrip("\r")]), [])
-        _check_header(header, content_column)
-        if complete and not rest.strip():
+        buffer = io.StringIO(text, newline="")
+        try:
+            header = next(csv.reader(buffer), [])
+        except csv.Error as exc:
+            raise BatchFileError(f"the header cannot be read: {exc}") from None
+        check_header(header, content_column, max_columns=max_columns)
+        if complete and not text[buffer.tell() :].strip():  # a StringIO tells its position in characters
             raise BatchFileError("the file holds no rows: only the header")
     elif fmt == "json" and not text.lstrip().startswith("["):
         raise BatchFileError("a JSON batch must be an array of objects: [{...}, {...}]")
@@ -112,19 +213,56 @@ def sniff(head: bytes, fmt: str, *, content_column: str, complete: bool) -> None
     elif fmt == "jsonl":
         first = text.lstrip().split("\n", 1)[0]
         if first and ("\n" in text.lstrip() or complete):
-            _jsonl_object(first, 1)
+            record = _jsonl_object(first, 1)
+            if len(record) > max_columns:
+                raise BatchFileError(_too_many_columns(len(record), max_columns, "row 1"))
 
 
-def _check_header(header: list[str], content_column: str) -> None:
+def _too_many_columns(found: int, limit: int, where: str) -> str:
+    return f"{where} has {found:,} columns; the limit is {limit:,} columns per batch"
+
+
+def check_header(header: list[str], content_column: str, *, max_columns: int = MAX_COLUMNS) -> None:
+    """A header's names: not too many, the content column among them, none twice, none empty."""
+    if len(header) > max_columns:
+        raise BatchFileError(_too_many_columns(len(header), max_columns, "the file"))
     names = [name.strip() for name in header]
     if content_column not in names:
         found = ", ".join(repr(n) for n in names[:20]) or "nothing"
         raise BatchFileError(f"the header has no {content_column!r} column (found: {found})")
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
     if duplicates:
-        raise BatchFileError(f"the header names a column twice: {', '.join(map(repr, duplicates))}")
+        raise BatchFileError(f"the header names a column twice: {', '.join(map(repr, duplicates[:20]))}")
     if any(not n for n in names):
         raise BatchFileError("the header has a column without a name")
+    if any("\n" in n or "\r" in n for n in names):
+        raise BatchFileError("the header has a column name that holds a line break")
+
+
+def _is_text_type(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+def check_parquet_schema(schema: pa.Schema, *, content_column: str, max_columns: int = MAX_COLUMNS) -> None:
+    """A Parquet file's columns and the types of its content and id columns, before any row is read."""
+    check_header(schema.names, content_column, max_columns=max_columns)
+    content_type = schema.field(content_column).type
+    if not (_is_text_type(content_type) or pa.types.is_null(content_type)):
+        raise BatchFileError(f"the {content_column!r} column must hold text, not {_type_name(content_type)}")
+    if ID_COLUMN in schema.names:
+        id_type = schema.field(ID_COLUMN).type
+        value_type = id_type.value_type if pa.types.is_dictionary(id_type) else id_type
+        if not (_is_text_type(value_type) or pa.types.is_integer(value_type) or pa.types.is_null(value_type)):
+            raise BatchFileError(f"the {ID_COLUMN!r} column must hold text or whole numbers, not {_type_name(id_type)}")
+
+
+def _type_name(kind: pa.DataType) -> str:
+    """A column type as a person reads it: the values' type, whatever the encoding."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return str(kind)
 
 
 def _jsonl_object(line: str, row: int) -> dict[str, Any]:
@@ -132,9 +270,29 @@ def _jsonl_object(line: str, row: int) -> dict[str, Any]:
         value = json.loads(line)
     except json.JSONDecodeError as exc:
         raise BatchFileError(f"row {row}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise BatchFileError(_too_deep(row)) from None
     if not isinstance(value, dict):
         raise BatchFileError(f"row {row}: each line must be a JSON object, not {type(value).__name__}")
+    # Brackets inside strings count too, so this only lets through rows that cannot be too deep.
+    if line.count("{") + line.count("[") > MAX_NESTING:
+        _check_nesting(value, row)
     return value
+
+
+def _too_deep(row: int) -> str:
+    return f"row {row} nests deeper than {MAX_NESTING} levels of objects and lists, the limit"
+
+
+def _check_nesting(record: dict[str, Any], row: int) -> None:
+    """Refuse a record nested deeper than ``MAX_NESTING``, walking it without recursion."""
+    pending = [(value, 2) for value in record.values() if isinstance(value, dict | list)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_NESTING:
+            raise BatchFileError(_too_deep(row))
+        children = value.values() if isinstance(value, dict) else value
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
 class _CountingReader(io.RawIOBase):
@@ -170,6 +328,7 @@ class BatchReader:
         max_rows: int,
         max_field_bytes: int,
         chunk_rows: int = CHUNK_ROWS,
+        max_columns: int = MAX_COLUMNS,
     ) -> None:
         if fmt not in FORMATS:
             raise BatchFileError(f"unsupported format {fmt!r}")
@@ -179,6 +338,8 @@ class BatchReader:
         self.max_rows = max_rows
         self.max_field_bytes = max_field_bytes
         self.chunk_rows = chunk_rows
+        self.max_columns = max_columns
+        self._record_columns: set[str] = set()  # names seen in JSON rows so far, to bound the batch's width
         self.size = self.path.stat().st_size
         self.rows_read = 0  # rows of the chunks handed out so far
         self._rows_parsed = 0  # rows parsed so far, which may run one chunk ahead
@@ -217,6 +378,7 @@ class BatchReader:
     # -- shared checks -------------------------------------------------------------
     def _check_text_encoding(self) -> None:
         """One pass in C over the bytes: UTF-8 only, no NUL; names the line of the first bad byte."""
+        self._check_text_start()
         decoder = codecs.getincrementaldecoder("utf-8")()
         lines_before = quotes = 0
         with self.path.open("rb") as handle:
@@ -241,6 +403,36 @@ class BatchReader:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 raise BatchFileError("the file ends in the middle of a UTF-8 character") from None
+
+    def _check_text_start(self) -> None:
+        """A file that is UTF-16 or an archive is told as such, not as "binary"."""
+        with self.path.open("rb") as handle:
+            if problem := text_encoding_problem(handle.read(SNIFF_BYTES)):
+                raise BatchFileError(problem)
+
+    def _csv_header(self) -> list[str]:
+        """The CSV header's names, the whole first record read (bounded) and checked."""
+        with self.path.open("rb") as handle:
+            data, end = read_csv_head(handle)
+        try:
+            header = next(csv.reader(io.StringIO(data[:end].decode("utf-8-sig"), newline="")), [])
+        except csv.Error as exc:
+            raise BatchFileError(f"the header cannot be read: {exc}") from None
+        check_header(header, self.content_column, max_columns=self.max_columns)
+        return [name.strip() for name in header]
+
+    def _check_record_columns(self, records: list[dict[str, Any]], first_row: int) -> None:
+        """JSON rows have no header: each row, and all rows together, may name at most ``max_columns`` columns."""
+        seen = self._record_columns
+        for offset, record in enumerate(records):
+            if len(record) > self.max_columns:
+                raise BatchFileError(_too_many_columns(len(record), self.max_columns, f"row {first_row + offset}"))
+            seen.update(record)
+            if len(seen) > self.max_columns:
+                raise BatchFileError(
+                    f"row {first_row + offset} brings the batch to more than {self.max_columns:,} different "
+                    f"columns, the limit per batch"
+                )
 
     def _count_rows(self, n: int) -> int:
         first_row = self._rows_parsed + 1
@@ -281,10 +473,7 @@ class BatchReader:
 
     # -- CSV -----------------------------------------------------------------------
     def _csv_chunks(self) -> Iterator[ItemChunk]:
-        with self.path.open("r", encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(handle), [])
-        _check_header(header, self.content_column)
-        names = [name.strip() for name in header]
+        names = self._csv_header()
         block_size = max(CHUNK_BYTES, 2 * self.max_field_bytes + 1024)
         if self._odd_quotes and (problem := self._diagnose_csv(len(names))):
             raise problem
@@ -352,6 +541,7 @@ class BatchReader:
 
     # -- JSON Lines and JSON arrays ------------------------------------------------------
     def _records_to_chunk(self, records: list[dict[str, Any]], first_row: int) -> Any:
+        self._check_record_columns(records, first_row)
         content, external_id, metadata = [], [], []
         for offset, record in enumerate(records):
             row = first_row + offset
@@ -402,6 +592,7 @@ class BatchReader:
                 for position, record in enumerate(ijson.items(counting, "item"), start=1):
                     if not isinstance(record, dict):
                         raise BatchFileError(f"row {position}: each element must be an object")
+                    _check_nesting(record, position)
                     records.append(_decimals_as_floats(task_row(record, self.content_column, ID_COLUMN)))
                     if len(records) >= self.chunk_rows:
                         first_row = self._count_rows(len(records))
@@ -420,11 +611,12 @@ class BatchReader:
             parquet = pq.ParquetFile(self.path)
         except (pa.ArrowInvalid, OSError) as exc:
             raise BatchFileError(f"this is not a readable Parquet file: {exc}") from None
+        check_parquet_schema(parquet.schema_arrow, content_column=self.content_column, max_columns=self.max_columns)
         names = parquet.schema_arrow.names
-        _check_header(names, self.content_column)
         total = max(parquet.metadata.num_rows, 1)
         try:
             for record_batch in parquet.iter_batches(batch_size=self.chunk_rows):
+                record_batch = _dictionaries_decoded(record_batch)
                 first_row = self._count_rows(record_batch.num_rows)
                 columns = dict(zip(names, record_batch.columns, strict=True))
                 self._check_fields(columns, first_row)
@@ -441,6 +633,17 @@ class BatchReader:
             columns.get(ID_COLUMN),
             _typed_metadata_json(metadata, record_batch.num_rows),
         )
+
+
+def _dictionaries_decoded(record_batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Dictionary-encoded columns (what pandas writes for a category) as plain arrays of their values,
+    so every later step sees the same types whether the writer encoded them or not."""
+    if not any(pa.types.is_dictionary(column.type) for column in record_batch.columns):
+        return record_batch
+    columns = [
+        column.dictionary_decode() if pa.types.is_dictionary(column.type) else column for column in record_batch.columns
+    ]
+    return pa.RecordBatch.from_arrays(columns, names=record_batch.schema.names)
 
 
 def _decimals_as_floats(record: dict[str, Any]) -> dict[str, Any]:

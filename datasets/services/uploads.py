@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from config.errors import DomainError, TooLarge
 from datasets.files.images import ImageFileError, ImageInfo, inspect_image
-from datasets.files.reader import SNIFF_BYTES, BatchFileError, format_for_name, sniff
+from datasets.files.reader import BatchFileError, format_for_name, upload_check
 from datasets.models import Batch, BatchFormat, ItemImage
 from projects.models import Project, TaskType
 
@@ -39,10 +39,14 @@ def batch_store(*, project: Project, user: AbstractBaseUser, uploaded: UploadedF
     fmt = fmt or format_for_name(name)
     if fmt not in BatchFormat.values:
         raise DomainError("unsupported file type: upload .csv, .jsonl, .json or .parquet (or say which with 'format')")
-    head = uploaded.read(SNIFF_BYTES)
-    uploaded.seek(0)
     try:
-        sniff(head, fmt, content_column=project.content_column, complete=uploaded.size <= len(head))
+        upload_check(
+            uploaded,
+            fmt,
+            size=uploaded.size,
+            content_column=project.content_column,
+            max_columns=settings.GROUNDWORK_MAX_COLUMNS,
+        )
     except BatchFileError as exc:
         raise DomainError(str(exc)) from None
 

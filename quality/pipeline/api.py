@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from config.errors import TooLarge
 from datasets import selectors as data_selectors
 from datasets.models import Batch
+from datasets.selectors import ROW_READERS
 from projects.selectors import MANAGERS, project_get_for_user
 from quality.pipeline import decisions as decision_services
 from quality.pipeline import services
@@ -30,8 +31,12 @@ class BatchListCreateApi(ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, no project
             return Batch.objects.none()
-        project = project_get_for_user(user=self.request.user, project_id=self.kwargs["project_id"])
-        return data_selectors.batches_for_project(project=project)
+        self.project = project_get_for_user(user=self.request.user, project_id=self.kwargs["project_id"])
+        return data_selectors.batches_for_project(project=self.project)
+
+    def get_serializer_context(self) -> dict:
+        project = getattr(self, "project", None)
+        return {**super().get_serializer_context(), "role": project.caller_role if project else ""}
 
     @extend_schema(
         request=BatchUploadSerializer,
@@ -58,15 +63,16 @@ class BatchListCreateApi(ListAPIView):
 class BatchDetailApi(APIView):
     @extend_schema(responses=BatchSerializer)
     def get(self, request: Request, batch_id: str) -> Response:
-        return Response(BatchSerializer(data_selectors.batch_get_for_user(user=request.user, batch_id=batch_id)).data)
+        batch = data_selectors.batch_get_for_user(user=request.user, batch_id=batch_id)
+        return Response(BatchSerializer(batch, context={"role": batch.project.caller_role}).data)
 
 
 class BatchFileApi(APIView):
-    """The uploaded file, always as an opaque download: never rendered, whatever its name."""
+    """The uploaded file, always as an opaque download: never rendered, whatever its name; for those who read rows."""
 
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     def get(self, request: Request, batch_id: str) -> FileResponse:
-        batch = data_selectors.batch_get_for_user(user=request.user, batch_id=batch_id, roles=MANAGERS)
+        batch = data_selectors.batch_get_for_user(user=request.user, batch_id=batch_id, roles=ROW_READERS)
         try:
             handle = batch.file.open("rb")
         except FileNotFoundError:
@@ -93,7 +99,7 @@ class _BatchDecisionApi(APIView):
         serializer.is_valid(raise_exception=True)
         batch = self.decide(batch, serializer.validated_data.get("reason", ""), request.user)
         batch = data_selectors.batch_get_for_user(user=request.user, batch_id=str(batch.pk))
-        return Response(BatchSerializer(batch).data)
+        return Response(BatchSerializer(batch, context={"role": batch.project.caller_role}).data)
 
 
 class BatchAcceptApi(_BatchDecisionApi):

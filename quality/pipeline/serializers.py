@@ -1,6 +1,9 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from datasets.models import Batch, BatchFormat
+from datasets.selectors import batch_results_for
 
 
 class BatchSerializer(serializers.ModelSerializer):
@@ -19,6 +22,12 @@ class BatchSerializer(serializers.ModelSerializer):
             "summary", "accepted_anyway", "decided_by", "decided_at", "decision_reason",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def to_representation(self, instance: Batch) -> dict[str, Any]:
+        """The batch as the caller's role (``context["role"]``) may see it: rows only for those who read them."""
+        data = super().to_representation(instance)
+        data["results"] = batch_results_for(results=data["results"] or [], role=self.context.get("role", ""))
+        return data
 
 
 class BatchUploadSerializer(serializers.Serializer):

@@ -197,6 +197,7 @@ def _validate(batch: Batch, token: uuid.UUID, progress: Progress) -> ValidationR
         max_rows=settings.GROUNDWORK_MAX_BATCH_ROWS,
         max_field_bytes=settings.GROUNDWORK_MAX_FIELD_BYTES,
         chunk_rows=settings.GROUNDWORK_IMPORT_CHUNK_ROWS,
+        max_columns=settings.GROUNDWORK_MAX_COLUMNS,
     )
     heartbeat(str(batch.pk), token, stage="validating")
 
@@ -338,6 +339,7 @@ def _run(
         max_rows=settings.GROUNDWORK_MAX_BATCH_ROWS,
         max_field_bytes=settings.GROUNDWORK_MAX_FIELD_BYTES,
         chunk_rows=settings.GROUNDWORK_IMPORT_CHUNK_ROWS,
+        max_columns=settings.GROUNDWORK_MAX_COLUMNS,
     )
     project_has_items = items.project_has_items(project_id=project.pk)
     seen: set[str] = set()

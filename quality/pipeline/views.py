@@ -156,12 +156,13 @@ def _result_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @login_required
 def batch_results(request: HttpRequest, project_id: int, batch_id: str) -> HttpResponse:
     project, batch = _batch_for_page(request, project_id, batch_id)
-    results = _result_rows(batch.results or [])
+    results = _result_rows(data_selectors.batch_results_for(results=batch.results or [], role=project.caller_role))
     imported = next((r for r in batch.results or [] if r.get("check") == "import"), None)
     context = {
         "project": project,
         "batch": batch,
         "is_manager": project.caller_role == Role.MANAGER,
+        "rows_visible": data_selectors.batch_rows_visible(role=project.caller_role),
         "failed": [r for r in results if not r.get("success")],
         "passed": [r for r in results if r.get("success")],
         "drift": [r for r in results if r["chart"] is not None],

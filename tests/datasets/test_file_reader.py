@@ -1,15 +1,27 @@
 """The batch file readers, alone: every format yields the same items, typed the same way."""
 
 import hashlib
+import io
 import json
+import time
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from datasets.files.reader import BatchFileError, BatchReader, content_hashes, format_for_name, sniff
+from datasets.files.frames import FrameReader
+from datasets.files.reader import (
+    MAX_NESTING,
+    BatchFileError,
+    BatchReader,
+    content_hashes,
+    format_for_name,
+    sniff,
+    upload_check,
+)
 
 ROWS = [
     {"id": "a1", "text": "plain", "score": "0.1", "big": "12345678901234567890", "tiny": "1e-7", "code": "007",
@@ -269,3 +281,198 @@ def test_a_lone_quote_inside_a_value_is_kept(tmp_path):
     path.write_text('text,a\n5" screen,1\nok,2\n')
     reader = BatchReader(path, "csv", content_column="text", max_rows=10, max_field_bytes=1000)
     assert [v for chunk in reader.chunks() for v in chunk.content.to_pylist()] == ['5" screen', "ok"]
+
+
+# -- wide headers -----------------------------------------------------------------------------
+def check_upload(content: bytes, fmt: str, **limits) -> None:
+    upload_check(io.BytesIO(content), fmt, size=len(content), content_column="text", **limits)
+
+
+def wide_csv(columns: int, *, duplicate: str | None = None) -> bytes:
+    names = ["text", *(f"c{n}" for n in range(1, columns))]
+    if duplicate:
+        names.append(duplicate)
+    return (",".join(names) + "\n" + ",".join("v" for _ in names) + "\n").encode()
+
+
+def test_a_header_longer_than_64_kb_is_read_whole_not_cut_mid_name(tmp_path: Path):
+    content = wide_csv(16_744)
+    assert content.index(b"\n") > 64 * 1024
+    check_upload(content, "csv", max_columns=20_000)  # a cut header would have named 'c1094'-like columns twice
+    path = tmp_path / "wide.csv"
+    path.write_bytes(content)
+    chunk = next(
+        BatchReader(path, "csv", content_column="text", max_rows=10, max_field_bytes=100, max_columns=20_000).chunks()
+    )
+    assert len(json.loads(chunk.metadata_json[0].as_py())) == 16_743
+
+
+def test_a_quoted_header_name_with_a_comma_or_a_line_break(tmp_path: Path):
+    check_upload(b'text,"a,b"\nx,y\n', "csv")
+    with pytest.raises(BatchFileError, match="line break"):
+        check_upload(b'text,"a\nb"\nx,y\n', "csv")
+
+
+def test_duplicate_names_are_found_in_linear_time():
+    content = wide_csv(60_000, duplicate="c7")
+    started = time.perf_counter()
+    with pytest.raises(BatchFileError, match="names a column twice: 'c7'"):
+        check_upload(content, "csv", max_columns=100_000)
+    assert time.perf_counter() - started < 5  # the quadratic count took minutes at this width
+
+
+def test_more_columns_than_the_limit_are_refused_at_upload_and_by_the_reader(tmp_path: Path):
+    content = wide_csv(1_001)
+    with pytest.raises(BatchFileError) as raised:
+        check_upload(content, "csv")
+    assert str(raised.value) == "the file has 1,001 columns; the limit is 1,000 columns per batch"
+    path = tmp_path / "wide.csv"
+    path.write_bytes(content)
+    for reader_class in (BatchReader, FrameReader):
+        with pytest.raises(BatchFileError, match="1,001 columns; the limit is 1,000"):
+            list(reader_class(path, "csv", content_column="text", max_rows=10, max_field_bytes=100).chunks())
+
+
+def test_a_header_past_the_byte_limit_is_refused_without_reading_on(monkeypatch):
+    monkeypatch.setattr("datasets.files.reader.MAX_HEADER_BYTES", 200 * 1024)
+    with pytest.raises(BatchFileError, match="the header is longer than 204,800 bytes"):
+        check_upload(b'text,"' + b"x" * (1024 * 1024) + b"\n", "csv")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_json_rows_wider_than_the_limit_fail_naming_the_row(tmp_path: Path, fmt: str):
+    rows = [{"text": "narrow"}, {"text": "wide", **{f"c{n}": n for n in range(20)}}]
+    path = tmp_path / f"wide.{fmt}"
+    path.write_text("\n".join(map(json.dumps, rows)) if fmt == "jsonl" else json.dumps(rows))
+    for reader_class in (BatchReader, FrameReader):
+        reader = reader_class(path, fmt, content_column="text", max_rows=10, max_field_bytes=1000, max_columns=10)
+        with pytest.raises(BatchFileError) as raised:
+            list(reader.chunks())
+        assert str(raised.value) == "row 2 has 21 columns; the limit is 10 columns per batch"
+    # Each row narrow, together too wide: the batch's frame would be as wide as all of them.
+    rows = [{"text": "t", f"c{n}": n} for n in range(12)]
+    path.write_text("\n".join(map(json.dumps, rows)) if fmt == "jsonl" else json.dumps(rows))
+    with pytest.raises(BatchFileError, match="row 10 brings the batch to more than 10 different columns"):
+        list(FrameReader(path, fmt, content_column="text", max_rows=100, max_field_bytes=1000, max_columns=10).chunks())
+
+
+def test_a_parquet_file_with_too_many_columns_is_refused_at_upload():
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"text": ["x"], **{f"c{n}": [n] for n in range(30)}}), buffer)
+    with pytest.raises(BatchFileError, match="the file has 31 columns; the limit is 30"):
+        check_upload(buffer.getvalue(), "parquet", max_columns=30)
+
+
+# -- dictionary-encoded Parquet ----------------------------------------------------------------
+def test_dictionary_encoded_text_reads_as_plain_text(tmp_path: Path):
+    rows = 3_000
+    frame = pd.DataFrame(
+        {
+            "id": pd.Categorical([f"r{n}" for n in range(rows)]),
+            "text": pd.Categorical([f"text {n % 7}" for n in range(rows)]),
+            "lang": pd.Categorical(["en", "fr", "de"] * (rows // 3)),
+            "score": range(rows),
+        }
+    )
+    path = tmp_path / "category.parquet"
+    frame.to_parquet(path)
+    assert pa.types.is_dictionary(pq.read_schema(path).field("text").type)
+    check_upload(path.read_bytes(), "parquet")
+    items = read(path, "parquet", chunk_rows=1000, max_rows=rows)
+    assert len(items) == rows
+    assert items[8] == ("text 1", "r8", {"lang": "de", "score": 8})
+
+    frames = list(FrameReader(path, "parquet", content_column="text", max_rows=rows, max_field_bytes=100).chunks())
+    assert not any(isinstance(frame[name].dtype, pd.CategoricalDtype) for frame in frames for name in frame)
+    assert frames[0]["lang"].tolist()[:3] == ["en", "fr", "de"]
+
+
+def test_a_dictionary_column_over_the_field_limit_is_still_refused(tmp_path: Path):
+    path = tmp_path / "long.parquet"
+    pd.DataFrame({"text": pd.Categorical(["short", "x" * 500])}).to_parquet(path)
+    with pytest.raises(BatchFileError, match="row 2: the 'text' field is 500 bytes; the limit is 100"):
+        read(path, "parquet", max_field_bytes=100)
+
+
+@pytest.mark.parametrize(
+    ("table", "error"),
+    [
+        (pa.table({"text": pa.array([1.5, 2.5])}), "the 'text' column must hold text, not double"),
+        (
+            pa.table({"text": pa.array(["a", "b"]).dictionary_encode(), "id": pa.array([1.5, 2.5])}),
+            "the 'id' column must hold text or whole numbers, not double",
+        ),
+    ],
+)
+def test_a_parquet_column_of_the_wrong_type_is_refused_before_any_row_is_read(
+    tmp_path: Path, monkeypatch, table, error
+):
+    path = tmp_path / "typed.parquet"
+    pq.write_table(table, path, row_group_size=1)
+    with pytest.raises(BatchFileError) as raised:
+        check_upload(path.read_bytes(), "parquet")
+    assert str(raised.value) == error
+
+    def no_rows(*args, **kwargs):
+        raise AssertionError("rows were read before the schema was checked")
+
+    monkeypatch.setattr(pq.ParquetFile, "iter_batches", no_rows)
+    for reader_class in (BatchReader, FrameReader):
+        with pytest.raises(BatchFileError) as raised:
+            list(reader_class(path, "parquet", content_column="text", max_rows=10, max_field_bytes=100).chunks())
+        assert str(raised.value) == error
+
+
+# -- what is wrong with the file, in the user's words ----------------------------------------------
+@pytest.mark.parametrize(
+    ("content", "encoding"),
+    [
+        ("text\nhello\n".encode("utf-16"), "UTF-16"),  # with its byte order mark
+        ("text\nhello\n".encode("utf-16-be"), "UTF-16"),  # without one
+        ("text\nhello\n".encode("utf-16-le"), "UTF-16"),
+        ("text\nhello\n".encode("utf-32"), "UTF-32"),
+    ],
+)
+def test_utf16_and_utf32_are_named_not_called_binary(tmp_path: Path, content: bytes, encoding: str):
+    message = f"the file is {encoding} text; save it as UTF-8 and upload it again"
+    with pytest.raises(BatchFileError) as raised:
+        check_upload(content, "csv")
+    assert str(raised.value) == message
+    path = tmp_path / "wide.csv"
+    path.write_bytes(content)
+    for reader_class in (BatchReader, FrameReader):
+        with pytest.raises(BatchFileError) as raised:
+            list(reader_class(path, "csv", content_column="text", max_rows=10, max_field_bytes=100).chunks())
+        assert str(raised.value) == message
+
+
+def test_a_workbook_is_named_as_one():
+    with pytest.raises(BatchFileError, match=r"ZIP archive \(an Excel .xlsx workbook is one\); export it as CSV"):
+        check_upload(b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 100, "csv")
+
+
+def nested(depth: int) -> str:
+    return "[" * (depth - 1) + "]" * (depth - 1)
+
+
+def test_a_deeply_nested_row_is_refused_by_name_not_by_recursion(tmp_path: Path):
+    rows = ['{"text": "a"}', '{"text": "b", "m": [[1]]}', '{"text": "c", "m": ' + nested(5_000) + "}"]
+    path = tmp_path / "deep.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    message = f"row 3 nests deeper than {MAX_NESTING} levels of objects and lists, the limit"
+    for reader_class in (BatchReader, FrameReader):
+        with pytest.raises(BatchFileError) as raised:
+            list(reader_class(path, "jsonl", content_column="text", max_rows=10, max_field_bytes=100_000).chunks())
+        assert str(raised.value) == message
+    with pytest.raises(BatchFileError, match="row 1 nests deeper"):
+        check_upload(("\n".join(rows[::-1]) + "\n").encode(), "jsonl")
+
+    # Deeper than the limit but shallow enough to parse, and in a JSON array: the same message.
+    path = tmp_path / "deep.json"
+    path.write_text("[" + ",".join([*rows[:2], '{"text": "c", "m": ' + nested(MAX_NESTING + 1) + "}"]) + "]")
+    with pytest.raises(BatchFileError, match="row 3 nests deeper"):
+        list(BatchReader(path, "json", content_column="text", max_rows=10, max_field_bytes=100_000).chunks())
+    # Brackets in a string are text, not nesting.
+    path = tmp_path / "brackets.jsonl"
+    path.write_text(json.dumps({"text": "[" * 500, "m": {"a": [1]}}) + "\n")
+    assert read(path, "jsonl") == [("[" * 500, "", {"m": {"a": [1]}})]

@@ -103,7 +103,6 @@ MANAGER_ONLY = [
     ("post", "/api/projects/{project}/members/", {"username": "{username}", "role": "manager"}),
     ("delete", "/api/projects/{project}/members/manager/", None),
     ("post", "/api/projects/{project}/batches/", "upload"),
-    ("get", "/api/batches/{batch}/file/", None),
 ]
 READABLE = [
     ("get", "/api/projects/{project}/", None),
@@ -114,6 +113,13 @@ READABLE = [
     ("get", "/api/projects/{project}/batches/", None),
     ("get", "/api/batches/{batch}/", None),
 ]
+
+
+def test_a_batchs_file_is_for_managers_and_reviewers(api_client, populated, annotator, reviewer):
+    assert api_client(reviewer).get(f"/api/batches/{populated.pk}/file/").status_code == 200
+    response = api_client(annotator).get(f"/api/batches/{populated.pk}/file/")
+    assert response.status_code == 403, response.content
+    assert response.json() == {"detail": "this needs the role manager or reviewer; you are annotator"}
 
 
 @pytest.mark.parametrize("role", ["annotator", "reviewer"])

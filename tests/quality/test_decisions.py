@@ -154,6 +154,42 @@ def test_the_results_page_shows_samples_escaped_and_the_decision_forms(
     assert Batch.objects.get(pk=quarantined.pk).status == "quarantined"
 
 
+# -- who sees a batch's rows ------------------------------------------------------------------------
+SAMPLE_VALUE = "a row that never joined the dataset"
+
+
+@pytest.mark.parametrize(("role", "sees_rows"), [("manager", True), ("reviewer", True), ("annotator", False)])
+def test_only_managers_and_reviewers_see_the_rows_of_a_batch(
+    client, api_client, project, manager, reviewer, annotator, quarantined, role, sees_rows
+):
+    """Sample rows on the page and in the API, and the file: one rule for all three."""
+    check = {**FAILED_CHECK, "samples": [{"row": 2, "value": SAMPLE_VALUE}]}
+    Batch.objects.filter(pk=quarantined.pk).update(results=[check])
+    user = {"manager": manager, "reviewer": reviewer, "annotator": annotator}[role]
+
+    client.force_login(user)
+    page = client.get(f"/projects/{project.pk}/batches/{quarantined.pk}/")
+    assert page.status_code == 200
+    assert b"quarantined" in page.content and b"expect_column_values_to_be_between" in page.content
+    assert (SAMPLE_VALUE.encode() in page.content) is sees_rows
+    assert (b'id="rows-hidden"' in page.content) is not sees_rows
+
+    api = api_client(user)
+    detail = api.get(f"/api/batches/{quarantined.pk}/").json()
+    listed = api.get(f"/api/projects/{project.pk}/batches/").json()
+    listed = listed["results"] if isinstance(listed, dict) else listed
+    for shown in (detail, next(b for b in listed if b["id"] == str(quarantined.pk))):
+        assert (shown["status"], shown["summary"]["failed"], shown["results"][0]["unexpected_count"]) == (
+            "quarantined",
+            1,
+            1,
+        )
+        assert shown["results"][0].get("samples") == ([{"row": 2, "value": SAMPLE_VALUE}] if sees_rows else None)
+
+    response = api.get(f"/api/batches/{quarantined.pk}/file/")
+    assert response.status_code == (200 if sees_rows else 403)
+
+
 def test_the_results_page_of_another_project_is_a_404(client, outsider, quarantined):
     client.force_login(outsider)
     other = outsider.memberships.get().project_id

@@ -5,6 +5,7 @@ import io
 import json
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -300,12 +301,71 @@ def test_a_truncated_json_array_fails(api_client, project, manager, with_v1):
     assert_nothing_stored(project, batch)
 
 
-def test_a_parquet_file_without_the_text_column_fails(api_client, project, manager, with_v1):
+def test_a_parquet_schema_is_checked_at_upload(api_client, project, manager, with_v1):
+    """Its columns and their types are in the file's footer: refused before anything is stored or read."""
+    client = api_client(manager)
+    for table, detail in [
+        (pa.table({"body": ["x"]}), "the header has no 'text' column (found: 'body')"),
+        (pa.table({"text": [1, 2]}), "the 'text' column must hold text, not int64"),
+    ]:
+        buffer = io.BytesIO()
+        pq.write_table(table, buffer)
+        response = upload(client, project, "typed.parquet", buffer.getvalue())
+        assert (response.status_code, response.json()) == (400, {"detail": detail})
+    assert Batch.objects.filter(project=project).count() == 1
+    assert_nothing_stored(project)
+
+
+def test_dictionary_encoded_parquet_text_imports(api_client, project, manager):
+    """What pandas writes for category columns."""
     buffer = io.BytesIO()
-    pq.write_table(pa.table({"body": ["x"]}), buffer)
-    batch = upload_and_run(api_client(manager), project, "nobody.parquet", buffer.getvalue())
-    assert batch.error == "the header has no 'text' column (found: 'body')"
+    frame = pd.DataFrame(
+        {"text": pd.Categorical([f"text {n}" for n in range(2_000)]), "lang": pd.Categorical(["en", "fr"] * 1_000)}
+    )
+    frame.to_parquet(buffer)
+    response = upload(api_client(manager), project, "category.parquet", buffer.getvalue())
+    assert response.status_code == 202, response.content
+    batch = run(response.json()["id"])
+    assert (batch.status, batch.rows_added, batch.error) == ("accepted", 2_000, "")
+    assert Item.objects.get(batch=batch, data__text="text 3").metadata == {"lang": "fr"}
+
+
+def test_a_header_wider_than_the_column_limit_answers_400_naming_it(api_client, project, manager, with_v1, settings):
+    settings.GROUNDWORK_MAX_COLUMNS = 50
+    names = ["id", "text", *(f"column_with_a_long_name_{n:05}" for n in range(3_000))]
+    content = (",".join(names) + "\n" + ",".join("x" for _ in names) + "\n").encode()
+    assert content.index(b"\n") > 64 * 1024
+    response = upload(api_client(manager), project, "wide.csv", content)
+    assert response.status_code == 400, response.content
+    assert response.json() == {"detail": "the file has 3,002 columns; the limit is 50 columns per batch"}
+    assert_nothing_stored(project)
+
+
+def test_a_json_lines_row_wider_than_the_column_limit_fails_naming_the_row(
+    api_client, project, manager, with_v1, settings
+):
+    settings.GROUNDWORK_MAX_COLUMNS = 50
+    rows = [{"text": "narrow"}, {"text": "wide", **{f"c{n}": n for n in range(100)}}]
+    batch = upload_and_run(api_client(manager), project, "wide.jsonl", "\n".join(map(json.dumps, rows)).encode())
+    assert batch.error == "row 2 has 101 columns; the limit is 50 columns per batch"
     assert_nothing_stored(project, batch)
+
+
+def test_a_utf16_file_is_named_as_one_at_upload(api_client, project, manager, with_v1):
+    response = upload(api_client(manager), project, "excel.csv", "id,text\nr1,héllo\n".encode("utf-16"))
+    assert response.status_code == 400, response.content
+    assert response.json() == {"detail": "the file is UTF-16 text; save it as UTF-8 and upload it again"}
+
+
+def test_a_deeply_nested_row_fails_naming_the_row_and_the_limit(api_client, project, manager, with_v1):
+    lines = ['{"text": "a"}', '{"text": "b"}', '{"text": "c", "m": ' + "[" * 3_000 + "]" * 3_000 + "}"]
+    batch = upload_and_run(api_client(manager), project, "deep.jsonl", "\n".join(lines).encode())
+    assert batch.error == "row 3 nests deeper than 100 levels of objects and lists, the limit"
+    assert_nothing_stored(project, batch)
+    # The first row too deep: refused at upload, not a 500.
+    response = upload(api_client(manager), project, "deep.jsonl", "\n".join(lines[::-1]).encode())
+    assert response.status_code == 400, response.content
+    assert "row 1 nests deeper than 100 levels" in response.json()["detail"]
 
 
 def test_a_batch_of_only_duplicates_makes_no_version(api_client, project, manager, with_v1):
