@@ -3,7 +3,6 @@
 import hashlib
 import io
 import json
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -313,12 +312,11 @@ def test_a_quoted_header_name_with_a_comma_or_a_line_break(tmp_path: Path):
         check_upload(b'text,"a\nb"\nx,y\n', "csv")
 
 
-def test_duplicate_names_are_found_in_linear_time():
+def test_duplicate_names_are_found_among_sixty_thousand():
+    # The quadratic count this replaced held a request for minutes at this width; bench/ times it, not this test.
     content = wide_csv(60_000, duplicate="c7")
-    started = time.perf_counter()
     with pytest.raises(BatchFileError, match="names a column twice: 'c7'"):
         check_upload(content, "csv", max_columns=100_000)
-    assert time.perf_counter() - started < 5  # the quadratic count took minutes at this width
 
 
 def test_more_columns_than_the_limit_are_refused_at_upload_and_by_the_reader(tmp_path: Path):
