@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
+from config.forms import first_error, sentence
 from datasets import selectors as data_selectors
 from datasets.models import Batch, BatchStatus, DatasetVersion
 from datasets.services.uploads import is_image_name
@@ -22,6 +23,7 @@ from projects.selectors import MANAGERS, project_for_page
 from quality.charts import histogram_chart
 from quality.pipeline import decisions as decision_services
 from quality.pipeline import services
+from quality.pipeline.forms import BatchDecideForm, BatchUploadForm
 
 
 @dataclass(frozen=True)
@@ -95,11 +97,13 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
 @require_POST
 def batch_upload(request: HttpRequest, project_id: int) -> HttpResponse:
     project = project_selectors.project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
-    files = request.FILES.getlist("file")
-    uploaded = files[0] if files else None
-    if uploaded is None:
-        messages.error(request, "Choose a file to upload.")
-    elif project.task_type == TaskType.IMAGE and all(is_image_name(f.name or "") for f in files):
+    form = BatchUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return redirect(f"{reverse('project-detail', args=[project.pk])}#batches-card")
+    files = form.cleaned_data["file"]
+    uploaded = files[0]
+    if project.task_type == TaskType.IMAGE and all(is_image_name(f.name or "") for f in files):
         try:
             batch = services.images_batch_upload(project=project, user=request.user, files=files)
         except DomainError as exc:
@@ -176,8 +180,11 @@ def batch_results(request: HttpRequest, project_id: int, batch_id: str) -> HttpR
 @require_POST
 def batch_decide(request: HttpRequest, project_id: int, batch_id: str) -> HttpResponse:
     project, batch = _batch_for_page(request, project_id, batch_id, roles=MANAGERS)
-    action = request.POST.get("action", "")
-    reason = request.POST.get("reason", "")
+    form = BatchDecideForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return redirect("batch-results", project_id=project.pk, batch_id=batch.pk)
+    action, reason = form.cleaned_data["action"], form.cleaned_data["reason"]
     try:
         if action == "accept":
             decision_services.batch_accept_anyway(batch=batch, user=request.user, reason=reason)
@@ -185,11 +192,9 @@ def batch_decide(request: HttpRequest, project_id: int, batch_id: str) -> HttpRe
         elif action == "reject":
             decision_services.batch_reject(batch=batch, user=request.user, reason=reason)
             messages.success(request, "Rejected: nothing of this batch joins the dataset.")
-        elif action == "revalidate":
+        else:
             decision_services.batch_revalidate(batch=batch)
             messages.success(request, "Queued to be validated again with the current suite.")
-        else:
-            messages.error(request, "Unknown action.")
     except DomainError as exc:
-        messages.error(request, exc.message[:1].upper() + exc.message[1:])
+        messages.error(request, sentence(exc.message))
     return redirect("batch-results", project_id=project.pk, batch_id=batch.pk)
