@@ -314,7 +314,9 @@ def bar_chart(*, rows: list[tuple[str, float | None, str]], low: float = 0.0, hi
             f"{escape(name)}</text>"
         )
         if value is None:
-            parts.append(f'<text x="{start}%" y="{y + 14}" class="muted">no figure {escape(note)}</text>')
+            parts.append(
+                f'<text x="{start}%" y="{y + 14}" class="muted" style="font-size: 13px">no figure {escape(note)}</text>'
+            )
             continue
         end = x_of(value)
         x, w = min(zero, end), abs(end - zero)
@@ -325,7 +327,7 @@ def bar_chart(*, rows: list[tuple[str, float | None, str]], low: float = 0.0, hi
         )
         parts.append(
             f'<text x="{start + plot_pct + 1.5:.2f}%" y="{y + 14}" class="value" style="font-size: 13px">'
-            f'{_fmt(value)} <tspan class="muted" style="font-size: 12px">{escape(note)}</tspan></text>'
+            f'{_fmt(value)} <tspan class="muted" style="font-size: 13px">{escape(note)}</tspan></text>'
         )
     axis_y = ROW * len(rows) + 4
     parts.append(f'<line x1="{zero:.2f}%" x2="{zero:.2f}%" y1="0" y2="{axis_y}" stroke="#9aa6bd"/>')
