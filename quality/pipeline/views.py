@@ -117,7 +117,7 @@ def _result_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         details = result.get("details") or {}
         histogram = charts.histogram_geometry(details.get("histogram"))
-        figures = _drift_figures(details, histogram) if histogram or result.get("check") == "drift" else None
+        figures = _drift_figures(details, histogram) if details.get("method") else None
         rows.append(
             {
                 **result,
