@@ -5,5 +5,5 @@ the cached results (never writing), and feed them to the pure statistics of
 ``labeling.agreement``; ``report`` types the agreement report once for the API and the page;
 ``services`` hold every write (decisions, the cache of computed results, and ``refresh``, the
 one place a result is handed to a worker); ``api``, ``forms`` and ``views`` are thin;
-``charts`` draws the dashboard's SVG.
+the dashboard's SVG comes from ``config.charts``.
 """

@@ -17,10 +17,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from config import charts
 from config.errors import DomainError
 from datasets.selectors import versions_list
 from labeling.models import ReviewResult, ReviewResultStatus
-from labeling.review import charts, listing, selectors, services
+from labeling.review import listing, selectors, services
 from labeling.review.data import SINGLE_LABEL
 from labeling.review.forms import ReviewDecisionForm
 from labeling.review.report import AgreementReport

@@ -40,7 +40,8 @@ class Progress:
     """Progress of one run: monotonic, written with the heartbeat at most once a second.
 
     ``listener`` hears every value as it is reported (a management command's progress line),
-    validation included, with no database write.
+    validation included, with no database write. The rows read only grow too: validation and
+    then the import each read the file from its first row, and people watch one count.
     """
 
     def __init__(
@@ -49,10 +50,13 @@ class Progress:
         self.batch_id, self.token, self.every = batch_id, token, every
         self.listener = listener
         self.value = 0.0
+        self.rows_total = 0
         self.written_at = 0.0
 
     def report(self, value: float, *, force: bool = False, **fields: object) -> None:
         self.value = max(self.value, min(round(value, 4), 0.99))
+        if "rows_total" in fields:
+            self.rows_total = fields["rows_total"] = max(self.rows_total, int(fields["rows_total"]))
         if self.listener is not None:
             self.listener(self.value)
         now = time.monotonic()

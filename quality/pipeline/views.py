@@ -1,6 +1,5 @@
 """Pages of the batch pipeline: the project's home (versions, batches, upload), a batch's results, decisions."""
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -11,65 +10,19 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from config import charts
 from config.errors import DomainError
+from config.forms import first_error, sentence
 from datasets import selectors as data_selectors
-from datasets.models import Batch, BatchStatus, DatasetVersion
+from datasets.models import Batch, BatchStatus
 from datasets.services.uploads import is_image_name
 from projects import selectors as project_selectors
 from projects.markdown import render_markdown
 from projects.models import Project, Role, TaskType
 from projects.selectors import MANAGERS, project_for_page
-from quality.charts import histogram_chart
 from quality.pipeline import decisions as decision_services
 from quality.pipeline import services
-
-
-@dataclass(frozen=True)
-class ChartBar:
-    """One version's bar: the items it inherited from its parent, then the ones it added."""
-
-    number: int
-    item_count: int
-    added: int
-    y: int
-    inherited_pct: float
-    added_pct: float
-
-    @property
-    def label_x_pct(self) -> float:
-        return round(BAR_START_PCT + self.inherited_pct + self.added_pct + 1, 2)
-
-    @property
-    def added_x_pct(self) -> float:
-        return round(BAR_START_PCT + self.inherited_pct, 2)
-
-
-BAR_START_PCT = 9
-BAR_SPAN_PCT = 58  # leaves room on the right for the count
-BAR_ROW_PX = 28
-
-
-def version_chart(versions: list[DatasetVersion]) -> dict | None:
-    """Geometry of a server-rendered SVG bar chart of items per version, oldest first."""
-    if not versions:
-        return None
-    ordered = sorted(versions, key=lambda version: version.number)
-    peak = max(version.item_count for version in ordered) or 1
-    bars = []
-    for row, version in enumerate(ordered):
-        added = min(version.added_count, version.item_count)
-        bars.append(
-            ChartBar(
-                number=version.number,
-                item_count=version.item_count,
-                added=added,
-                y=row * BAR_ROW_PX,
-                inherited_pct=round(BAR_SPAN_PCT * (version.item_count - added) / peak, 2),
-                # A handful of new items on a big version still shows as a sliver.
-                added_pct=round(max(BAR_SPAN_PCT * added / peak, 0.6 if added else 0), 2),
-            )
-        )
-    return {"bars": bars, "height": len(bars) * BAR_ROW_PX, "bar_start": BAR_START_PCT}
+from quality.pipeline.forms import BatchDecideForm, BatchUploadForm
 
 
 @login_required
@@ -82,7 +35,7 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
         "guidelines_html": render_markdown(project.guidelines),
         "members": project_selectors.members_list(project=project),
         "versions": versions,
-        "chart": version_chart(versions),
+        "chart": charts.version_bars([(v.number, v.item_count, v.added_count) for v in versions]),
         "batches": data_selectors.batches_for_project(project=project)[:50],
         "roles": Role.choices,
         "max_upload_mb": settings.GROUNDWORK_MAX_UPLOAD_BYTES // (1024 * 1024),
@@ -95,11 +48,13 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
 @require_POST
 def batch_upload(request: HttpRequest, project_id: int) -> HttpResponse:
     project = project_selectors.project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
-    files = request.FILES.getlist("file")
-    uploaded = files[0] if files else None
-    if uploaded is None:
-        messages.error(request, "Choose a file to upload.")
-    elif project.task_type == TaskType.IMAGE and all(is_image_name(f.name or "") for f in files):
+    form = BatchUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return redirect(f"{reverse('project-detail', args=[project.pk])}#batches-card")
+    files = form.cleaned_data["file"]
+    uploaded = files[0]
+    if project.task_type == TaskType.IMAGE and all(is_image_name(f.name or "") for f in files):
         try:
             batch = services.images_batch_upload(project=project, user=request.user, files=files)
         except DomainError as exc:
@@ -136,17 +91,40 @@ def _shown(value: Any) -> Any:
     return value
 
 
+def _drift_figures(details: dict[str, Any], histogram: charts.Histogram | None) -> str:
+    """What a drift check measured, the same words whether it passed or failed.
+
+    A category the current version never had makes chi-square's statistic infinite (stored as
+    none, with p = 0): it is named instead of a statistic that is not there.
+    """
+    figures = [str(details.get("method") or "drift")]
+    new = histogram.new_categories if histogram else []
+    if details.get("statistic") is not None:
+        figures[0] += f" {details['statistic']:.4f}"
+    elif new:
+        figures[0] += f" \u221e: new categor{'y' if len(new) == 1 else 'ies'} {', '.join(new)}"
+    if details.get("p_value") is not None:
+        figures.append(f"p = {details['p_value']:.4f}")
+    if details.get("psi") is not None:
+        figures.append(f"PSI {details['psi']:.3f}")
+    return ", ".join(figures)
+
+
 def _result_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for result in results:
         if result.get("check") == "import":
             continue
         details = result.get("details") or {}
+        histogram = charts.histogram_geometry(details.get("histogram"))
+        figures = _drift_figures(details, histogram) if details.get("method") else None
         rows.append(
             {
                 **result,
-                "observed_value": _shown(result.get("observed_value")),
-                "chart": histogram_chart(details.get("histogram")),
+                "observed_value": figures or _shown(result.get("observed_value")),
+                "figures": figures,
+                "chart": histogram
+                and charts.histogram(histogram, title=f"Histogram of {result.get('column')}: reference vs batch"),
                 "details": details,
             }
         )
@@ -177,8 +155,11 @@ def batch_results(request: HttpRequest, project_id: int, batch_id: str) -> HttpR
 @require_POST
 def batch_decide(request: HttpRequest, project_id: int, batch_id: str) -> HttpResponse:
     project, batch = _batch_for_page(request, project_id, batch_id, roles=MANAGERS)
-    action = request.POST.get("action", "")
-    reason = request.POST.get("reason", "")
+    form = BatchDecideForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return redirect("batch-results", project_id=project.pk, batch_id=batch.pk)
+    action, reason = form.cleaned_data["action"], form.cleaned_data["reason"]
     try:
         if action == "accept":
             decision_services.batch_accept_anyway(batch=batch, user=request.user, reason=reason)
@@ -186,11 +167,9 @@ def batch_decide(request: HttpRequest, project_id: int, batch_id: str) -> HttpRe
         elif action == "reject":
             decision_services.batch_reject(batch=batch, user=request.user, reason=reason)
             messages.success(request, "Rejected: nothing of this batch joins the dataset.")
-        elif action == "revalidate":
+        else:
             decision_services.batch_revalidate(batch=batch)
             messages.success(request, "Queued to be validated again with the current suite.")
-        else:
-            messages.error(request, "Unknown action.")
     except DomainError as exc:
-        messages.error(request, exc.message[:1].upper() + exc.message[1:])
+        messages.error(request, sentence(exc.message))
     return redirect("batch-results", project_id=project.pk, batch_id=batch.pk)

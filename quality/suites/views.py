@@ -7,6 +7,7 @@ save), so it works without JavaScript; nothing is stored until a save succeeds.
 import contextlib
 import dataclasses
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -16,13 +17,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from config.errors import DomainError
+from config.forms import first_error
 from projects.models import Project, Role
 from projects.selectors import MANAGERS, project_for_page
 from quality.suites import services as suite_services
+from quality.suites.forms import CheckSettingsForm, SuiteActionForm, SuiteJsonForm, SuiteRowsForm
 from quality.validation import FORM_EXPECTATIONS, FORM_TYPES, CheckSettings, suite_to_form
 from quality.validation.settings import CATEGORICAL_METHODS, NUMERIC_METHODS, SEVERITIES
 
-MAX_SUITE_UPLOAD = 2 * 1024 * 1024
 SETTING_CHOICES = {
     "numeric_method": NUMERIC_METHODS,
     "categorical_method": CATEGORICAL_METHODS,
@@ -40,29 +42,6 @@ def _param_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _rows_from_post(request: HttpRequest) -> list[dict[str, Any]]:
-    """The form's rows as typed, in order; a row the form cannot edit comes back as it was sent."""
-    try:
-        count = min(int(request.POST.get("row_count", "0")), 500)
-    except ValueError:
-        count = 0
-    rows = []
-    for index in range(count):
-        raw = request.POST.get(f"raw_{index}")
-        if raw:
-            with contextlib.suppress(ValueError):
-                rows.append(json.loads(raw))
-            continue
-        kind = request.POST.get(f"type_{index}", "")
-        if kind not in FORM_EXPECTATIONS:
-            continue
-        row: dict[str, Any] = {"type": kind, "severity": request.POST.get(f"severity_{index}", "critical")}
-        for param in FORM_EXPECTATIONS[kind]["params"]:
-            row[param["name"]] = request.POST.get(f"p_{index}_{param['name']}", "").strip()
-        rows.append(row)
-    return rows
 
 
 def _form_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -119,83 +98,69 @@ def _settings_fields(values: dict[str, Any]) -> list[dict[str, Any]]:
     return fields
 
 
-def _settings_from_post(request: HttpRequest) -> dict[str, Any]:
-    """The settings form as typed values; a value that does not parse is left for the check to refuse."""
-    data: dict[str, Any] = {}
-    defaults = CheckSettings()
-    for field in dataclasses.fields(CheckSettings):
-        default = getattr(defaults, field.name)
-        key = f"check_{field.name}"
-        if isinstance(default, bool):
-            data[field.name] = key in request.POST
-            continue
-        text = request.POST.get(key, "").strip()
-        if text == "":
-            continue
-        if isinstance(default, int):
-            try:
-                data[field.name] = int(text)
-            except ValueError:
-                raise DomainError(f"{field.name.replace('_', ' ')} must be a whole number") from None
-        elif isinstance(default, float):
-            try:
-                data[field.name] = float(text)
-            except ValueError:
-                raise DomainError(f"{field.name.replace('_', ' ')} must be a number") from None
-        else:
-            data[field.name] = text
-    return data
-
-
-def _suite_json_from_post(request: HttpRequest) -> str:
-    uploaded = request.FILES.get("suite_file")
-    if uploaded is not None:
-        if uploaded.size and uploaded.size > MAX_SUITE_UPLOAD:
-            raise DomainError(f"the suite file is larger than {MAX_SUITE_UPLOAD // 1024 // 1024} MB")
-        try:
-            return uploaded.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise DomainError("the suite file is not UTF-8 text") from None
-    text = request.POST.get("suite_json", "").strip()
-    if not text:
-        raise DomainError("paste a suite's JSON or choose a file")
-    return text
-
-
-def _suite_action(request: HttpRequest, project: Project, rows: list[dict[str, Any]]) -> tuple[Any, str]:
+def _suite_action(
+    request: HttpRequest, project: Project, buttons: SuiteActionForm, rows: list[dict[str, Any]]
+) -> tuple[Any, str]:
     """Carry out a POSTed action; return (rows to show, or None to redirect; pasted JSON to show again)."""
-    action = request.POST.get("action", "")
-    pasted = ""
-    if "remove" in request.POST:
-        with contextlib.suppress(ValueError, IndexError):
-            del rows[int(request.POST["remove"])]
-        return rows, pasted
+    action = buttons.cleaned("action")
+    if buttons.cleaned("remove") is not None:
+        with contextlib.suppress(IndexError):
+            del rows[buttons.cleaned("remove")]
+        return rows, ""
     if action == "add":
-        kind = request.POST.get("new_type", "")
-        if kind in FORM_EXPECTATIONS:
-            rows.append({"type": kind, "severity": "critical"})
-        return rows, pasted
-    try:
-        if action == "suggest":
+        if buttons.cleaned("new_type"):
+            rows.append({"type": buttons.cleaned("new_type"), "severity": "critical"})
+        return rows, ""
+    if action == "suggest":
+        try:
             rows = suite_to_form(suite_services.suite_propose(project=project))
-            messages.info(request, "Suggested from the current version. Review the rows, then save the suite.")
-            return rows, pasted
-        if action == "save_form":
-            suite_services.suite_set_from_form(project=project, user=request.user, rows=rows)
-            messages.success(request, "Suite saved. It applies to every batch validated from now on.")
-            return None, pasted
-        if action == "save_json":
-            pasted = request.POST.get("suite_json", "")
-            suite_services.suite_set(project=project, user=request.user, suite=_suite_json_from_post(request))
-            messages.success(request, "Suite saved from JSON.")
-            return None, pasted
-        if action == "save_checks":
-            suite_services.check_settings_set(project=project, user=request.user, data=_settings_from_post(request))
-            messages.success(request, "Check settings saved.")
-            return None, pasted
+        except DomainError as exc:
+            messages.error(request, f"Not saved: {exc.message}")
+            return rows, ""
+        messages.info(request, "Suggested from the current version. Review the rows, then save the suite.")
+        return rows, ""
+    if action == "save_form":
+        return _saved(
+            request,
+            lambda: suite_services.suite_set_from_form(project=project, user=request.user, rows=rows),
+            "Suite saved. It applies to every batch validated from now on.",
+            rows,
+        ), ""
+    if action == "save_json":
+        form = SuiteJsonForm(request.POST, request.FILES)
+        if not form.is_valid():
+            messages.error(request, f"Not saved: {first_error(form)}")
+            return rows, form.pasted()
+        shown = _saved(
+            request,
+            lambda: suite_services.suite_set(project=project, user=request.user, suite=form.cleaned_data["suite_text"]),
+            "Suite saved from JSON.",
+            rows,
+        )
+        return shown, form.pasted()
+    if action == "save_checks":
+        form = CheckSettingsForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, f"Not saved: {first_error(form)}")
+            return rows, ""
+        return _saved(
+            request,
+            lambda: suite_services.check_settings_set(project=project, user=request.user, data=form.settings()),
+            "Check settings saved.",
+            rows,
+        ), ""
+    return rows, ""
+
+
+def _saved(request: HttpRequest, save: Callable[[], Any], success: str, rows: list[dict[str, Any]]) -> Any:
+    """Run a save; None (go back to the page) when it was stored, the rows to show again when it was not."""
+    try:
+        save()
     except DomainError as exc:
         messages.error(request, f"Not saved: {exc.message}")
-    return rows, pasted
+        return rows
+    messages.success(request, success)
+    return None
 
 
 @login_required
@@ -207,14 +172,14 @@ def suite_edit(request: HttpRequest, project_id: int) -> HttpResponse:
     settings_values = suite_services.check_settings_read(project=project).asdict()
     if request.method == "POST":
         project = project_for_page(request, project_id, roles=MANAGERS)
-        if "row_count" in request.POST:  # the rows' form: what was typed, saved or not
-            rows = _rows_from_post(request)
+        buttons = SuiteActionForm(request.POST)
+        if buttons.cleaned("row_count") is not None:  # the rows' form: what was typed, saved or not
+            rows = SuiteRowsForm(request.POST).rows()
         else:  # the JSON or the checks' form: the rows stay as stored
             rows = suite_to_form(suite_services.suite_read(project=project))
-        if request.POST.get("action") == "save_checks":
-            with contextlib.suppress(DomainError):
-                settings_values = {**settings_values, **_settings_from_post(request)}
-        shown, pasted = _suite_action(request, project, rows)
+        if buttons.cleaned("action") == "save_checks":  # shown as typed if it is not saved
+            settings_values = {**settings_values, **CheckSettingsForm(request.POST).settings()}
+        shown, pasted = _suite_action(request, project, buttons, rows)
         if shown is None:
             return redirect("suite-edit", project_id=project.pk)
         rows = shown

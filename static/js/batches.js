@@ -1,10 +1,11 @@
 // Follows every batch that is still moving: status, progress and counts change in place.
 // When one finishes, the dataset versions section is fetched again and swapped in, so the
-// new version shows up without reloading the page (and without losing the reader's place).
+// new version shows up without reloading the page (and without losing the reader's place),
+// and the upload message about it, now out of date, goes away.
 (function () {
   "use strict";
+  const { poll, fetchBatch, stageText } = window.Groundwork;
   const ACTIVE = new Set(["queued", "validating"]);
-  const POLL_MS = 700;
   const rows = Array.from(document.querySelectorAll("tr[data-batch]"));
 
   function field(row, name) {
@@ -14,8 +15,9 @@
   function show(row, batch) {
     row.dataset.status = batch.status;
     const status = field(row, "status");
-    status.textContent = batch.status + (batch.stage ? " · " + batch.stage : "");
+    status.textContent = batch.status;
     status.className = "status status-" + batch.status;
+    field(row, "stage").textContent = stageText(batch);
     field(row, "progress").value = batch.progress;
     field(row, "percent").textContent = Math.round(batch.progress * 100) + "%";
     field(row, "error").textContent = batch.error || "";
@@ -32,6 +34,16 @@
     }
   }
 
+  // The message the upload left ("… uploaded. It is queued …") is about a batch that has now finished.
+  function clearUploadMessage(row) {
+    const name = row.querySelector(".file a").textContent;
+    for (const message of document.querySelectorAll(".messages li")) {
+      if (message.textContent.includes(name)) message.remove();
+    }
+    const list = document.querySelector(".messages");
+    if (list && !list.children.length) list.remove();
+  }
+
   // The server renders the section (and escapes what it shows); this only moves its nodes in.
   async function refreshVersions() {
     const response = await fetch(window.location.pathname, { headers: { Accept: "text/html" } });
@@ -41,18 +53,18 @@
     if (fresh && current) current.replaceWith(document.importNode(fresh, true));
   }
 
-  async function poll() {
+  async function round() {
     let finished = false;
     for (const row of rows) {
       if (!ACTIVE.has(row.dataset.status)) continue;
       try {
-        const response = await fetch("/api/batches/" + encodeURIComponent(row.dataset.batch) + "/", {
-          headers: { Accept: "application/json" },
-        });
-        if (!response.ok) continue;
-        const batch = await response.json();
+        const batch = await fetchBatch(row.dataset.batch);
+        if (!batch) continue;
         show(row, batch);
-        if (!ACTIVE.has(batch.status)) finished = true;
+        if (!ACTIVE.has(batch.status)) {
+          finished = true;
+          clearUploadMessage(row);
+        }
       } catch (error) {
         // A network hiccup: the next round tries again.
       }
@@ -64,8 +76,8 @@
         // The versions stay as they were until the next visit.
       }
     }
-    if (rows.some((row) => ACTIVE.has(row.dataset.status))) window.setTimeout(poll, POLL_MS);
+    return rows.some((row) => ACTIVE.has(row.dataset.status));
   }
 
-  if (rows.some((row) => ACTIVE.has(row.dataset.status))) window.setTimeout(poll, 300);
+  if (rows.some((row) => ACTIVE.has(row.dataset.status))) poll(round);
 })();

@@ -297,16 +297,17 @@ function renderContent(item) {
       const img = node("img", "lp-image");
       img.alt = `Image of ${itemName(item)}`;
       img.decoding = "async";
+      // The address is for finding a broken image; under one that loads it is noise.
       img.addEventListener("error", () => {
         figure.prepend(node("p", "lp-broken", "⚠ This image could not be loaded. Its address:"));
         img.remove();
+        figure.append(caption);
       });
       img.src = source;
       figure.append(img);
     } else {
-      figure.append(node("p", "lp-broken", "⚠ This item's image address cannot be shown:"));
+      figure.append(node("p", "lp-broken", "⚠ This item's image address cannot be shown:"), caption);
     }
-    figure.append(caption);
     el.content.replaceChildren(figure);
     return;
   }

@@ -4,10 +4,12 @@
   // Each result a worker is computing (the report, Dawid-Skene) polls its API; the first one done reloads the page.
   document.querySelectorAll("[data-poll]").forEach((pending) => {
     const url = pending.dataset.poll;
-    const poll = () => fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then((response) => { if (response.status === 202) { setTimeout(poll, 2000); } else { window.location.reload(); } })
-      .catch(() => setTimeout(poll, 5000));
-    setTimeout(poll, 2000);
+    window.Groundwork.poll(async () => {
+      const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (response.status === 202) return true;
+      window.location.reload();
+      return false;
+    }, { first: 2000, every: 2000, retry: 5000 });
   });
   document.addEventListener("click", (event) => {
     const button = event.target.closest(".rv-use-spans");

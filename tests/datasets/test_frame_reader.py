@@ -9,7 +9,6 @@ import pytest
 
 from datasets.files.frames import ROW_COLUMN, FrameReader
 from datasets.files.reader import BatchFileError, BatchReader
-from quality.charts import histogram_chart
 
 
 def frames(path, fmt: str, chunk_rows: int = 2) -> list:
@@ -76,29 +75,3 @@ def test_the_importer_leaves_empty_rows_out_and_counts_them(tmp_path):
     assert [c.content.to_pylist() for c in chunks] == [["a", "c"]]
     assert [c.external_id.to_pylist() for c in chunks] == [["1", "3"]]
     assert sum(c.empty for c in chunks) == 1 and reader.rows_read == 3
-
-
-def test_histogram_chart_draws_shares_of_reference_and_batch():
-    chart = histogram_chart({"edges": [0, 1, 2, 4], "reference": [10, 30, 60], "batch": [0, 0, 5]})
-    assert [b.label for b in chart["bins"]] == ["0\u20131", "1\u20132", "2\u20134"]
-    assert [round(b.reference_share, 2) for b in chart["bins"]] == [0.1, 0.3, 0.6]
-    assert [b.batch_share for b in chart["bins"]] == [0.0, 0.0, 1.0]
-    tallest = chart["bins"][2]
-    assert tallest.batch_height == chart["plot_height"] and tallest.batch_y == 0
-    assert histogram_chart({"categories": ["a"], "reference": [0], "batch": [0]})["bins"][0].batch_height == 0
-    assert histogram_chart(None) is None and histogram_chart({"reference": [1], "batch": [1]}) is None
-
-
-def test_labels_too_wide_for_their_bars_are_slanted_and_get_room():
-    few = histogram_chart({"categories": ["a", "b", "c"], "reference": [1, 1, 1], "batch": [1, 1, 1]})
-    assert few["slanted"] is False and few["height"] == few["plot_height"] + 34
-    words = [f"token{n:02d}-long" for n in range(21)]
-    many = histogram_chart({"categories": words, "reference": [1] * 21, "batch": [1] * 21})
-    slot = 520 / 21
-    assert len(words[0]) * 5.2 > slot and many["slanted"] is True
-    first = many["bins"][0]
-    assert first.label_x - len(words[0]) * 5.2 * 0.71 >= 0  # the first slanted label starts inside the chart
-    assert many["width"] == pytest.approx(520 + first.x - slot * 0.1, abs=0.01)
-    assert many["height"] >= many["plot_height"] + len(words[0]) * 5.2 * 0.7  # the slanted labels fit below
-    ratings = histogram_chart({"edges": [0.5, 1.5, 2.5], "labels": ["1", "2"], "reference": [1, 3], "batch": [2, 2]})
-    assert [b.label for b in ratings["bins"]] == ["1", "2"] and ratings["slanted"] is False

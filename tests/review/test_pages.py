@@ -5,8 +5,9 @@ import re
 import pytest
 from django.test import Client
 
+from config import charts
 from labeling.models import Adjudication, ReviewResult
-from labeling.review import charts, services
+from labeling.review import services
 from tests.factories import UserFactory, add_member
 from tests.review.conftest import items_of, submit
 
