@@ -1,23 +1,28 @@
-"""What the report's page and its offline file show: figures shaped for templates (bars as shares of a width)."""
+"""What the report's page and its offline file show: the sections with their charts, drawn by ``config.charts``."""
 
 from typing import Any
+
+from config.charts import Svg, bar_chart
 
 MAX_SLICES_SHOWN = 40
 
 
-def _bars(rows: list[dict[str, Any]], label_key: str, value_key: str) -> list[dict[str, Any]]:
-    peak = max((r.get(value_key) or 0 for r in rows), default=0) or 1
-    return [
-        {
-            "label": r.get(label_key),
-            "value": r.get(value_key) or 0,
-            "pct": round(100 * (r.get(value_key) or 0) / peak, 1),
-        }
-        for r in rows
-    ]
+def _share_bars(
+    rows: list[dict[str, Any]], name_key: str, count_key: str, *, label: str, total: int | None = None
+) -> Svg:
+    """One bar per row: its share of ``total`` (or of the rows' sum), with the count beside it."""
+    whole = total if total else sum(r.get(count_key) or 0 for r in rows)
+    return bar_chart(
+        rows=[
+            (str(r.get(name_key)), (r.get(count_key) or 0) / whole if whole else None, f"({(r.get(count_key) or 0):,})")
+            for r in rows
+        ],
+        label=label,
+    )
 
 
 def _heat(matrix: list[list[int]], labels: list[Any]) -> dict[str, Any] | None:
+    """The old final x new final table: cells shaded by their count, every count printed."""
     if not matrix:
         return None
     peak = max((max(row) for row in matrix if row), default=0) or 1
@@ -34,25 +39,52 @@ def _heat(matrix: list[list[int]], labels: list[Any]) -> dict[str, Any] | None:
 
 
 def page_context(data: dict[str, Any]) -> dict[str, Any]:
-    """The report's sections with the chart geometry templates need; the figures stay as computed."""
+    """The report's sections with their charts; the figures stay as computed."""
     labels = data.get("labels") or {}
     summary = data.get("summary") or {}
     changes = summary.get("label_changes")
     agreement = data.get("agreement") or {}
     slices = (data.get("slices") or {}).get("slices", [])[:MAX_SLICES_SHOWN]
+    coverage = labels.get("coverage") or {}
     return {
         "r": data,
-        "balance_bars": _bars(labels.get("class_balance", []), "label", "count"),
-        "coverage_bars": _bars((labels.get("coverage") or {}).get("by_annotations", []), "annotations", "items"),
-        "batch_bars": _bars(summary.get("by_batch", []), "file", "added"),
+        "balance_chart": _share_bars(
+            labels.get("class_balance", []), "label", "count", label="share of final labels per label"
+        ),
+        "coverage_chart": _share_bars(
+            [
+                {"n": f"{row['annotations']} annotation{'s' if row['annotations'] != 1 else ''}", **row}
+                for row in coverage.get("by_annotations", [])
+            ],
+            "n",
+            "items",
+            label="share of items by number of annotations",
+        ),
+        "batch_chart": _share_bars(
+            summary.get("by_batch", []), "file", "added", label="items added per batch", total=summary.get("items")
+        ),
         "changes_heat": _heat(changes["matrix"], changes["labels"]) if changes else None,
-        "per_label_bars": [
-            {**row, "pct": round(50 + 50 * max(min(row["alpha"], 1), -1), 1)}
-            for row in agreement.get("per_label", [])
-            if isinstance(row.get("alpha"), float)
-        ],
-        "slices": [
-            {**s, "alpha_pct": round(50 + 50 * max(min(s["alpha"], 1), -1), 1) if s.get("alpha") is not None else None}
-            for s in slices
-        ],
+        "per_label_chart": bar_chart(
+            rows=[(str(row["label"]), row.get("alpha"), "") for row in agreement.get("per_label", [])],
+            low=-1.0,
+            label="one-vs-rest alpha per label",
+        )
+        if agreement.get("per_label")
+        else None,
+        "slices": slices,
+        "slice_chart": bar_chart(
+            rows=[
+                (
+                    f"{s['column']} = {s['value']}",
+                    s.get("alpha"),
+                    f"[{s['alpha_ci'][0]:.2f}, {s['alpha_ci'][1]:.2f}]" if s.get("alpha_ci") else "",
+                )
+                for s in slices
+                if not s["too_small"]
+            ],
+            low=-1.0,
+            label="alpha per slice, with its 95% interval",
+        )
+        if any(not s["too_small"] for s in slices)
+        else None,
     }
