@@ -17,8 +17,8 @@ from django.db.models import Count
 
 from datasets.models import Augmentation, Batch, DatasetVersion, Item, Split, SplitStatus
 from labeling.agreement.alpha import alpha_point, interval_or_reason, item_counts, units_from_counts
-from labeling.models import Adjudication, AdjudicationAction, ReviewResult, ReviewResultStatus
-from labeling.review import compute
+from labeling.models import Adjudication, AdjudicationAction
+from labeling.review import compute, compute_kinds
 from labeling.review.data import SINGLE_LABEL, AnnotationArrays, JSONText, annotation_arrays, canonical
 from projects.models import Project
 from quality.models import LeakageCheck, LeakageStatus
@@ -215,18 +215,15 @@ def _row_codes(arrays: AnnotationArrays, result: Finals) -> np.ndarray:
 
 
 def label_errors(*, project: Project, version: int) -> dict[str, Any]:
-    """Likely label errors from the cached label-issue ranking, when one was computed from predictions."""
-    row = (
-        ReviewResult.objects.filter(project=project, kind="label_issues", status=ReviewResultStatus.DONE)
-        .filter(version__lte=version)
-        .order_by("-version")
-        .first()
-    )
-    if row is None or not row.result:
-        return {"count": None, "top": [], "reason": "no label-issue ranking yet (upload predictions, then open Review)"}
-    issues = row.result.get("issues") or []
-    return {"count": len(issues), "checked": row.result.get("checked"), "model": row.result.get("model"),
-            "top": issues[:TOP_ISSUES], "of_version": row.version}  # fmt: skip
+    """Likely label errors of the version from the newest predictions (cleanlab), when a model's were uploaded."""
+    if project.task_type not in SINGLE_LABEL:
+        return {"count": None, "top": [], "reason": "label issues are ranked for classification and image projects"}
+    result = compute_kinds.compute_kind(project=project, version=version, kind="label_issues")
+    if result.get("model") is None:
+        return {"count": None, "top": [], "reason": result.get("reason") or "no predictions uploaded yet"}
+    issues = result.get("issues") or []
+    return {"count": len(issues), "checked": result.get("checked"), "model": result.get("model"),
+            "top": issues[:TOP_ISSUES]}  # fmt: skip
 
 
 def data_mix(version: DatasetVersion, summary_section: dict[str, Any]) -> dict[str, Any]:

@@ -145,3 +145,22 @@ def test_splits_and_leakage_appear_once_made(project, manager):
     assert sum(mix["splits"]["sizes"].values()) == 40
     assert mix["splits"]["ratios"] == {"train": 0.5, "dev": 0.25, "test": 0.25}
     assert mix["leakage"]["exact_pairs"] == 0
+
+
+@pytest.mark.django_db
+def test_likely_label_errors_come_from_the_predictions(project, manager, team):
+    import_rows(project, manager, _rows(0, 60))
+    items = list(Item.objects.filter(project=project).order_by("id"))
+    web = [i for i in items if i.metadata["channel"] == "web"]
+    _annotate(project, team, web, seed=5)  # everyone agrees on LABELS[pk % 3]
+    planted = web[:3]
+    predictions = []
+    for item in web:
+        agreed = item.pk % 3
+        sure = (agreed + 1) % 3 if item in planted else agreed  # the model is sure of another label on three items
+        predictions.append({"item": item.pk, "probabilities": [0.96 if k == sure else 0.02 for k in range(3)]})
+    review_services.predictions_store(project=project, user=manager, model_name="m1", predictions=predictions)
+
+    errors = services.report_compute(version=DatasetVersion.objects.get(project=project, number=1)).data["label_errors"]
+    assert errors["model"] == "m1" and errors["checked"] == len(web)
+    assert {row["item"] for row in errors["top"][:3]} == {item.pk for item in planted}
