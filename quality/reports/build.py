@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import Count
 
 from datasets.models import Augmentation, Batch, DatasetVersion, Item, Split, SplitStatus
+from labeling.agreement import majority_vote
 from labeling.agreement.alpha import alpha_point, interval_or_reason, item_counts, units_from_counts
 from labeling.models import Adjudication, AdjudicationAction
 from labeling.review import compute, compute_kinds
@@ -138,19 +139,44 @@ def drift(version: DatasetVersion) -> dict[str, Any]:
     return {"against": version.parent.number if version.parent_id else None, "columns": columns}
 
 
-def finals(arrays: AnnotationArrays, *, project: Project) -> Finals:
-    """Final labels: the newest adjudication, else a majority that is not a tie. Coded over whole values."""
-    ranking = compute.item_ranking(arrays)
-    majority_values = [None if tie else value for value, tie in zip(ranking["consensus"], ranking["tie"], strict=True)]
-    adjudicated: dict[int, Any] = {}
+def _adjudicated(project: Project) -> dict[int, Any]:
+    """Each adjudicated item's newest final label."""
+    newest: dict[int, Any] = {}
     for item_id, value in (
         Adjudication.objects.filter(project=project, action=AdjudicationAction.LABEL)
         .order_by("item_id", "-id")
         .values_list("item_id", "value")
     ):
-        adjudicated.setdefault(item_id, value)
-    values: list[Any] = list(project.label_names) if project.task_type in SINGLE_LABEL else []
-    index = {canonical(v): i for i, v in enumerate(values)}
+        newest.setdefault(item_id, value)
+    return newest
+
+
+def finals(arrays: AnnotationArrays, *, project: Project) -> Finals:
+    """Final labels: the newest adjudication, else a majority that is not a tie. Coded over whole values."""
+    adjudicated = _adjudicated(project)
+    item_ids = arrays.item_ids
+    if project.task_type in SINGLE_LABEL:  # label codes already: the majority by numpy, no per-item Python
+        values: list[Any] = list(project.label_names)
+        known = arrays.values >= 0
+        vote = majority_vote(arrays.items[known], arrays.values[known], n_items=arrays.n_items,
+                             n_categories=max(len(values), 1))  # fmt: skip
+        majority = np.where(np.asarray(vote.tie), figures.NO_LABEL, np.asarray(vote.label)).astype(np.int64)
+        adjudicated_codes = np.full(len(item_ids), figures.NO_LABEL, dtype=np.int64)
+        position = {name: code for code, name in enumerate(values)}
+        if adjudicated:
+            ids = np.fromiter(adjudicated, dtype=np.int64, count=len(adjudicated))
+            codes = np.fromiter((position.get(v, -1) for v in adjudicated.values()), dtype=np.int64, count=len(ids))
+            at = np.searchsorted(item_ids, ids)
+            found = (
+                (at < len(item_ids)) & (item_ids[np.minimum(at, len(item_ids) - 1)] == ids) if len(item_ids) else at < 0
+            )
+            adjudicated_codes[at[found]] = codes[found]
+        final = np.where(adjudicated_codes >= 0, adjudicated_codes, majority)
+        return Finals(item_ids=item_ids, codes=final, values=values, majority=majority, adjudicated=adjudicated_codes)
+    ranking = compute.item_ranking(arrays)
+    majority_values = [None if tie else value for value, tie in zip(ranking["consensus"], ranking["tie"], strict=True)]
+    values = []
+    index: dict[str, int] = {}
 
     def code(value: Any) -> int:
         if value is None:
@@ -161,7 +187,6 @@ def finals(arrays: AnnotationArrays, *, project: Project) -> Finals:
             values.append(value)
         return index[key]
 
-    item_ids = arrays.item_ids
     majority = np.fromiter((code(v) for v in majority_values), dtype=np.int64, count=len(item_ids))
     adjudicated_codes = np.fromiter(
         (code(adjudicated.get(int(i))) for i in item_ids.tolist()), dtype=np.int64, count=len(item_ids)
