@@ -7,6 +7,7 @@ from config.auth_api import TokenApi, TokenRotateApi
 from config.health import healthz
 from datasets import api as dataset_api
 from labeling import api as labeling_api
+from labeling.explorer import api as explorer_api
 from labeling.exports.api import VersionExportApi
 from labeling.review import api as review_api
 from projects import api as project_api
@@ -37,7 +38,7 @@ api_patterns = [
         dataset_api.VersionDetailApi.as_view(),
         name="api-version",
     ),
-    path("projects/<int:project_id>/items/", dataset_api.ItemListApi.as_view(), name="api-items"),
+    path("projects/<int:project_id>/items/", explorer_api.ExplorerItemListApi.as_view(), name="api-items"),
     path("projects/<int:project_id>/images/", dataset_api.ImageListCreateApi.as_view(), name="api-images"),
     path("projects/<int:project_id>/versions/<int:number>/export/", VersionExportApi.as_view(), name="api-export"),
     path("projects/<int:project_id>/versions/<int:number>/splits/", split_api.SplitApi.as_view(), name="api-splits"),
@@ -121,6 +122,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("labeling.urls")),
+    path("", include("labeling.explorer.urls")),
     path("", include("projects.urls")),
     path("", include("datasets.urls")),
     path("", include("quality.urls")),

@@ -137,7 +137,8 @@ class Item(models.Model):
     # No index of its own: the unique (project, content_hash) index serves project lookups,
     # and every index costs time on each row a batch writes.
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items", db_index=False)
-    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="items")
+    # Indexed with the id (``item_batch_id``) rather than alone: one batch's items come in id order.
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="items", db_index=False)
     external_id = models.CharField(max_length=255, blank=True, default="")
     data = models.JSONField()
     metadata = models.JSONField(default=dict, blank=True)
@@ -159,6 +160,7 @@ class Item(models.Model):
                 fields=["project", "external_id"], name="item_external_id", condition=~models.Q(external_id="")
             ),
             models.Index(fields=["source"], name="item_source", condition=models.Q(source__isnull=False)),
+            models.Index(fields=["batch", "id"], name="item_batch_id"),
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,26 @@
+import re
+from typing import Any
+
 from rest_framework import serializers
 
+from config.errors import DomainError
+from datasets.keyset import Cursor, cursor_parse
 from datasets.models import DatasetVersion, Item, ItemImage
 from datasets.selectors import SPLIT_FILTERS
+
+DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 500
+# Parameters DRF itself reads (the renderer's ?format=): allowed beside a list's own.
+FRAMEWORK_PARAMETERS = frozenset({"format"})
+METADATA_FILTER = re.compile(r"^([\w\- .]{1,100})=(.*)$", re.DOTALL)
+METADATA_SYNTAX = "metadata must look like key=value (key: letters, digits, space, - _ .)"
+
+
+def metadata_filter_parse(raw: str) -> tuple[str, str]:
+    """``channel=email`` -> ("channel", "email"), as the disagreements endpoint reads it."""
+    found = METADATA_FILTER.match(raw)
+    if found is None:
+        raise DomainError(METADATA_SYNTAX)
+    return found.group(1), found.group(2)
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -27,22 +46,66 @@ class ItemSerializer(serializers.ModelSerializer):
 
 
 class ItemQuerySerializer(serializers.Serializer):
-    """The query string of the item list; a parameter it does not know is an error, not ignored."""
+    """The items list's query string. A parameter it does not know, or one given twice, is a
+    400: a misspelt filter must not quietly answer the whole list."""
 
-    KNOWN = frozenset({"version", "external_id", "split", "page", "format"})
+    version = serializers.CharField(
+        required=False, allow_blank=True, help_text="version number; the newest when left out"
+    )
+    external_id = serializers.CharField(required=False, max_length=255, help_text="only items with this external id")
+    metadata = serializers.CharField(
+        required=False, max_length=400, help_text="a slice: key=value of the items' metadata, e.g. channel=email"
+    )
+    batch = serializers.UUIDField(required=False, help_text="only items that came with this batch")
+    split = serializers.ChoiceField(
+        choices=SPLIT_FILTERS, required=False, help_text="only this split's items ('none': in no split)"
+    )
+    q = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="text search: PostgreSQL full-text (web search syntax); a case-insensitive substring on SQLite",
+    )
+    cursor = serializers.CharField(required=False, help_text="from a page's next or previous link; 'last' for the end")
+    page_size = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_PAGE_SIZE,
+        default=DEFAULT_PAGE_SIZE,
+        help_text=f"at most {MAX_PAGE_SIZE}",
+    )
 
-    # A version that is malformed answers 404 like a missing one, as a version in the path does.
-    version = serializers.CharField(required=False)
-    external_id = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
-    split = serializers.ChoiceField(choices=SPLIT_FILTERS, required=False)
-    page = serializers.CharField(required=False)
-    format = serializers.CharField(required=False)
+    def validate_metadata(self, value: str) -> tuple[str, str]:
+        try:
+            return metadata_filter_parse(value)
+        except DomainError as exc:
+            raise serializers.ValidationError(exc.message) from None
 
-    def validate(self, attrs: dict) -> dict:
-        unknown = sorted(set(self.initial_data) - self.KNOWN)
+    def validate_cursor(self, value: str) -> Cursor | None:
+        try:
+            return cursor_parse(value)
+        except DomainError as exc:
+            raise serializers.ValidationError(exc.message) from None
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        given = set(self.initial_data.keys())
+        unknown = sorted(given - set(self.fields) - FRAMEWORK_PARAMETERS)
         if unknown:
-            raise serializers.ValidationError({name: ["unknown query parameter"] for name in unknown})
+            raise serializers.ValidationError(
+                {"detail": f"unknown parameter {', '.join(unknown)}; known: {', '.join(sorted(self.fields))}"}
+            )
+        repeated = sorted(key for key in given if len(self.initial_data.getlist(key)) > 1)
+        if repeated:
+            raise serializers.ValidationError({"detail": f"give {', '.join(repeated)} once"})
         return attrs
+
+
+class ItemPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField(
+        allow_null=True, help_text="the version's item count; null when filtered (a filtered list is not counted)"
+    )
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ItemSerializer(many=True)
 
 
 class ImageSerializer(serializers.ModelSerializer):

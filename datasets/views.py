@@ -1,43 +1,51 @@
 """Pages of a project's data: a version's items, and the images image items show."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from datasets import selectors
+from datasets.forms import VersionItemsForm
+from datasets.keyset import LAST, keyset_page
 from projects.selectors import project_get_for_user
 
+PAGE_SIZE = 50
 EXPORT_FORMATS = [("jsonl", "JSON Lines"), ("csv", "CSV"), ("parquet", "Parquet"), ("labelstudio", "Label Studio")]
 
 
 @login_required
 def version_detail(request: HttpRequest, project_id: int, number: int) -> HttpResponse:
+    """A version's facts and a keyset page of its items: the same few queries on any page of any version."""
     project = project_get_for_user(user=request.user, project_id=project_id)
     version = selectors.version_get(project=project, number=number)
-    items = selectors.items_with_splits(project=project, number=number)
-    only_added = request.GET.get("show") == "added"
-    if only_added:
-        items = items.filter(batch__version=version)
-    paginator = Paginator(items, 50)
-    # Known already; spares a COUNT over the whole version.
-    paginator.count = version.added_count if only_added else version.item_count
-    page_number = request.GET.get("page")
-    page = paginator.get_page(paginator.num_pages if page_number == "last" else page_number)
+    form = VersionItemsForm(request.GET)
+    valid = form.is_valid()
+    only_added = valid and form.cleaned_data["show"] == "added"
+    batch = getattr(version, "batch", None)
+    filters = selectors.ItemFilters(batch=batch.pk if only_added and batch else None)
+    items = selectors.items_filtered(project=project, number=number, filters=filters)
+    if only_added and batch is None:
+        items = items.none()
+    page = keyset_page(
+        items, cursor=form.cleaned_data["cursor"] if valid else None, size=PAGE_SIZE, key=lambda item: item.pk
+    )
+    base = "?show=added&" if only_added else "?"
     context = {
         "project": project,
         "version": version,
         "page": page,
+        "links": {
+            "first": base.rstrip("&?") or "?",
+            "previous": f"{base}cursor={page.previous_cursor}" if page.previous_cursor else None,
+            "next": f"{base}cursor={page.next_cursor}" if page.next_cursor else None,
+            "last": f"{base}cursor={LAST}",
+        },
         "only_added": only_added,
+        # Known already; spares a COUNT over the whole version.
+        "shown_count": version.added_count if only_added else version.item_count,
         "augmentation_shares": selectors.augmentation_shares(version=version),
         "split": selectors.split_find(version=version),
-        "export_formats": [
-            ("jsonl", "JSON Lines"),
-            ("csv", "CSV"),
-            ("parquet", "Parquet"),
-            ("labelstudio", "Label Studio"),
-        ]
-        + ([("conll", "CoNLL")] if project.task_type == "spans" else []),
+        "export_formats": EXPORT_FORMATS + ([("conll", "CoNLL")] if project.task_type == "spans" else []),
     }
     return render(request, "projects/version.html", context)
 

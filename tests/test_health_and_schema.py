@@ -96,7 +96,8 @@ def test_the_upload_is_described_as_multipart_with_a_202(schema):
     assert "multipart/form-data" in operation["requestBody"]["content"]
     assert "202" in operation["responses"]
     items = schema["paths"]["/api/projects/{project_id}/items/"]["get"]
-    assert {"version", "external_id", "split", "page"} <= {parameter["name"] for parameter in items["parameters"]}
+    names = {parameter["name"] for parameter in items["parameters"]}
+    assert {"version", "external_id", "split", "cursor", "page_size"} <= names
 
 
 def test_the_schema_is_also_json(client, db):

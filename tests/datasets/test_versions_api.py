@@ -77,16 +77,22 @@ def test_items_by_external_id(api_client, project, manager, two_versions):
     assert texts(client.get(url, {"external_id": "nope"})) == []
 
 
-def test_items_are_paginated(api_client, project, manager):
+def test_items_are_paginated_by_cursor(api_client, project, manager):
     import_file(project, manager, "many.csv", csv_bytes(*[f"text number {n}" for n in range(120)]))
     client = api_client(manager)
     url = f"/api/projects/{project.pk}/items/"
     first = client.get(url).json()
     assert (first["count"], len(first["results"]), first["previous"]) == (120, 50, None)
-    assert first["next"].endswith(f"{url}?page=2")
-    last = client.get(url, {"page": 3}).json()
+    second = client.get(first["next"]).json()
+    assert [item["external_id"] for item in second["results"]] == [f"r{n}" for n in range(51, 101)]
+    last = client.get(second["next"]).json()
     assert [item["external_id"] for item in last["results"]] == [f"r{n}" for n in range(101, 121)]
     assert last["next"] is None
+    back = client.get(last["previous"]).json()
+    assert back["results"] == second["results"]
+    end = client.get(url, {"cursor": "last"}).json()  # the last full page, read backwards from the end
+    assert [item["external_id"] for item in end["results"]] == [f"r{n}" for n in range(71, 121)]
+    assert end["next"] is None and end["previous"].endswith("cursor=p71")
 
 
 def test_project_detail_reports_the_latest_version(api_client, project, manager, two_versions):

@@ -169,8 +169,6 @@ def test_the_project_list_holds_only_the_callers_projects(api_client, project, o
         "/api/projects/{project}/items/?version=abc",
         "/api/projects/{project}/items/?version=-1",
         "/api/projects/{project}/items/?version=99999999999999999999999",
-        "/api/projects/{project}/items/?page=7",
-        "/api/projects/{project}/items/?page=x",
         "/api/batches/not-a-uuid/",
         "/api/batches/not-a-uuid/file/",
         "/api/batches/{missing}/",

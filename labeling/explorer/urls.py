@@ -1,0 +1,10 @@
+from django.urls import path
+
+from labeling.explorer import views
+
+urlpatterns = [
+    path("projects/<int:project_id>/versions/<int:number>/items/", views.explorer_page, name="explorer"),
+    path("items/<int:item_id>/", views.item_page, name="item-detail"),
+    path("items/<int:item_id>/adjudicate/", views.item_adjudicate, name="item-adjudicate"),
+    path("items/<int:item_id>/send-back/", views.item_send_back, name="item-send-back"),
+]
