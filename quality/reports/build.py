@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import Count
 
 from datasets.models import Augmentation, Batch, DatasetVersion, Item, Split, SplitStatus
+from datasets.selectors import items_in_version
 from labeling.agreement import majority_vote
 from labeling.agreement.alpha import alpha_point, interval_or_reason, item_counts, units_from_counts
 from labeling.models import Adjudication, AdjudicationAction
@@ -321,8 +322,7 @@ def slices(version: DatasetVersion, *, project: Project, arrays: AnnotationArray
         sizes = {value: n for value, n in rows if value is not None}
         if not 1 < len(sizes) <= SLICE_MAX_VALUES:
             continue
-        item_value = _item_values(version, column)
-        slice_of_item = np.array([item_value.get(int(i)) for i in arrays.item_ids.tolist()], dtype=object)
+        slice_of_item = _item_values(version, column, arrays.item_ids)
         for value, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
             in_slice = slice_of_item == value
             dist = figures.distribution(result.codes[in_slice], len(result.values))
@@ -346,13 +346,25 @@ def slices(version: DatasetVersion, *, project: Project, arrays: AnnotationArray
     return {"columns": columns, "min_items": figures.MIN_SLICE_ITEMS, "slices": entries}
 
 
-def _item_values(version: DatasetVersion, column: str) -> dict[int, Any]:
-    return dict(
-        Item.objects.filter(project_id=version.project_id, batch__version__number__lte=version.number)
+def _item_values(version: DatasetVersion, column: str, item_ids: np.ndarray) -> np.ndarray:
+    """The column's value for each of ``item_ids`` (None where an item has none), read once in id order."""
+    rows = (
+        items_in_version(project=version.project, number=version.number)
         .annotate(v=JSONText("metadata", column))
+        .order_by("pk")
         .values_list("pk", "v")
-        .iterator(chunk_size=HASH_SLICE)
     )
+    ids, values = [], []
+    for pk, value in rows.iterator(chunk_size=HASH_SLICE):
+        ids.append(pk)
+        values.append(value)
+    known = np.asarray(ids, dtype=np.int64)
+    column_values = np.asarray(values, dtype=object)
+    at = np.searchsorted(known, item_ids)
+    found = (at < len(known)) & (known[np.minimum(at, max(len(known) - 1, 0))] == item_ids) if len(known) else at < 0
+    result = np.full(len(item_ids), None, dtype=object)
+    result[found] = column_values[at[found]]
+    return result
 
 
 def _alpha(items: np.ndarray, codes: np.ndarray, n_values: int, project: Project) -> tuple[Any, Any, str | None]:
