@@ -58,6 +58,9 @@ class Batch(models.Model):
     file_sha256 = models.CharField(max_length=64)
     file_size = models.BigIntegerField()
     format = models.CharField(max_length=10, choices=BatchFormat.choices)
+    # Which columns hold labels ({label_column, annotator_column, gold_column}) and what to do with
+    # annotators who are not members ({unmatched}), as the manager said at upload; the worker reads it.
+    label_mapping = models.JSONField(default=dict, blank=True)
 
     status = models.CharField(max_length=12, choices=BatchStatus.choices, default=BatchStatus.QUEUED)
     stage = models.CharField(max_length=40, blank=True, default="")

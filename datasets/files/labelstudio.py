@@ -4,10 +4,13 @@ A task of Label Studio's JSON export is ``{"id", "data": {"text": ..., ...}, "me
 "predictions", ...}``: its ``data`` holds what is labeled and its other columns. Such a task becomes
 the row of its ``data``; the external id is ``meta.external_id`` (our own Label Studio export writes
 it there) or else the task's id, and ``meta.metadata`` (ours again) joins the row's metadata. The
-task's annotations are not part of the item: labels come in by ``POST /api/items/{id}/annotations/``.
+task's ``annotations`` and ``predictions`` are not part of the item: they ride along under
+``LABELSTUDIO_COLUMN`` for the import to turn into labels (``labeling.imports``).
 """
 
 from typing import Any
+
+from datasets.label_columns import LABELSTUDIO_COLUMN
 
 
 def is_task(record: dict[str, Any], content_column: str) -> bool:
@@ -29,4 +32,7 @@ def task_row(record: dict[str, Any], content_column: str, id_column: str) -> dic
     if isinstance(metadata, dict):
         for key, value in metadata.items():
             row.setdefault(key, value)
+    labels = {key: record[key] for key in ("annotations", "predictions") if record.get(key)}
+    if labels:
+        row[LABELSTUDIO_COLUMN] = labels
     return row

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from datasets.files.content_hash import utf8_bytes, utf8_sha256
 from datasets.files.reader import ID_COLUMN
+from datasets.label_columns import LABELSTUDIO_COLUMN
 from datasets.lineage_columns import LINEAGE_COLUMNS
 from quality.validation.columns import column_kind, merge_kinds
 from quality.validation.drift_checks import DriftSample, drift_results, label_balance_result
@@ -33,7 +34,7 @@ from quality.validation.settings import CheckSettings
 ROW_COLUMN = "__row__"
 HASH_COLUMN = "__hash__"  # optional: the content's SHA-256 (hex) when the reader already computed it
 # Lineage columns are kept beside the item, not in its metadata, so they are no schema change.
-IGNORED_COLUMNS = (ROW_COLUMN, HASH_COLUMN, ID_COLUMN, *LINEAGE_COLUMNS)
+IGNORED_COLUMNS = (ROW_COLUMN, HASH_COLUMN, ID_COLUMN, LABELSTUDIO_COLUMN, *LINEAGE_COLUMNS)
 
 
 def arrow_text(series: pd.Series) -> pa.Array:
