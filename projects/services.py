@@ -113,3 +113,29 @@ def membership_remove(*, project: Project, username: str) -> None:
     if membership.role == Role.MANAGER and project.memberships.filter(role=Role.MANAGER).count() <= 1:
         raise DomainError("a project needs at least one manager")
     membership.delete()
+
+
+IMPORTED_SUFFIX = "-imported"
+
+
+@transaction.atomic
+def inactive_annotators_add(*, project: Project, names: list[str]) -> dict[str, int]:
+    """Add people named by an imported file as annotators who never log in; returns name -> user id.
+
+    Each gets a new account, never an existing one found by name: a file cannot grant a real
+    user access to the project. A name taken by someone else gets a suffix.
+    """
+    users = get_user_model()
+    added: dict[str, int] = {}
+    for name in names:
+        base = name[:140]
+        username, n = base, 1
+        while users.objects.filter(username=username).exists():
+            n += 1
+            username = f"{base}{IMPORTED_SUFFIX}" + (f"-{n - 1}" if n > 2 else "")
+        user = users(username=username, email=name if "@" in name else "", is_active=False)
+        user.set_unusable_password()
+        user.save()
+        Membership.objects.create(project=project, user=user, role=Role.ANNOTATOR)
+        added[name] = user.pk
+    return added
