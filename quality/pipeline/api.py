@@ -56,6 +56,7 @@ class BatchListCreateApi(ListAPIView):
             user=request.user,
             uploaded=serializer.validated_data["file"],
             fmt=serializer.validated_data.get("format"),
+            label_mapping=BatchUploadSerializer.label_mapping(serializer.validated_data),
         )
         return Response({"id": str(batch.pk), "status": batch.status}, status=status.HTTP_202_ACCEPTED)
 

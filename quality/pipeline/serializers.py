@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from datasets.models import Batch, BatchFormat
 from datasets.selectors import batch_results_for
+from labeling.imports.parse import UNMATCHED_CHOICES, LabelMapping
 
 
 class BatchSerializer(serializers.ModelSerializer):
@@ -19,7 +20,7 @@ class BatchSerializer(serializers.ModelSerializer):
             "original_name", "format", "file_size", "file_sha256", "attempts",
             "rows_total", "rows_added", "rows_duplicate", "uploaded_by",
             "created_at", "started_at", "finished_at",
-            "summary", "accepted_anyway", "decided_by", "decided_at", "decision_reason",
+            "summary", "accepted_anyway", "decided_by", "decided_at", "decision_reason", "label_mapping",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -30,9 +31,26 @@ class BatchSerializer(serializers.ModelSerializer):
         return data
 
 
+def _column() -> serializers.CharField:
+    return serializers.CharField(required=False, allow_blank=True, max_length=255, trim_whitespace=True)
+
+
 class BatchUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True)
     format = serializers.ChoiceField(choices=BatchFormat.choices, required=False)
+    label_column = _column()
+    annotator_column = _column()
+    gold_column = _column()
+    unmatched = serializers.ChoiceField(choices=UNMATCHED_CHOICES, required=False, allow_blank=True)
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("annotator_column") and not attrs.get("label_column"):
+            raise serializers.ValidationError({"annotator_column": "name the label_column its annotators gave"})
+        return attrs
+
+    @staticmethod
+    def label_mapping(data: dict) -> LabelMapping:
+        return LabelMapping.from_dict(data)
 
 
 class BatchDecisionSerializer(serializers.Serializer):

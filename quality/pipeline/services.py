@@ -45,10 +45,14 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
+from config.errors import DomainError
 from datasets.files.frames import FrameReader
 from datasets.files.reader import BatchFileError, BatchReader
 from datasets.models import ACTIVE_STATUSES, Batch, BatchStatus
 from datasets.services import items, lineage, uploads, versions
+from labeling.imports import rows as label_rows
+from labeling.imports.parse import SINGLE_LABEL, BatchLabels, LabelError, LabelMapping
+from labeling.imports.services import annotators_check, imported_labels_store
 from projects.models import Project
 from quality.pipeline.lease import LeaseKeeper, LeaseLost, Progress, heartbeat, lease_cutoff
 from quality.reports.services import report_request
@@ -64,17 +68,70 @@ class ProjectBusy(Exception):
 
 # -- upload ---------------------------------------------------------------------------
 def batch_upload(
-    *, project: Project, user: AbstractBaseUser, uploaded: UploadedFile, fmt: str | None = None, enqueue: bool = True
+    *,
+    project: Project,
+    user: AbstractBaseUser,
+    uploaded: UploadedFile,
+    fmt: str | None = None,
+    enqueue: bool = True,
+    label_mapping: LabelMapping | None = None,
 ) -> Batch:
     """Keep an uploaded file as a batch and queue it; the worker starts once this commits.
 
     ``enqueue=False`` leaves the batch for the caller to import in-process (the demo loader).
+    ``label_mapping`` names the columns that hold labels; a file whose labels name annotators
+    who are not members is refused here (``UnmatchedAnnotators``, nothing kept) unless the
+    mapping says what to do with them.
     """
+    label_mapping = label_mapping or LabelMapping()
     with transaction.atomic():
         batch = uploads.batch_store(project=project, user=user, uploaded=uploaded, fmt=fmt)
+        if label_mapping.as_dict():
+            batch.label_mapping = label_mapping.as_dict()
+            batch.save(update_fields=["label_mapping"])
+        annotators_check(project=project, names=_annotators_named(batch, label_mapping), mapping=label_mapping)
         if enqueue:
             transaction.on_commit(lambda: _enqueue(batch.pk))
     return batch
+
+
+ANNOTATOR_MARK = b'"completed_by"'
+SCAN_BLOCK = 4 * 1024 * 1024
+
+
+def _annotators_named(batch: Batch, mapping: LabelMapping) -> set[str]:
+    """The annotators the file names, read at upload so unmatched ones are refused before anything is kept.
+
+    A file the reader cannot read names nobody here: the worker fails it with the reader's message.
+    """
+    if not mapping.annotator_column and not _mentions(batch.file.path, ANNOTATOR_MARK):
+        return set()
+    reader = BatchReader(
+        batch.file.path,
+        batch.format,
+        content_column=batch.project.content_column,
+        max_rows=settings.GROUNDWORK_MAX_BATCH_ROWS,
+        max_field_bytes=settings.GROUNDWORK_MAX_FIELD_BYTES,
+        chunk_rows=settings.GROUNDWORK_IMPORT_CHUNK_ROWS,
+    )
+    names: set[str] = set()
+    try:
+        for chunk in reader.chunks():
+            names |= label_rows.chunk_annotators(chunk, mapping=mapping)
+    except BatchFileError:
+        return set()
+    return names
+
+
+def _mentions(path: str, mark: bytes) -> bool:
+    """Whether the file holds ``mark``, read in blocks that overlap by its length."""
+    tail = b""
+    with open(path, "rb") as handle:
+        while block := handle.read(SCAN_BLOCK):
+            if mark in tail + block:
+                return True
+            tail = block[-len(mark) :]
+    return False
 
 
 def images_batch_upload(*, project: Project, user: AbstractBaseUser, files: list[UploadedFile]) -> Batch:
@@ -213,13 +270,16 @@ def _validate(batch: Batch, token: uuid.UUID, progress: Progress) -> ValidationR
 
 def _run_validation(batch, frames, suite, check_settings, reference, progress) -> ValidationReport:
     project = batch.project
+    mapped = batch.label_mapping.get("label_column")
+    # A mapped column of lists or spans is checked as it is imported, row by row, not here.
+    label_column = LABEL_COLUMN if not mapped else mapped if project.task_type in SINGLE_LABEL else None
     return validate_batch(
         frames,
         suite=suite,
         settings=check_settings,
         content_column=project.content_column,
         reference=reference,
-        label_column=LABEL_COLUMN,
+        label_column=label_column,
         labels=project.label_names,
         known_hashes=lambda hashes: items.existing_hashes(project_id=project.pk, hashes=hashes),
         on_progress=lambda fraction: progress.report(VALIDATION_SHARE * fraction),
@@ -344,9 +404,15 @@ def _run(
     project_has_items = items.project_has_items(project_id=project.pk)
     seen: set[str] = set()
     added = duplicates = empty = 0
+    mapping = LabelMapping.from_dict(batch.label_mapping)
+    labels = BatchLabels()
     try:
         heartbeat(batch_id, token, stage="importing")
         for chunk in reader.chunks():
+            # Labels ride in memory until the version is made; they are stored with it.
+            chunk = label_rows.chunk_labels(
+                chunk, mapping=mapping, task_type=project.task_type, labels=project.label_names, into=labels
+            )
             # The rows and the heartbeat that proves the lease commit together, or not at all.
             with transaction.atomic():
                 chunk, augmented = lineage.chunk_lineage(project_id=project.pk, batch_id=str(batch.pk), chunk=chunk)
@@ -372,7 +438,8 @@ def _run(
                 )
             if on_progress:
                 on_progress(progress.value)
-    except BatchFileError as exc:
+        annotators_check(project=project, names=labels.annotators(), mapping=mapping)
+    except (BatchFileError, LabelError, DomainError) as exc:
         batch_fail(batch_id=batch_id, token=token, message=str(exc))
         return Batch.objects.get(pk=batch_id)
     except LeaseLost:
@@ -397,6 +464,7 @@ def _run(
         empty=empty,
         rows=reader.rows_read,
         report=report,
+        labels=labels,
     )
 
 
@@ -409,10 +477,12 @@ def batch_finalize(
     rows: int,
     empty: int = 0,
     report: ValidationReport | None = None,
+    labels: BatchLabels | None = None,
 ) -> Batch:
     """Make the batch's items visible as one new version, or not at all, with the validation's results.
 
     Without a ``report`` (a batch accepted anyway) the results of its validation stay as they were.
+    The ``labels`` the file brought are stored in the same transaction as the version.
     """
     with transaction.atomic():
         batch = Batch.objects.get(pk=batch_id)
@@ -422,6 +492,15 @@ def batch_finalize(
             raise LeaseLost(batch_id)
         if added:
             versions.version_create(batch=batch, added=added, duplicates=duplicates)
+        imported = None
+        if labels:
+            imported = imported_labels_store(
+                project=batch.project,
+                batch_id=str(batch.pk),
+                uploader_id=batch.uploaded_by_id,
+                labels=labels,
+                mapping=LabelMapping.from_dict(batch.label_mapping),
+            )
         batch.status = BatchStatus.ACCEPTED
         batch.stage = ""
         batch.progress = 1.0
@@ -434,6 +513,8 @@ def batch_finalize(
         if empty:
             message = f"{empty:,} row{'s' if empty != 1 else ''} with empty {batch.project.content_column!r} left out"
             message += "" if added else "; no new version"
+        if imported is not None:
+            message = "; ".join(filter(None, [message, _labels_message(imported)]))
         batch.results = [
             *checks,
             {
@@ -446,6 +527,7 @@ def batch_finalize(
                 "duplicates": duplicates,
                 "empty": empty,
                 "message": message,
+                **({"labels": imported} if imported is not None else {}),
             },
         ]
         batch.run_token = None
@@ -454,6 +536,20 @@ def batch_finalize(
         if batch.version_id:  # a new version gets its report from a worker once this commits
             report_request(version=batch.version)
     return batch
+
+
+def _labels_message(imported: dict) -> str:
+    parts = [f"{imported['annotations']:,} annotation(s), {imported['skips']:,} skip(s), "
+             f"{imported['gold']:,} gold answer(s) and {imported['predictions']:,} prediction(s) imported"]  # fmt: skip
+    if imported["unsupported"]:
+        parts.append(f"{imported['unsupported']:,} result(s) not imported: a type this project cannot hold")
+    if imported["already_labeled"]:
+        parts.append(f"{imported['already_labeled']:,} label(s) left out: their annotator had labeled the item")
+    if imported["unmatched_skipped"]:
+        parts.append(f"{imported['unmatched_skipped']:,} label(s) of annotators who are not members left out")
+    if imported["over_overlap"]:
+        parts.append(f"{imported['over_overlap']:,} item(s) hold more annotations than the overlap")
+    return "; ".join(parts)
 
 
 def batch_recover_stale() -> list[str]:
