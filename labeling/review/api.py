@@ -285,6 +285,14 @@ class AdjudicationApi(APIView):
 
 
 class GoldApi(APIView):
+    @extend_schema(responses={200: GoldSerializer})
+    def get(self, request: Request, item_id: int) -> Response:
+        """The item's gold answer (planted, or imported with a batch); 404 when it has none."""
+        gold = selectors.gold_get(item=_reviewer_item(request, item_id))
+        if gold is None:
+            raise DomainError("this item has no gold answer", status_code=404)
+        return Response(GoldSerializer(gold).data)
+
     @extend_schema(request=GoldWriteSerializer, responses={201: GoldSerializer})
     def post(self, request: Request, item_id: int) -> Response:
         item = _reviewer_item(request, item_id, roles=MANAGERS)

@@ -322,6 +322,10 @@ def gold_accuracy(*, project: Project, version: int, items: QuerySet[Item] | Non
     return {name: {"gold_n": n, "gold_accuracy": right / n} for name, (n, right) in tally.items()}
 
 
+def gold_get(*, item: Item) -> GoldLabel | None:
+    return GoldLabel.objects.select_related("set_by").filter(item=item).first()
+
+
 def gold_count(*, project: Project, items: QuerySet[Item] | None = None) -> int:
     gold = GoldLabel.objects.filter(project=project)
     if items is not None:
