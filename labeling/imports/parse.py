@@ -107,7 +107,7 @@ def _checked(value: Any, *, task_type: str, labels: list[str], text: str | None,
 
 # -- Label Studio ---------------------------------------------------------------------------
 def annotator_name(completed_by: Any) -> str:
-    """Who made a Label Studio annotation: its email, else its username; a bare user id as ``#id``."""
+    """Who made a Label Studio annotation: its email, else its username; a bare user id as ``labelstudio-user-<id>``."""
     if isinstance(completed_by, dict):
         for key in ("email", "username"):
             if completed_by.get(key):
@@ -116,7 +116,7 @@ def annotator_name(completed_by: Any) -> str:
     if isinstance(completed_by, str):
         return completed_by.strip()
     if isinstance(completed_by, int) and not isinstance(completed_by, bool):
-        return f"#{completed_by}"  # an export without user details: only Label Studio knows who
+        return f"labelstudio-user-{completed_by}"  # an export without user details: only Label Studio knows who
     return UPLOADER
 
 

@@ -5,6 +5,7 @@ import json
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from datasets.files.frames import FrameReader
+from datasets.label_columns import LABELSTUDIO_COLUMN
 from datasets.models import Item
 from labeling.exports import export_stream
 from quality.pipeline import services
@@ -32,10 +33,14 @@ LABEL_STUDIO_EXPORT = [
 def test_label_studio_tasks_read_as_rows_of_their_data(tmp_path):
     path = tmp_path / "project-7-at-2024-03-05.json"
     path.write_text(json.dumps(LABEL_STUDIO_EXPORT, indent=2))
-    assert read(path, "json") == [
+    rows = read(path, "json")
+    assert [(text, id_, {k: v for k, v in meta.items() if k != LABELSTUDIO_COLUMN}) for text, id_, meta in rows] == [
         ("Great battery, lasts days", "101", {"channel": "web", "stars": 4.5}),
         ("Screen cracked in a week", "102", {}),
     ]
+    # The annotations ride along for the import to store as labels; they never become metadata.
+    assert rows[0][2][LABELSTUDIO_COLUMN] == {"annotations": LABEL_STUDIO_EXPORT[0]["annotations"]}
+    assert LABELSTUDIO_COLUMN not in rows[1][2]
     reader = FrameReader(path, "json", content_column="text", max_rows=100, max_field_bytes=10_000)
     frame = next(iter(reader.chunks()))  # validation sees the same columns the items get
     assert list(frame["text"]) == ["Great battery, lasts days", "Screen cracked in a week"]

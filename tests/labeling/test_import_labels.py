@@ -406,3 +406,12 @@ def test_api_reads_an_imported_gold_answer(project, manager, team, api_client, a
     assert api_client(manager).get(f"/api/items/{no_gold.pk}/gold/").status_code == 404
     assert api_client(annotator).get(f"/api/items/{item.pk}/gold/").status_code == 403
     assert api_client(outsider).get(f"/api/items/{item.pk}/gold/").status_code == 404
+
+
+def test_an_export_that_names_annotators_by_label_studio_id_only(project, manager):
+    task = {"id": 5, "data": {"text": "fine"}, "annotations": [{"completed_by": 1, "result": [choice("neutral")]}]}
+    with pytest.raises(DomainError, match="labelstudio-user-1"):
+        upload(project, manager, "ls.json", json.dumps([task]))
+    batch = run(upload(project, manager, "ls.json", json.dumps([task]), unmatched="add_as_annotators"))
+    assert Annotation.objects.get(project=project).annotator.username == "labelstudio-user-1"
+    assert imported(batch)["labels"]["added_annotators"] == ["labelstudio-user-1"]
