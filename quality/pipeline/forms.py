@@ -3,12 +3,16 @@
 from django import forms
 
 from config.forms import MultipleFileField
+from labeling.imports.forms import LabelMappingForm
 
 DECISIONS = [("accept", "Accept anyway"), ("reject", "Reject"), ("revalidate", "Validate again")]
 
 
-class BatchUploadForm(forms.Form):
-    """One batch file, or several images; which is which, and the limits, the services decide."""
+class BatchUploadForm(LabelMappingForm):
+    """One batch file, or several images; which is which, and the limits, the services decide.
+
+    The file's label columns, if it has any, come with it (``mapping()``).
+    """
 
     file = MultipleFileField(error_messages={"required": "Choose a file to upload."})
 

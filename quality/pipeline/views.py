@@ -16,7 +16,6 @@ from config.forms import first_error, sentence
 from datasets import selectors as data_selectors
 from datasets.models import Batch, BatchStatus
 from datasets.services.uploads import is_image_name
-from labeling.imports.forms import LabelMappingForm
 from projects import selectors as project_selectors
 from projects.markdown import render_markdown
 from projects.models import Project, Role, TaskType
@@ -64,13 +63,10 @@ def batch_upload(request: HttpRequest, project_id: int) -> HttpResponse:
             messages.success(request, f"{len(files)} image(s) uploaded as {batch.original_name}; follow it below.")
     elif len(files) > 1:
         messages.error(request, "Upload one batch file at a time (several files at once are for images).")
-    elif not (mapping_form := LabelMappingForm(request.POST)).is_valid():
-        problems = "; ".join(str(e) for errors in mapping_form.errors.values() for e in errors)
-        messages.error(request, f"{uploaded.name} was not uploaded: {problems}.")
     else:
         try:
             batch = services.batch_upload(
-                project=project, user=request.user, uploaded=uploaded, label_mapping=mapping_form.mapping()
+                project=project, user=request.user, uploaded=uploaded, label_mapping=form.mapping()
             )
         except DomainError as exc:
             messages.error(request, f"{uploaded.name} was not uploaded: {exc.message}.")

@@ -415,3 +415,15 @@ def test_an_export_that_names_annotators_by_label_studio_id_only(project, manage
     batch = run(upload(project, manager, "ls.json", json.dumps([task]), unmatched="add_as_annotators"))
     assert Annotation.objects.get(project=project).annotator.username == "labelstudio-user-1"
     assert imported(batch)["labels"]["added_annotators"] == ["labelstudio-user-1"]
+
+
+def test_the_upload_form_takes_the_label_columns(project, manager, team, client):
+    client.force_login(manager)
+    url = f"/projects/{project.pk}/batches/"
+    content = b"text,label,who\ngreat,positive,ann\n"
+    fields = {"label_column": "label", "annotator_column": "who"}
+    client.post(url, {"file": SimpleUploadedFile("b.csv", content), **fields})
+    assert Batch.objects.get(project=project).label_mapping == fields
+    response = client.post(url, {"file": SimpleUploadedFile("c.csv", content), "annotator_column": "who"}, follow=True)
+    assert "name the label column" in response.content.decode()
+    assert Batch.objects.filter(project=project).count() == 1
