@@ -13,6 +13,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from config.errors import DomainError
+from conftest import wait_for
 from datasets.models import Batch, Item
 from labeling.imports.parse import LabelMapping
 from labeling.models import Annotation, AnnotationRevision, Assignment, GoldLabel, ItemState, Prediction, PredictionSet
@@ -427,3 +428,20 @@ def test_the_upload_form_takes_the_label_columns(project, manager, team, client)
     response = client.post(url, {"file": SimpleUploadedFile("c.csv", content), "annotator_column": "who"}, follow=True)
     assert "name the label column" in response.content.decode()
     assert Batch.objects.filter(project=project).count() == 1
+
+
+@pytest.mark.worker
+def test_a_real_worker_imports_a_labelstudio_export_with_its_labels(project, manager, team, celery_worker_process):
+    batch = services.batch_upload(
+        project=project,
+        user=manager,
+        uploaded=SimpleUploadedFile("ls.json", json.dumps(labelstudio_export()).encode()),
+    )
+    batch = wait_for(
+        lambda: Batch.objects.filter(pk=batch.pk, status__in=["accepted", "failed"]).first(),
+        timeout=60,
+        what=f"the batch to finish; worker log:\n{celery_worker_process.log()}",
+    )
+    assert batch.status == "accepted", batch.error
+    assert Annotation.objects.filter(project=project).count() == 3
+    assert imported(batch)["labels"]["unsupported"] == 2
