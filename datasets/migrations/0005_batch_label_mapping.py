@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('datasets', '0003_splits'),
+        ('datasets', '0004_item_browse'),
     ]
 
     operations = [
