@@ -53,3 +53,8 @@ def fetch_one(model: type[M], sql: str, params: list[Any]) -> tuple[M, tuple] | 
     if row is None:
         return None
     return model_from_row(model, row), tuple(row[len(model._meta.concrete_fields) :])
+
+
+def db_value(model: type[Model], name: str, value: Any) -> Any:
+    """``value`` as ``model``'s field ``name`` sends it to this database (uuid, JSON, datetime), for raw SQL."""
+    return model._meta.get_field(name).get_db_prep_save(value, connection)

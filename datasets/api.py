@@ -25,8 +25,7 @@ from datasets.serializers import (
     VersionSerializer,
 )
 from datasets.services import uploads
-from projects.models import Project
-from projects.selectors import MANAGERS, project_get_for_user
+from projects.selectors import MANAGERS, ProjectAccess, project_access, project_get_for_user
 
 
 class VersionListApi(ListAPIView):
@@ -58,7 +57,8 @@ class ItemListApi(APIView):
 
     @extend_schema(parameters=[ItemQuerySerializer], responses=ItemPageSerializer)
     def get(self, request: Request, project_id: int) -> Response:
-        project = project_get_for_user(user=request.user, project_id=project_id)
+        access = project_access(user=request.user, project_id=project_id)
+        project = access.project
         query = self.query_serializer_class(data=request.query_params, context={"project": project})
         query.is_valid(raise_exception=True)
         params = query.validated_data
@@ -71,7 +71,7 @@ class ItemListApi(APIView):
                 raise Http404 from None
         if version is None:
             return Response({"count": 0, "next": None, "previous": None, "results": []})
-        items, filtered = self.items(project=project, number=version.number, params=params)
+        items, filtered = self.items(access=access, number=version.number, params=params)
         page = keyset_page(items, cursor=params.get("cursor"), size=params["page_size"], key=lambda item: item.pk)
         return Response(
             {
@@ -82,7 +82,7 @@ class ItemListApi(APIView):
             }
         )
 
-    def items(self, *, project: Project, number: int, params: dict[str, Any]) -> tuple[QuerySet[Item], bool]:
+    def items(self, *, access: ProjectAccess, number: int, params: dict[str, Any]) -> tuple[QuerySet[Item], bool]:
         """The version's items that pass the data filters, and whether any filter was given."""
         filters = selectors.ItemFilters(
             external_id=params.get("external_id"),
@@ -91,7 +91,7 @@ class ItemListApi(APIView):
             text=params.get("q"),
             split=params.get("split"),
         )
-        return selectors.items_filtered(project=project, number=number, filters=filters), filters.any
+        return selectors.items_filtered(project=access.project, number=number, filters=filters), filters.any
 
     @staticmethod
     def link(request: Request, cursor: str | None) -> str | None:

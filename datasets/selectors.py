@@ -15,7 +15,7 @@ from django.http import Http404
 
 from datasets.models import Augmentation, Batch, DatasetVersion, Item, ItemImage, Split, SplitName
 from projects.models import Project
-from projects.selectors import REVIEWERS, project_get_for_user
+from projects.selectors import REVIEWERS, ProjectAccess, project_access, project_get_for_user
 
 # Who sees a batch's own rows: its file and the sample rows of its check results. Many of them
 # never join the dataset (a quarantined, rejected or failed batch; duplicates and empty rows of
@@ -252,14 +252,28 @@ def batches_for_project(*, project: Project) -> QuerySet[Batch]:
     )
 
 
-def batch_get_for_user(*, user: AbstractBaseUser, batch_id: str, roles: Iterable[str] | None = None) -> Batch:
+@dataclass(frozen=True)
+class BatchAccess:
+    """A batch and the caller's access to its project (``batch.project`` is ``access.project``):
+    the role decides what of the batch may be shown."""
+
+    batch: Batch
+    access: ProjectAccess
+
+
+def batch_access(*, user: AbstractBaseUser, batch_id: str, roles: Iterable[str] | None = None) -> BatchAccess:
     try:
         batch = Batch.objects.select_related("version", "uploaded_by", "decided_by").get(pk=batch_id)
     except (Batch.DoesNotExist, ValidationError, ValueError):
         raise Http404 from None
-    # The project as the caller sees it, with ``caller_role``, for what the role may be shown.
-    batch.project = project_get_for_user(user=user, project_id=batch.project_id, roles=roles)
-    return batch
+    access = project_access(user=user, project_id=batch.project_id, roles=roles)
+    batch.project = access.project
+    return BatchAccess(batch=batch, access=access)
+
+
+def batch_get_for_user(*, user: AbstractBaseUser, batch_id: str, roles: Iterable[str] | None = None) -> Batch:
+    """``batch_access`` for callers that need only the batch."""
+    return batch_access(user=user, batch_id=batch_id, roles=roles).batch
 
 
 @dataclass(frozen=True)

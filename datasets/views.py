@@ -7,7 +7,7 @@ from django.shortcuts import render
 from datasets import selectors
 from datasets.forms import VersionItemsForm
 from datasets.keyset import LAST, keyset_page
-from projects.selectors import project_get_for_user
+from projects.selectors import project_access, project_get_for_user
 
 PAGE_SIZE = 50
 EXPORT_FORMATS = [("jsonl", "JSON Lines"), ("csv", "CSV"), ("parquet", "Parquet"), ("labelstudio", "Label Studio")]
@@ -16,7 +16,8 @@ EXPORT_FORMATS = [("jsonl", "JSON Lines"), ("csv", "CSV"), ("parquet", "Parquet"
 @login_required
 def version_detail(request: HttpRequest, project_id: int, number: int) -> HttpResponse:
     """A version's facts and a keyset page of its items: the same few queries on any page of any version."""
-    project = project_get_for_user(user=request.user, project_id=project_id)
+    access = project_access(user=request.user, project_id=project_id)
+    project = access.project
     version = selectors.version_get(project=project, number=number)
     form = VersionItemsForm(request.GET)
     valid = form.is_valid()
@@ -32,6 +33,7 @@ def version_detail(request: HttpRequest, project_id: int, number: int) -> HttpRe
     base = "?show=added&" if only_added else "?"
     context = {
         "project": project,
+        "role": access.role,
         "version": version,
         "page": page,
         "links": {

@@ -23,10 +23,8 @@ from labeling.serializers import (
     queue_item_data,
 )
 from projects.models import Project
-from projects.selectors import MANAGERS, project_for_user_sql, project_get_for_user
+from projects.selectors import MANAGERS, ProjectAccess, project_access, project_get_for_user
 from projects.serializers import ProjectSerializer, ProjectWriteSerializer
-
-_PROJECT_WITH_QUEUE_VERSIONS = project_for_user_sql(services.QUEUE_VERSIONS)
 
 
 def _item_ids(request: Request, name: str) -> list[int]:
@@ -52,12 +50,12 @@ class NextItemApi(APIView):
         },
     )
     def get(self, request: Request, project_id: int) -> Response:
-        project = project_get_for_user(user=request.user, project_id=project_id, sql=_PROJECT_WITH_QUEUE_VERSIONS)
+        queue = selectors.queue_access(user=request.user, project_id=project_id)
         item = services.next_item(
-            project=project,
+            project=queue.access.project,
             user=request.user,
             exclude=_item_ids(request, "exclude"),
-            versions=project.extra_columns,
+            versions=queue.versions,
         )
         if item is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
@@ -75,8 +73,8 @@ class ProgressApi(APIView):
 class ItemAnnotationsApi(APIView):
     @extend_schema(responses=AnnotationSerializer(many=True))
     def get(self, request: Request, item_id: int) -> Response:
-        item = selectors.item_get_for_user(user=request.user, item_id=item_id)
-        annotations = selectors.annotations_of_item(item=item, user=request.user)
+        found = selectors.item_access(user=request.user, item_id=item_id)
+        annotations = selectors.annotations_of_item(found=found, user=request.user)
         return Response(AnnotationSerializer(annotations, many=True).data)
 
     @extend_schema(request=AnnotationWriteSerializer, responses={201: AnnotationSerializer, 200: AnnotationSerializer})
@@ -154,21 +152,25 @@ class MyAnnotationsApi(ListAPIView):
 class ProjectSettingsApi(APIView):
     """A project and its settings. Changing labels or overlap is labeling's business (labels in use, the queue)."""
 
-    def _get(self, request: Request, project_id: int, roles=None) -> Project:
-        project = project_get_for_user(user=request.user, project_id=project_id, roles=roles)
+    @staticmethod
+    def _data(project: Project, access: ProjectAccess) -> dict:
         latest = version_latest(project=project)
-        project.latest_version_number = latest.number if latest else None
-        project.latest_item_count = latest.item_count if latest else 0
-        return project
+        context = {
+            "role": access.role,
+            "latest_version": latest.number if latest else None,
+            "item_count": latest.item_count if latest else 0,
+        }
+        return ProjectSerializer(project, context=context).data
 
     @extend_schema(responses=ProjectSerializer)
     def get(self, request: Request, project_id: int) -> Response:
-        return Response(ProjectSerializer(self._get(request, project_id)).data)
+        access = project_access(user=request.user, project_id=project_id)
+        return Response(self._data(access.project, access))
 
     @extend_schema(request=ProjectWriteSerializer, responses=ProjectSerializer)
     def patch(self, request: Request, project_id: int) -> Response:
-        project = self._get(request, project_id, roles=MANAGERS)
+        access = project_access(user=request.user, project_id=project_id, roles=MANAGERS)
         serializer = ProjectWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        project = services.project_settings_update(project=project, **serializer.validated_data)
-        return Response(ProjectSerializer(project).data)
+        project = services.project_settings_update(project=access.project, **serializer.validated_data)
+        return Response(self._data(project, access))

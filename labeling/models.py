@@ -34,7 +34,7 @@ class ItemState(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     submitted = models.PositiveIntegerField(default=0)  # annotations by distinct annotators
     held = models.PositiveIntegerField(default=0)  # live leases not yet submitted
-    is_open = models.BooleanField(default=True)  # submitted + held < overlap
+    is_open = models.BooleanField(default=True)  # submitted + held < overlap + extra: labeling.queue_rule
     started = models.BooleanField(default=False)  # submitted + held > 0: finish these first
     priority = models.SmallIntegerField(default=0)
     extra = models.PositiveSmallIntegerField(default=0)  # annotations wanted beyond the overlap (sent back)

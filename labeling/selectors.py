@@ -1,20 +1,22 @@
 """Reads for labeling, scoped to the caller's memberships."""
 
+from dataclasses import dataclass
 from datetime import datetime, time
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from config.raw_rows import columns, fetch_one, model_from_row
-from datasets.models import Batch, Item
-from labeling.models import Annotation, Assignment, ItemState
-from projects.models import Membership, Project, Role
-from projects.selectors import MAX_ID, project_get_for_user
+from datasets.models import Batch, DatasetVersion, Item
+from labeling.models import Annotation, Assignment, ItemState, QueueSync
+from projects.models import Membership, Project
+from projects.selectors import MAX_ID, ProjectAccess, project_access, project_id_or_404
 
-# Asked on every submit: one raw query, as ``project_get_for_user``, for the item and its project.
+# Asked on every submit: one raw query, as ``project_access``, for the item, its project and the caller's role.
 _ITEM_FOR_USER = f"""
     SELECT {columns(Item, "i")}, {columns(Project, "p")}, m.role
     FROM {Item._meta.db_table} i
@@ -25,9 +27,16 @@ _ITEM_FOR_USER = f"""
 """
 
 
-def item_get_for_user(*, user: AbstractBaseUser, item_id: int) -> Item:
-    """An item of a version of one of the caller's projects (its project's ``caller_role`` the
-    caller's role); 404 for anything else."""
+@dataclass(frozen=True)
+class ItemAccess:
+    """An item and the caller's access to its project (``item.project`` is ``access.project``)."""
+
+    item: Item
+    access: ProjectAccess
+
+
+def item_access(*, user: AbstractBaseUser, item_id: int) -> ItemAccess:
+    """An item of a version of one of the caller's projects, with the caller's role there; 404 for anything else."""
     if not 0 < item_id <= MAX_ID or user.pk is None:
         raise Http404
     found = fetch_one(Item, _ITEM_FOR_USER, [item_id, user.pk])
@@ -35,8 +44,67 @@ def item_get_for_user(*, user: AbstractBaseUser, item_id: int) -> Item:
         raise Http404
     item, rest = found
     item.project = model_from_row(Project, rest)
-    item.project.caller_role = rest[-1]
-    return item
+    return ItemAccess(item=item, access=ProjectAccess(project=item.project, role=rest[-1]))
+
+
+def item_get_for_user(*, user: AbstractBaseUser, item_id: int) -> Item:
+    """``item_access`` for callers that need only the item."""
+    return item_access(user=user, item_id=item_id).item
+
+
+# The newest version and the one the queue has taken in, as columns over the project ``p``.
+_QUEUE_VERSIONS = f"""
+    (SELECT max(v.number) FROM {DatasetVersion._meta.db_table} v WHERE v.project_id = p.id),
+    (SELECT q.version_number FROM {QueueSync._meta.db_table} q WHERE q.project_id = p.id)
+"""
+_QUEUE_VERSIONS_OF = f"SELECT {_QUEUE_VERSIONS} FROM {Project._meta.db_table} p WHERE p.id = %s"
+# /next/ asks who the caller is and whether the queue is behind on every call: one round trip.
+_QUEUE_FOR_USER = f"""
+    SELECT {columns(Project, "p")}, m.role, {_QUEUE_VERSIONS}
+    FROM {Project._meta.db_table} p JOIN {Membership._meta.db_table} m ON m.project_id = p.id
+    WHERE p.id = %s AND m.user_id = %s
+"""
+
+
+@dataclass(frozen=True)
+class QueueVersions:
+    """The project's newest version and the one its queue has taken in (None: none yet)."""
+
+    latest: int | None
+    taken_in: int | None
+
+    @property
+    def behind(self) -> bool:
+        """The newest version has items the queue has not taken in yet."""
+        return self.latest is not None and (self.taken_in is None or self.taken_in < self.latest)
+
+
+@dataclass(frozen=True)
+class QueueAccess:
+    access: ProjectAccess
+    versions: QueueVersions
+
+
+def queue_versions(*, project_id: int) -> QueueVersions:
+    """One indexed query; ``queue_access`` reads the same with the project."""
+    with connection.cursor() as cursor:
+        cursor.execute(_QUEUE_VERSIONS_OF, [project_id])
+        latest, taken_in = cursor.fetchone()
+    return QueueVersions(latest=latest, taken_in=taken_in)
+
+
+def queue_access(*, user: AbstractBaseUser, project_id: object) -> QueueAccess:
+    """``project_access`` (any role) and the queue's ``queue_versions``, in one round trip."""
+    project_id = project_id_or_404(project_id)
+    if user.pk is None:
+        raise Http404
+    found = fetch_one(Project, _QUEUE_FOR_USER, [project_id, user.pk])
+    if found is None:
+        raise Http404
+    project, (role, latest, taken_in) = found
+    return QueueAccess(
+        access=ProjectAccess(project=project, role=role), versions=QueueVersions(latest=latest, taken_in=taken_in)
+    )
 
 
 def annotation_get_for_user(*, user: AbstractBaseUser, annotation_uuid: str) -> Annotation:
@@ -44,16 +112,16 @@ def annotation_get_for_user(*, user: AbstractBaseUser, annotation_uuid: str) -> 
         annotation = Annotation.objects.select_related("item", "item__project").get(uuid=annotation_uuid)
     except (Annotation.DoesNotExist, ValidationError, ValueError):
         raise Http404 from None
-    project = project_get_for_user(user=user, project_id=annotation.project_id)
-    if annotation.annotator_id != user.pk and project.caller_role == Role.ANNOTATOR:
+    access = project_access(user=user, project_id=annotation.project_id)
+    if annotation.annotator_id != user.pk and access.is_annotator:
         raise Http404
     return annotation
 
 
-def annotations_of_item(*, item: Item, user: AbstractBaseUser) -> QuerySet[Annotation]:
+def annotations_of_item(*, found: ItemAccess, user: AbstractBaseUser) -> QuerySet[Annotation]:
     """Reviewers and managers see every annotation of an item; an annotator sees their own."""
-    annotations = Annotation.objects.filter(item=item).select_related("annotator").order_by("id")
-    if item.project.caller_role == Role.ANNOTATOR:
+    annotations = Annotation.objects.filter(item=found.item).select_related("annotator").order_by("id")
+    if found.access.is_annotator:
         annotations = annotations.filter(annotator=user)
     return annotations
 

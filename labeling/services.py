@@ -2,9 +2,10 @@
 
 The queue's invariant: for every item, ``submitted + held <= overlap + extra``, where
 ``submitted`` counts annotations, ``held`` live leases and ``extra`` the annotations a
-reviewer asked for beyond the project's overlap. Claims, submits, skips and
-releases all change those counters under a lock on the item's ``ItemState`` row, in
-the transaction that writes the assignment or annotation, so no race can break it.
+reviewer asked for beyond the project's overlap; an item is open below that
+(``labeling.queue_rule``). Claims, submits, skips and releases all change those counters
+under a lock on the item's ``ItemState`` row, in the transaction that writes the
+assignment or annotation, so no race can break it.
 """
 
 import time
@@ -17,13 +18,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BooleanField, Case, F, Q, Value, When
+from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from config.errors import Conflict, DomainError
-from config.raw_rows import columns, fetch_one
 from datasets.models import Batch, DatasetVersion, Item
+from labeling import queue_rule
+from labeling.claim_sql import claim, item_by_id
 from labeling.models import (
     Annotation,
     AnnotationRevision,
@@ -33,38 +35,30 @@ from labeling.models import (
     QueueSync,
 )
 from labeling.review.selectors import label_uses
+from labeling.selectors import QueueVersions, queue_versions
 from labeling.submit_sql import submit_snapshot, submit_store
 from labeling.values import InvalidValue, check_value
 from projects.models import Membership, Project
 from projects.services import project_update
 
 RELEASE_LIMIT = 200
-_ITEM_BY_ID = f"SELECT {columns(Item, 'i')} FROM {Item._meta.db_table} i WHERE i.id = %s"
-# The newest version and the one the queue has taken in, as columns over the project ``p``.
-QUEUE_VERSIONS = f"""
-    (SELECT max(number) FROM {DatasetVersion._meta.db_table} WHERE project_id = p.id),
-    (SELECT version_number FROM {QueueSync._meta.db_table} WHERE project_id = p.id)
-"""
-_QUEUE_BEHIND = f"SELECT {QUEUE_VERSIONS} FROM {Project._meta.db_table} p WHERE p.id = %s"
 
 
 def _lease_until():
     return timezone.now() + timedelta(seconds=settings.GROUNDWORK_LABEL_LEASE_SECONDS)
 
 
-def queue_sync(*, project: Project, versions: tuple[int | None, int | None] | None = None) -> None:
+def queue_sync(*, project: Project, versions: QueueVersions | None = None) -> None:
     """Put the items of versions the queue has not seen yet into it (one set-based INSERT).
 
     Every /next/ asks, so the question is one raw indexed query, or none: ``versions`` is its
-    answer when the caller read ``QUEUE_VERSIONS`` with the project.
+    answer when the caller read it with the project (``labeling.selectors.queue_access``).
     """
     if versions is None:
-        with connection.cursor() as cursor:
-            cursor.execute(_QUEUE_BEHIND, [project.pk])
-            versions = cursor.fetchone()
-    latest, seen = versions
-    if latest is None or (seen is not None and seen >= latest):
+        versions = queue_versions(project_id=project.pk)
+    if not versions.behind:
         return
+    latest = versions.latest
     with transaction.atomic():
         QueueSync.objects.get_or_create(project=project)
         sync = QueueSync.objects.select_for_update().get(project=project)
@@ -73,7 +67,8 @@ def queue_sync(*, project: Project, versions: tuple[int | None, int | None] | No
         sql = f"""
             INSERT INTO {ItemState._meta.db_table}
                 (item_id, project_id, submitted, held, is_open, started, priority, extra, sort_key)
-            SELECT i.id, i.project_id, 0, 0, true, false, 0, 0, i.content_hash
+            SELECT i.id, i.project_id, 0, 0, {queue_rule.open_sql(submitted="0", held="0", extra="0", overlap="%s")},
+                   false, 0, 0, i.content_hash
             FROM {Item._meta.db_table} i
             JOIN {Batch._meta.db_table} b ON b.id = i.batch_id
             JOIN {DatasetVersion._meta.db_table} v ON v.id = b.version_id
@@ -81,33 +76,20 @@ def queue_sync(*, project: Project, versions: tuple[int | None, int | None] | No
             ON CONFLICT DO NOTHING
         """
         with connection.cursor() as cursor:
-            cursor.execute(sql, [project.pk, sync.version_number, latest])
+            cursor.execute(sql, [project.overlap, project.pk, sync.version_number, latest])
         sync.version_number = latest
         sync.save(update_fields=["version_number"])
 
 
-def _open_flag(overlap: int) -> Case:
-    return Case(
-        When(Q(submitted__lt=Value(overlap) + F("extra") - F("held")), then=Value(True)),
-        default=Value(False),
-        output_field=BooleanField(),
-    )
-
-
-STARTED_FLAG = Case(
-    When(Q(submitted__gt=0) | Q(held__gt=0), then=Value(True)),
-    default=Value(False),
-    output_field=BooleanField(),
-)
-
-
 def _refresh_flags(*, item_ids: list[int], overlap: int) -> None:
-    ItemState.objects.filter(item_id__in=item_ids).update(is_open=_open_flag(overlap), started=STARTED_FLAG)
+    ItemState.objects.filter(item_id__in=item_ids).update(
+        is_open=queue_rule.open_flag(overlap), started=queue_rule.STARTED_FLAG
+    )
 
 
 def queue_overlap_changed(*, project: Project) -> None:
     """The overlap is part of every item's open flag: recompute them all in one UPDATE."""
-    ItemState.objects.filter(project=project).update(is_open=_open_flag(project.overlap))
+    ItemState.objects.filter(project=project).update(is_open=queue_rule.open_flag(project.overlap))
 
 
 def project_settings_update(*, project: Project, **fields: Any) -> Project:
@@ -146,7 +128,9 @@ def item_request_more_labels(*, item: Item, count: int = 1) -> ItemState:
             .exclude(user_id__in=Annotation.objects.filter(item=item).values("annotator_id"))
             .count()
         )
-        already_open = max(project.overlap + state.extra - state.submitted - state.held, 0)
+        already_open = queue_rule.labels_to_come(
+            submitted=state.submitted, held=state.held, overlap=project.overlap, extra=state.extra
+        )
         if count > free - already_open:
             raise Conflict(
                 f"only {free} member(s) of the project have not labeled this item, and {already_open} label(s) "
@@ -201,53 +185,6 @@ def assignments_release_expired(*, project: Project) -> int:
         return len(released)
 
 
-def _claim_postgresql(*, project: Project, user: AbstractBaseUser) -> Item | None:
-    """One statement: pick the first open item not given to this annotator, skipping rows
-    other transactions hold, bump its counters, record the assignment and return the item."""
-    state, assignment = ItemState._meta.db_table, Assignment._meta.db_table
-    sql = f"""
-        WITH picked AS (
-            SELECT s.item_id FROM {state} s
-            WHERE s.project_id = %(project)s AND s.is_open
-              AND NOT EXISTS (SELECT 1 FROM {assignment} a WHERE a.item_id = s.item_id AND a.annotator_id = %(user)s)
-            ORDER BY s.started DESC, s.priority DESC, s.sort_key
-            LIMIT 1
-            FOR UPDATE OF s SKIP LOCKED
-        ), bumped AS (
-            UPDATE {state} s
-            SET held = s.held + 1, started = true, is_open = (s.submitted + s.held + 1) < %(overlap)s + s.extra
-            FROM picked WHERE s.item_id = picked.item_id
-            RETURNING s.item_id
-        ), assigned AS (
-            INSERT INTO {assignment} (item_id, project_id, annotator_id, status, leased_until, skip_reason,
-                                      created_at, updated_at)
-            SELECT item_id, %(project)s, %(user)s, 'active', %(until)s, '', now(), now() FROM bumped
-            RETURNING item_id
-        )
-        SELECT {columns(Item, "i")} FROM {Item._meta.db_table} i JOIN assigned ON i.id = assigned.item_id
-    """
-    params = {"project": project.pk, "user": user.pk, "overlap": project.overlap, "until": _lease_until()}
-    found = fetch_one(Item, sql, params)
-    return found[0] if found else None
-
-
-def _claim_generic(*, project: Project, user: AbstractBaseUser) -> int | None:
-    """The same claim for databases without SKIP LOCKED; SQLite runs one writer at a time."""
-    candidate = (
-        ItemState.objects.filter(project=project, is_open=True)
-        .exclude(item_id__in=Assignment.objects.filter(project=project, annotator=user).values("item_id"))
-        .order_by("-started", "-priority", "sort_key")
-        .values_list("item_id", flat=True)
-        .first()
-    )
-    if candidate is None:
-        return None
-    ItemState.objects.filter(item_id=candidate).update(held=F("held") + 1)
-    _refresh_flags(item_ids=[candidate], overlap=project.overlap)
-    Assignment.objects.create(item_id=candidate, project=project, annotator=user, leased_until=_lease_until())
-    return candidate
-
-
 def _reopen_skipped(*, project: Project, user: AbstractBaseUser) -> int | None:
     """Skipped items come back last, oldest skip first, if they still need a label.
 
@@ -268,7 +205,9 @@ def _reopen_skipped(*, project: Project, user: AbstractBaseUser) -> int | None:
         .filter(item_id=item_id, annotator=user, status=AssignmentStatus.SKIPPED)
         .first()
     )
-    if skipped is None or state.submitted + state.held >= project.overlap + state.extra:
+    if skipped is None or not queue_rule.is_open(
+        submitted=state.submitted, held=state.held, overlap=project.overlap, extra=state.extra
+    ):
         return None  # taken back, or filled, while we waited for the lock
     ItemState.objects.filter(item_id=item_id).update(held=F("held") + 1)
     _refresh_flags(item_ids=[item_id], overlap=project.overlap)
@@ -318,7 +257,7 @@ def next_item(
     project: Project,
     user: AbstractBaseUser,
     exclude: Collection[int] = (),
-    versions: tuple[int | None, int | None] | None = None,
+    versions: QueueVersions | None = None,
 ) -> Item | None:
     """The item this annotator should label now, or None when nothing is left for them.
 
@@ -339,16 +278,14 @@ def next_item(
             item_id = waiting[0]
         elif len(held_items) >= MAX_HELD:
             raise Conflict(f"you hold {len(held_items)} items already; submit or skip one of them first")
-        elif connection.vendor == "postgresql":
-            claimed = _claim_postgresql(project=project, user=user)
-            item_id = claimed.pk if claimed else _reopen_skipped(project=project, user=user)
         else:
-            item_id = _claim_generic(project=project, user=user) or _reopen_skipped(project=project, user=user)
+            claimed = claim(project=project, user=user, until=_lease_until())
+            item_id = claimed.pk if claimed else _reopen_skipped(project=project, user=user)
     if claimed is not None:
         return claimed
     if not item_id:
         return None
-    return fetch_one(Item, _ITEM_BY_ID, [item_id])[0]
+    return item_by_id(item_id)
 
 
 def _state_for_update(*, item: Item) -> ItemState:
@@ -395,7 +332,7 @@ def annotation_submit(
         if own is not None:
             raise Conflict(f"you have annotated this item already; change annotation {uuid.UUID(str(own))} instead")
         holding = status == AssignmentStatus.ACTIVE
-        if not holding and submitted + held >= project.overlap + extra:
+        if not holding and not queue_rule.is_open(submitted=submitted, held=held, overlap=project.overlap, extra=extra):
             raise Conflict(f"this item has all {project.overlap + extra} annotations it needs")
         annotation_id, now = submit_store(
             item=item,

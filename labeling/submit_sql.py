@@ -11,11 +11,12 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import Model
 from django.utils import timezone
 
+from config.raw_rows import db_value
 from datasets.models import Item
 from labeling.models import Annotation, AnnotationRevision, Assignment, AssignmentStatus, ItemState
+from labeling.queue_rule import open_sql
 
 _ANNOTATION, _REVISION = Annotation._meta.db_table, AnnotationRevision._meta.db_table
 _ASSIGNMENT, _STATE = Assignment._meta.db_table, ItemState._meta.db_table
@@ -35,11 +36,11 @@ _INSERT_ASSIGNMENT = f"""
         (item_id, project_id, annotator_id, status, leased_until, skip_reason, created_at, updated_at)
     VALUES (%(item)s, %(project)s, %(user)s, %(submitted)s, NULL, '', %(stamp)s, %(stamp)s)
 """
-# The annotation counts, its lease (if any) no longer does, and the flags follow.
+# The annotation counts, its lease (if any) no longer does, and the flags follow (SET reads the old values).
 _COUNT = f"""
     UPDATE {_STATE}
     SET submitted = submitted + 1, held = held - %(released)s, started = true,
-        is_open = (submitted + 1 + held - %(released)s) < %(overlap)s + extra
+        is_open = {open_sql(submitted="submitted + 1", held="held - %(released)s")}
     WHERE item_id = %(item)s
 """
 
@@ -58,11 +59,6 @@ def _all_in_one(assignment_sql: str) -> str:
 _ALL_IN_ONE = {True: _all_in_one(_SUBMIT_ASSIGNMENT), False: _all_in_one(_INSERT_ASSIGNMENT)}
 
 
-def _db_value(model: type[Model], name: str, value: Any) -> Any:
-    """``value`` as ``model``'s field ``name`` sends it to this database (uuid, JSON, datetime)."""
-    return model._meta.get_field(name).get_db_prep_save(value, connection)
-
-
 def submit_snapshot(*, item: Item, user: AbstractBaseUser, request_uuid: uuid.UUID) -> tuple | None:
     """What decides a submit, read under the item's lock: its counters (submitted, held, extra),
     the id of the annotation that has this request's uuid, the uuid of the caller's own
@@ -73,7 +69,7 @@ def submit_snapshot(*, item: Item, user: AbstractBaseUser, request_uuid: uuid.UU
     holds what a concurrent submit of the same item (a double click) committed while we waited.
     """
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    request_key = _db_value(Annotation, "uuid", request_uuid)
+    request_key = db_value(Annotation, "uuid", request_uuid)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT submitted, held, extra FROM {_STATE} WHERE item_id = %s{lock}", [item.pk])
         counters = cursor.fetchone()
@@ -104,9 +100,9 @@ def submit_store(
     """
     now = timezone.now()
     params = {
-        "uuid": _db_value(Annotation, "uuid", request_uuid),
-        "value": _db_value(Annotation, "value", value),
-        "stamp": _db_value(Annotation, "created_at", now),
+        "uuid": db_value(Annotation, "uuid", request_uuid),
+        "value": db_value(Annotation, "value", value),
+        "stamp": db_value(Annotation, "created_at", now),
         "item": item.pk,
         "project": item.project_id,
         "user": user.pk,

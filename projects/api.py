@@ -1,6 +1,5 @@
 """REST views for projects: parse input, call one service or selector, shape output."""
 
-from django.db.models import OuterRef, Subquery
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -8,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from projects import selectors, services
-from projects.models import Membership
+from projects.models import Role
 from projects.serializers import (
     MembershipSerializer,
     MembershipWriteSerializer,
@@ -20,20 +19,15 @@ from projects.serializers import (
 class ProjectListCreateApi(APIView):
     @extend_schema(responses=ProjectSerializer(many=True))
     def get(self, request: Request) -> Response:
-        projects = selectors.with_latest_version(selectors.projects_for_user(request.user)).annotate(
-            caller_role=Subquery(
-                Membership.objects.filter(project=OuterRef("pk"), user=request.user).values("role")[:1]
-            )
-        )
-        return Response(ProjectSerializer(projects, many=True).data)
+        return Response(ProjectSerializer(selectors.projects_listed(request.user), many=True).data)
 
     @extend_schema(request=ProjectWriteSerializer, responses={201: ProjectSerializer})
     def post(self, request: Request) -> Response:
         serializer = ProjectWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         project = services.project_create(user=request.user, **serializer.validated_data)
-        project.caller_role = "manager"
-        return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
+        data = ProjectSerializer(project, context={"role": Role.MANAGER.value}).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 class MemberListCreateApi(APIView):

@@ -1,11 +1,12 @@
 """Reads, always scoped to the caller's memberships: another project's ids are a 404."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Max, QuerySet
-from django.http import Http404
+from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.http import Http404, HttpRequest
 
 from config.errors import DomainError
 from config.raw_rows import columns, fetch_one
@@ -30,53 +31,89 @@ def with_latest_version(projects: QuerySet[Project]) -> QuerySet[Project]:
     )
 
 
-def project_for_user_sql(extra_columns: str = "") -> str:
-    """The query of ``project_get_for_user``; ``extra_columns`` (over ``p``) ride along in its round trip.
-
-    Every project request asks it first, so it is raw SQL: the ORM would spend longer
-    building the query than the database answering it.
-    """
-    extra = f", {extra_columns}" if extra_columns else ""
-    return f"""
-        SELECT {columns(Project, "p")}, m.role{extra}
-        FROM {Project._meta.db_table} p JOIN {Membership._meta.db_table} m ON m.project_id = p.id
-        WHERE p.id = %s AND m.user_id = %s
-    """
+def projects_listed(user: AbstractBaseUser) -> QuerySet[Project]:
+    """The caller's projects as their list shows them: ``with_latest_version``, and ``member_role``
+    (the caller's role in each), all in one query."""
+    role = Membership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
+    return with_latest_version(projects_for_user(user)).annotate(member_role=Subquery(role))
 
 
-_PROJECT_FOR_USER = project_for_user_sql()
 MAX_ID = 2**63 - 1
 
 
-def project_get_for_user(
-    *, user: AbstractBaseUser, project_id: int, roles: Iterable[str] | None = None, sql: str = _PROJECT_FOR_USER
-) -> Project:
-    """The project if the caller is a member (404 otherwise) with one of ``roles`` (403 otherwise);
-    ``caller_role`` holds the caller's role, ``extra_columns`` the values a ``project_for_user_sql``
-    query added."""
+@dataclass(frozen=True)
+class ProjectAccess:
+    """A project and the caller's role in it: what every request that names a project asks first."""
+
+    project: Project
+    role: str
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == Role.MANAGER
+
+    @property
+    def is_annotator(self) -> bool:
+        return self.role == Role.ANNOTATOR
+
+    def require(self, roles: Iterable[str] | None) -> "ProjectAccess":
+        """This access, if the role is one of ``roles`` (None: any role); 403 otherwise."""
+        if roles is not None and self.role not in set(roles):
+            raise RoleRequired(f"this needs the role {' or '.join(roles)}; you are {self.role}")
+        return self
+
+
+def project_id_or_404(project_id: object) -> int:
+    """A project id from a URL or a body, as a database key; anything else is a 404, never a 500."""
     try:
         project_id = int(project_id)
     except (TypeError, ValueError):
         raise Http404 from None
-    if not 0 < project_id <= MAX_ID or user.pk is None:
+    if not 0 < project_id <= MAX_ID:
         raise Http404
-    found = fetch_one(Project, sql, [project_id, user.pk])
+    return project_id
+
+
+# Every project request asks it first, so it is raw SQL: the ORM would spend longer
+# building the query than the database answering it.
+_PROJECT_FOR_USER = f"""
+    SELECT {columns(Project, "p")}, m.role
+    FROM {Project._meta.db_table} p JOIN {Membership._meta.db_table} m ON m.project_id = p.id
+    WHERE p.id = %s AND m.user_id = %s
+"""
+
+
+def project_access(*, user: AbstractBaseUser, project_id: object, roles: Iterable[str] | None = None) -> ProjectAccess:
+    """The project and the caller's role if the caller is a member (404 otherwise) with one of
+    ``roles`` (403 otherwise)."""
+    project_id = project_id_or_404(project_id)
+    if user.pk is None:
+        raise Http404
+    found = fetch_one(Project, _PROJECT_FOR_USER, [project_id, user.pk])
     if found is None:
         raise Http404
-    project, (role, *extra) = found
-    project.caller_role = role
-    project.extra_columns = tuple(extra)
-    if roles is not None and project.caller_role not in set(roles):
-        raise RoleRequired(f"this needs the role {' or '.join(roles)}; you are {project.caller_role}")
-    return project
+    project, (role,) = found
+    return ProjectAccess(project=project, role=role).require(roles)
 
 
-def project_for_page(request: object, project_id: int, roles: Iterable[str] | None = None) -> Project:
-    """The project for a page: 404 for a non-member, 403 (an error page) for a member without one of ``roles``."""
+def project_get_for_user(*, user: AbstractBaseUser, project_id: object, roles: Iterable[str] | None = None) -> Project:
+    """``project_access`` for callers that need only the project."""
+    return project_access(user=user, project_id=project_id, roles=roles).project
+
+
+def project_access_for_page(
+    request: HttpRequest, project_id: object, roles: Iterable[str] | None = None
+) -> ProjectAccess:
+    """``project_access`` for a page: 404 for a non-member, 403 (an error page) without one of ``roles``."""
     try:
-        return project_get_for_user(user=request.user, project_id=project_id, roles=roles)
+        return project_access(user=request.user, project_id=project_id, roles=roles)
     except RoleRequired as exc:
         raise PermissionDenied(exc.message) from None
+
+
+def project_for_page(request: HttpRequest, project_id: object, roles: Iterable[str] | None = None) -> Project:
+    """``project_access_for_page`` for pages that need only the project."""
+    return project_access_for_page(request, project_id, roles).project
 
 
 MANAGERS = (Role.MANAGER,)

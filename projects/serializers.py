@@ -12,6 +12,10 @@ class LabelSerializer(serializers.Serializer):
 
 
 class ProjectSerializer(serializers.ModelSerializer):
+    """A project as its caller sees it. The caller's role and the newest version come from the
+    context (``role``, ``latest_version``, ``item_count``) for one project, or from the
+    annotations of ``projects.selectors.projects_listed`` for a list."""
+
     labels = LabelSerializer(many=True, read_only=True)
     role = serializers.SerializerMethodField()
     item_count = serializers.SerializerMethodField()
@@ -24,14 +28,17 @@ class ProjectSerializer(serializers.ModelSerializer):
             "created_at", "role", "item_count", "latest_version",
         ]  # fmt: skip
 
+    def _given(self, project: Project, key: str, annotation: str) -> object:
+        return self.context[key] if key in self.context else getattr(project, annotation, None)
+
     def get_role(self, project: Project) -> str | None:
-        return getattr(project, "caller_role", None)
+        return self._given(project, "role", "member_role")
 
     def get_item_count(self, project: Project) -> int:
-        return getattr(project, "latest_item_count", None) or 0
+        return self._given(project, "item_count", "latest_item_count") or 0
 
     def get_latest_version(self, project: Project) -> int | None:
-        return getattr(project, "latest_version_number", None)
+        return self._given(project, "latest_version", "latest_version_number")
 
 
 class ProjectWriteSerializer(serializers.Serializer):

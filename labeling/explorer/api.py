@@ -12,8 +12,7 @@ from datasets.models import Item
 from datasets.serializers import ItemPageSerializer
 from labeling.explorer.selectors import LabelFilters, items_label_filtered
 from labeling.explorer.serializers import ExplorerItemQuerySerializer
-from projects.models import Project, Role
-from projects.selectors import RoleRequired
+from projects.selectors import ProjectAccess, RoleRequired
 
 
 class ExplorerItemListApi(ItemListApi):
@@ -25,11 +24,11 @@ class ExplorerItemListApi(ItemListApi):
     def get(self, request: Request, project_id: int) -> Response:
         return super().get(request, project_id)
 
-    def items(self, *, project: Project, number: int, params: dict[str, Any]) -> tuple[QuerySet[Item], bool]:
-        items, filtered = super().items(project=project, number=number, params=params)
+    def items(self, *, access: ProjectAccess, number: int, params: dict[str, Any]) -> tuple[QuerySet[Item], bool]:
+        items, filtered = super().items(access=access, number=number, params=params)
         labels = LabelFilters(label=params.get("label"), final=params.get("final"), annotator=params.get("annotator"))
         if not labels.any:
             return items, filtered
-        if project.caller_role == Role.ANNOTATOR:  # other people's labels would bias an annotator
+        if access.is_annotator:  # other people's labels would bias an annotator
             raise RoleRequired("filters by label, final label or annotator need the role manager or reviewer")
-        return items_label_filtered(items, project=project, filters=labels), True
+        return items_label_filtered(items, project=access.project, filters=labels), True

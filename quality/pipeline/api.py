@@ -16,7 +16,7 @@ from config.errors import TooLarge
 from datasets import selectors as data_selectors
 from datasets.models import Batch
 from datasets.selectors import ROW_READERS
-from projects.selectors import MANAGERS, project_get_for_user
+from projects.selectors import MANAGERS, project_access, project_get_for_user
 from quality.pipeline import decisions as decision_services
 from quality.pipeline import services
 from quality.pipeline.serializers import BatchDecisionSerializer, BatchSerializer, BatchUploadSerializer
@@ -31,12 +31,12 @@ class BatchListCreateApi(ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, no project
             return Batch.objects.none()
-        self.project = project_get_for_user(user=self.request.user, project_id=self.kwargs["project_id"])
-        return data_selectors.batches_for_project(project=self.project)
+        self.access = project_access(user=self.request.user, project_id=self.kwargs["project_id"])
+        return data_selectors.batches_for_project(project=self.access.project)
 
     def get_serializer_context(self) -> dict:
-        project = getattr(self, "project", None)
-        return {**super().get_serializer_context(), "role": project.caller_role if project else ""}
+        access = getattr(self, "access", None)
+        return {**super().get_serializer_context(), "role": access.role if access else ""}
 
     @extend_schema(
         request=BatchUploadSerializer,
@@ -64,8 +64,8 @@ class BatchListCreateApi(ListAPIView):
 class BatchDetailApi(APIView):
     @extend_schema(responses=BatchSerializer)
     def get(self, request: Request, batch_id: str) -> Response:
-        batch = data_selectors.batch_get_for_user(user=request.user, batch_id=batch_id)
-        return Response(BatchSerializer(batch, context={"role": batch.project.caller_role}).data)
+        found = data_selectors.batch_access(user=request.user, batch_id=batch_id)
+        return Response(BatchSerializer(found.batch, context={"role": found.access.role}).data)
 
 
 class BatchFileApi(APIView):
@@ -99,8 +99,8 @@ class _BatchDecisionApi(APIView):
         serializer = BatchDecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         batch = self.decide(batch, serializer.validated_data.get("reason", ""), request.user)
-        batch = data_selectors.batch_get_for_user(user=request.user, batch_id=str(batch.pk))
-        return Response(BatchSerializer(batch, context={"role": batch.project.caller_role}).data)
+        found = data_selectors.batch_access(user=request.user, batch_id=str(batch.pk))
+        return Response(BatchSerializer(found.batch, context={"role": found.access.role}).data)
 
 
 class BatchAcceptApi(_BatchDecisionApi):

@@ -18,8 +18,8 @@ from datasets.models import Batch, BatchStatus
 from datasets.services.uploads import is_image_name
 from projects import selectors as project_selectors
 from projects.markdown import render_markdown
-from projects.models import Project, Role, TaskType
-from projects.selectors import MANAGERS, project_for_page
+from projects.models import Role, TaskType
+from projects.selectors import MANAGERS, ProjectAccess, project_access_for_page
 from quality.pipeline import decisions as decision_services
 from quality.pipeline import services
 from quality.pipeline.forms import BatchDecideForm, BatchUploadForm
@@ -27,11 +27,13 @@ from quality.pipeline.forms import BatchDecideForm, BatchUploadForm
 
 @login_required
 def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
-    project = project_selectors.project_get_for_user(user=request.user, project_id=project_id)
+    access = project_selectors.project_access(user=request.user, project_id=project_id)
+    project = access.project
     versions = list(data_selectors.versions_list(project=project)[:50])
     context = {
         "project": project,
-        "is_manager": project.caller_role == Role.MANAGER,
+        "role": access.role,
+        "is_manager": access.is_manager,
         "guidelines_html": render_markdown(project.guidelines),
         "members": project_selectors.members_list(project=project),
         "versions": versions,
@@ -76,12 +78,12 @@ def batch_upload(request: HttpRequest, project_id: int) -> HttpResponse:
 
 
 # -- a batch's results ---------------------------------------------------------------------------
-def _batch_for_page(request: HttpRequest, project_id: int, batch_id: str, roles=None) -> tuple[Project, Batch]:
-    project = project_for_page(request, project_id, roles)
+def _batch_for_page(request: HttpRequest, project_id: int, batch_id: str, roles=None) -> tuple[ProjectAccess, Batch]:
+    access = project_access_for_page(request, project_id, roles)
     batch = data_selectors.batch_get_for_user(user=request.user, batch_id=str(batch_id))
-    if batch.project_id != project.pk:
+    if batch.project_id != access.project.pk:
         raise Http404
-    return project, batch
+    return access, batch
 
 
 def _shown(value: Any) -> Any:
@@ -135,14 +137,15 @@ def _result_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @login_required
 def batch_results(request: HttpRequest, project_id: int, batch_id: str) -> HttpResponse:
-    project, batch = _batch_for_page(request, project_id, batch_id)
-    results = _result_rows(data_selectors.batch_results_for(results=batch.results or [], role=project.caller_role))
+    access, batch = _batch_for_page(request, project_id, batch_id)
+    project = access.project
+    results = _result_rows(data_selectors.batch_results_for(results=batch.results or [], role=access.role))
     imported = next((r for r in batch.results or [] if r.get("check") == "import"), None)
     context = {
         "project": project,
         "batch": batch,
-        "is_manager": project.caller_role == Role.MANAGER,
-        "rows_visible": data_selectors.batch_rows_visible(role=project.caller_role),
+        "is_manager": access.is_manager,
+        "rows_visible": data_selectors.batch_rows_visible(role=access.role),
         "failed": [r for r in results if not r.get("success")],
         "passed": [r for r in results if r.get("success")],
         "drift": [r for r in results if r["chart"] is not None],
@@ -156,7 +159,8 @@ def batch_results(request: HttpRequest, project_id: int, batch_id: str) -> HttpR
 @login_required
 @require_POST
 def batch_decide(request: HttpRequest, project_id: int, batch_id: str) -> HttpResponse:
-    project, batch = _batch_for_page(request, project_id, batch_id, roles=MANAGERS)
+    access, batch = _batch_for_page(request, project_id, batch_id, roles=MANAGERS)
+    project = access.project
     form = BatchDecideForm(request.POST)
     if not form.is_valid():
         messages.error(request, first_error(form))

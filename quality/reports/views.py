@@ -9,8 +9,7 @@ from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
 from datasets.selectors import version_get, versions_list
-from projects.models import Role
-from projects.selectors import MANAGERS, REVIEWERS, project_for_page
+from projects.selectors import MANAGERS, REVIEWERS, project_access_for_page, project_for_page
 from quality.reports import services
 from quality.reports.build import versions_compared
 from quality.reports.presentation import page_context
@@ -38,7 +37,8 @@ class CompareForm(forms.Form):
 
 @login_required
 def report_page(request: HttpRequest, project_id: int, number: int) -> HttpResponse:
-    project = project_for_page(request, project_id, roles=REVIEWERS)
+    access = project_access_for_page(request, project_id, roles=REVIEWERS)
+    project = access.project
     version = version_get(project=project, number=number)
     report = services.report_request(version=version)  # a missing or stale report is queued for a worker
     state = report_state(version=version)
@@ -47,7 +47,7 @@ def report_page(request: HttpRequest, project_id: int, number: int) -> HttpRespo
         "project": project,
         "version": version,
         "state": state,
-        "is_manager": project.caller_role == Role.MANAGER,
+        "is_manager": access.is_manager,
         "note_form": NoteForm(initial={"note": report.note}),
         "versions": versions_list(project=project),
     }

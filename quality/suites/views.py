@@ -18,8 +18,8 @@ from django.views.decorators.http import require_http_methods
 
 from config.errors import DomainError
 from config.forms import first_error
-from projects.models import Project, Role
-from projects.selectors import MANAGERS, project_for_page
+from projects.models import Project
+from projects.selectors import MANAGERS, project_access_for_page, project_for_page
 from quality.suites import services as suite_services
 from quality.suites.forms import CheckSettingsForm, SuiteActionForm, SuiteJsonForm, SuiteRowsForm
 from quality.validation import FORM_EXPECTATIONS, FORM_TYPES, CheckSettings, suite_to_form
@@ -166,8 +166,8 @@ def _saved(request: HttpRequest, save: Callable[[], Any], success: str, rows: li
 @login_required
 @require_http_methods(["GET", "POST"])
 def suite_edit(request: HttpRequest, project_id: int) -> HttpResponse:
-    project = project_for_page(request, project_id)
-    is_manager = project.caller_role == Role.MANAGER
+    access = project_access_for_page(request, project_id)
+    project, is_manager = access.project, access.is_manager
     pasted = ""
     settings_values = suite_services.check_settings_read(project=project).asdict()
     if request.method == "POST":
