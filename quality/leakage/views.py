@@ -7,8 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from datasets import selectors as data_selectors
-from projects.models import Role
-from projects.selectors import MANAGERS, project_get_for_user
+from projects.selectors import MANAGERS, project_access, project_get_for_user
 from quality.leakage import services
 from quality.models import LeakageCheck
 
@@ -26,7 +25,8 @@ def version_leakage(request: HttpRequest, project_id: int, number: int) -> HttpR
         if RecheckForm(request.POST).is_valid():
             services.leakage_request(version=version)
         return redirect("version-leakage", project_id=project.pk, number=version.number)
-    project = project_get_for_user(user=request.user, project_id=project_id)
+    access = project_access(user=request.user, project_id=project_id)
+    project = access.project
     version = data_selectors.version_get(project=project, number=number)
     check = LeakageCheck.objects.filter(version=version).first()
     context = {
@@ -34,7 +34,7 @@ def version_leakage(request: HttpRequest, project_id: int, number: int) -> HttpR
         "version": version,
         "check": check,
         "result": check.result if check else {},
-        "is_manager": project.caller_role == Role.MANAGER,
+        "is_manager": access.is_manager,
         "form": RecheckForm(),
     }
     return render(request, "quality/leakage.html", context)
