@@ -148,9 +148,8 @@ def _annotations_of(*, item_ids: list[int]) -> dict[int, list[Record]]:
 
 def version_annotators(*, project: Project, number: int) -> dict[str, str]:
     """Username -> email of everyone who annotated an item of the version, by username."""
-    item_ids = items_in_version(project=project, number=number).values("id")
     rows = (
-        Annotation.objects.filter(project=project, item_id__in=item_ids)
+        Annotation.objects.filter(project=project, item__batch__version__number__lte=number)
         .order_by("annotator__username")
         .values_list("annotator__username", "annotator__email")
         .distinct()
