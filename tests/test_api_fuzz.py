@@ -1,22 +1,39 @@
-"""Every operation of the OpenAPI schema, fed generated valid and invalid input on a live server: never a 5xx."""
+"""Every operation of the OpenAPI schema, fed generated valid and invalid input on a live server: never a
+5xx, and every answer's status code, content type and body are the ones the schema documents."""
 
+import time
 import uuid
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
-from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
+from config.tokens import token_issue
 from datasets.models import Item
 from tests.projects.helpers import csv_bytes, import_file
 
-EXAMPLES_PER_OPERATION = 8
+EXAMPLES_PER_OPERATION = 4
+CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance)
+# The whole run stays bounded on a busy 2-core machine.
+TIME_BUDGET_SECONDS = 180
+
+# "METHOD /path" -> why its answers may still differ from the schema.
+KNOWN_MISMATCHES: dict[str, str] = {}
 
 
+@pytest.mark.fuzz
 @pytest.mark.django_db(transaction=True)
-def test_generated_requests_never_get_a_server_error(live_server, project, manager, annotator):
+def test_generated_requests_get_the_answers_the_schema_documents(live_server, project, manager, annotator):
+    started = time.monotonic()
     batch = import_file(project, manager, "seed.csv", csv_bytes("first", "second", "third"))
     known = {
         "project_id": project.pk,
@@ -26,15 +43,15 @@ def test_generated_requests_never_get_a_server_error(live_server, project, manag
         "username": annotator.username,
         "annotation_uuid": str(uuid.uuid4()),
     }
-    headers = {"Authorization": f"Token {Token.objects.create(user=manager).key}"}
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/schema/?format=json")
-    server_errors: list[str] = []
+    mismatches: dict[str, list[str]] = {}
     operations = 0
     calls = 0
 
     for result in schema.get_all_operations():
         operation = result.ok()
         operations += 1
+        label = f"{operation.method.upper()} {operation.path}"
         names = {p.name for p in operation.path_parameters}
         path_parameters = {name: value for name, value in known.items() if name in names}
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
@@ -52,15 +69,27 @@ def test_generated_requests_never_get_a_server_error(live_server, project, manag
             def call(case) -> None:
                 nonlocal calls
                 calls += 1
+                # Fetched again for every call: the token operations among the others rotate and revoke it.
+                headers = {"Authorization": f"Token {token_issue(user=manager).key}"}
                 response = case.call(base_url=live_server.url, headers=headers)
-                if response.status_code >= 500:
-                    server_errors.append(f"{response.status_code} {case.as_curl_command()}")
+                print('STAT', mode.name, label, response.status_code, response.headers.get('content-type'))
+                try:
+                    case.validate_response(response, checks=CHECKS, headers=headers)
+                except FailureGroup as group:
+                    found = mismatches.setdefault(label, [])
+                    for failure in group.exceptions:
+                        found.append(f"{response.status_code} {failure.title}: {failure.message[:300]}")
+                    found.append(case.as_curl_command())
 
             try:
                 call()
             except Unsatisfiable:  # nothing left to make invalid once the path is fixed (a bare GET)
                 assert mode == GenerationMode.NEGATIVE
 
-    assert operations >= 11
+    elapsed = time.monotonic() - started
+    assert operations >= 40
     assert calls >= operations * EXAMPLES_PER_OPERATION // 2
-    assert server_errors == []
+    unexpected = {label: found for label, found in mismatches.items() if label not in KNOWN_MISMATCHES}
+    report = "\n\n".join(f"{label}\n  " + "\n  ".join(dict.fromkeys(found)) for label, found in unexpected.items())
+    assert not unexpected, f"{len(unexpected)} operations disagree with the schema:\n\n{report}"
+    assert elapsed < TIME_BUDGET_SECONDS, f"{operations} operations, {calls} calls took {elapsed:.0f} s"
