@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api_schema import error_responses
 from datasets import selectors
 from datasets.keyset import keyset_page
 from datasets.models import DatasetVersion, Item, ItemImage
@@ -114,7 +115,7 @@ class ImageListCreateApi(ListAPIView):
         project = project_get_for_user(user=self.request.user, project_id=self.kwargs["project_id"])
         return project.images.order_by("-created_at", "-pk")
 
-    @extend_schema(request=ImageUploadSerializer, responses={201: ImageSerializer(many=True)})
+    @extend_schema(request=ImageUploadSerializer, responses={201: ImageSerializer(many=True), **error_responses(413)})
     def post(self, request: Request, project_id: int) -> Response:
         project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
         stored = uploads.images_upload(project=project, user=request.user, files=request.FILES.getlist("file"))

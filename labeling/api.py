@@ -1,12 +1,13 @@
 """REST views for the labeling queue and annotations."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api_schema import error_responses
 from config.errors import DomainError
 from datasets.selectors import version_latest
 from labeling import selectors, services
@@ -45,8 +46,10 @@ class NextItemApi(APIView):
             )
         ],
         responses={
-            200: inline_serializer("NextItem", {"item": QueueItemSerializer(), "progress": ProgressSerializer()}),
-            204: None,
+            # The progress is its own endpoint: this one is asked all day and reads no counts.
+            200: inline_serializer("NextItem", {"item": QueueItemSerializer()}),
+            204: OpenApiResponse(description="Nothing left for the caller in this project."),
+            **error_responses(409),
         },
     )
     def get(self, request: Request, project_id: int) -> Response:
@@ -77,7 +80,10 @@ class ItemAnnotationsApi(APIView):
         annotations = selectors.annotations_of_item(found=found, user=request.user)
         return Response(AnnotationSerializer(annotations, many=True).data)
 
-    @extend_schema(request=AnnotationWriteSerializer, responses={201: AnnotationSerializer, 200: AnnotationSerializer})
+    @extend_schema(
+        request=AnnotationWriteSerializer,
+        responses={201: AnnotationSerializer, 200: AnnotationSerializer, **error_responses(409)},
+    )
     def post(self, request: Request, item_id: int) -> Response:
         item = selectors.item_get_for_user(user=request.user, item_id=item_id)
         serializer = AnnotationWriteSerializer(data=request.data)
@@ -93,7 +99,8 @@ class ItemAnnotationsApi(APIView):
 
 class ItemSkipApi(APIView):
     @extend_schema(
-        request=SkipSerializer, responses={200: inline_serializer("Skipped", {"status": serializers.CharField()})}
+        request=SkipSerializer,
+        responses={200: inline_serializer("Skipped", {"status": serializers.CharField()}), **error_responses(409)},
     )
     def post(self, request: Request, item_id: int) -> Response:
         item = selectors.item_get_for_user(user=request.user, item_id=item_id)
@@ -109,7 +116,7 @@ class AnnotationDetailApi(APIView):
         annotation = selectors.annotation_get_for_user(user=request.user, annotation_uuid=annotation_uuid)
         return Response(AnnotationSerializer(annotation).data)
 
-    @extend_schema(request=AnnotationReviseSerializer, responses=AnnotationSerializer)
+    @extend_schema(request=AnnotationReviseSerializer, responses={200: AnnotationSerializer, **error_responses(409)})
     def put(self, request: Request, annotation_uuid: str) -> Response:
         annotation = selectors.annotation_get_for_user(user=request.user, annotation_uuid=annotation_uuid)
         serializer = AnnotationReviseSerializer(data=request.data)
@@ -167,7 +174,7 @@ class ProjectSettingsApi(APIView):
         access = project_access(user=request.user, project_id=project_id)
         return Response(self._data(access.project, access))
 
-    @extend_schema(request=ProjectWriteSerializer, responses=ProjectSerializer)
+    @extend_schema(request=ProjectWriteSerializer, responses={200: ProjectSerializer, **error_responses(409)})
     def patch(self, request: Request, project_id: int) -> Response:
         access = project_access(user=request.user, project_id=project_id, roles=MANAGERS)
         serializer = ProjectWriteSerializer(data=request.data, partial=True)

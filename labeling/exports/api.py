@@ -26,6 +26,16 @@ def export_filename(*, project: Project, number: int, export_format: str) -> str
     return f"{stem}-v{number}{exports.FORMATS[export_format].suffix}"
 
 
+# Each format's own media type; Label Studio's file is JSON, the others are opaque to the schema.
+EXPORT_RESPONSES = {
+    (200, media_type): OpenApiResponse(
+        OpenApiTypes.ANY if media_type == "application/json" else OpenApiTypes.BINARY,
+        description="an attachment, streamed, in the format asked for",
+    )
+    for media_type in dict.fromkeys(spec.content_type.split(";")[0] for spec in exports.FORMATS.values())
+}
+
+
 class VersionExportApi(APIView):
     content_negotiation_class = FormatIsNotARenderer
 
@@ -39,14 +49,7 @@ class VersionExportApi(APIView):
                 description=f"the file format; {DEFAULT_FORMAT} when absent; conll for span projects only",
             )
         ],
-        responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="an attachment, streamed"
-            ),
-            400: OpenApiResponse(description="unknown format, or CoNLL for a project without spans"),
-            403: OpenApiResponse(description="annotators may not export"),
-            404: OpenApiResponse(description="no such project for the caller, or no such version"),
-        },
+        responses=EXPORT_RESPONSES,
     )
     def get(self, request: Request, project_id: int, number: int) -> StreamingHttpResponse | Response:
         project = project_get_for_user(user=request.user, project_id=project_id, roles=REVIEWERS)

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api_schema import error_responses
 from config.errors import DomainError
 from datasets.models import Item
 from labeling.models import ReviewResult, ReviewResultStatus
@@ -22,7 +23,9 @@ from labeling.review import compute_kinds, listing, selectors, services
 from labeling.review.serializers import (
     AdjudicationSerializer,
     AdjudicationWriteSerializer,
+    ComputingSerializer,
     ConsensusPageSerializer,
+    DisagreementPageSerializer,
     DisagreementSerializer,
     GoldSerializer,
     GoldWriteSerializer,
@@ -42,7 +45,11 @@ ALL = OpenApiParameter(
     OpenApiTypes.BOOL,
     description="1: every item with two or more annotations; by default only disagreements (agreement below 1)",
 )
-COMPUTING = OpenApiResponse(description='{"status": "computing"}: a worker is computing it; ask again')
+# What an endpoint reading a computed result answers until the result is there.
+NOT_READY = {
+    202: OpenApiResponse(ComputingSerializer, description="A worker is computing it; ask again."),
+    503: OpenApiResponse(ComputingSerializer, description="The computation failed; `detail` says why."),
+}
 # DRF's own ``?format=json`` is a query parameter every endpoint takes.
 ALWAYS_KNOWN = ("format",)
 
@@ -103,7 +110,7 @@ class AgreementApi(APIView):
                 description="a slice, key=value of the items' metadata: its agreement, computed in the request",
             ),
         ],
-        responses={200: OpenApiTypes.OBJECT, 202: COMPUTING},
+        responses={200: OpenApiTypes.OBJECT, **NOT_READY},
     )
     def get(self, request: Request, project_id: int) -> Response:
         project, version = _reviewer_project(request, project_id)
@@ -145,7 +152,7 @@ class DisagreementListApi(APIView):
             OpenApiParameter("order", OpenApiTypes.STR, enum=list(listing.ORDERS)),
             ALL,
         ],
-        responses={200: DisagreementSerializer(many=True), 202: COMPUTING},
+        responses={200: DisagreementPageSerializer, **NOT_READY},
     )
     def get(self, request: Request, project_id: int) -> Response:
         project, version = _reviewer_project(request, project_id)
@@ -182,7 +189,7 @@ class ConsensusApi(APIView):
             PAGE_SIZE,
             OpenApiParameter("method", OpenApiTypes.STR, enum=["majority", "dawid_skene"]),
         ],
-        responses={200: ConsensusPageSerializer, 202: COMPUTING},
+        responses={200: ConsensusPageSerializer, **NOT_READY},
     )
     def get(self, request: Request, project_id: int) -> Response:
         project, version = _reviewer_project(request, project_id)
@@ -224,7 +231,7 @@ class ConsensusApi(APIView):
 
 
 class LabelIssuesApi(APIView):
-    @extend_schema(parameters=[VERSION, PAGE, PAGE_SIZE], responses={200: OpenApiTypes.OBJECT, 202: COMPUTING})
+    @extend_schema(parameters=[VERSION, PAGE, PAGE_SIZE], responses={200: OpenApiTypes.OBJECT, **NOT_READY})
     def get(self, request: Request, project_id: int) -> Response:
         project, version = _reviewer_project(request, project_id)
         _check_params(request, ("version", "page", "page_size"))
@@ -267,7 +274,7 @@ class AdjudicationApi(APIView):
         item = _reviewer_item(request, item_id)
         return Response(AdjudicationSerializer(selectors.adjudications_of_item(item=item), many=True).data)
 
-    @extend_schema(request=AdjudicationWriteSerializer, responses={201: AdjudicationSerializer})
+    @extend_schema(request=AdjudicationWriteSerializer, responses={201: AdjudicationSerializer, **error_responses(409)})
     def post(self, request: Request, item_id: int) -> Response:
         item = _reviewer_item(request, item_id)
         serializer = AdjudicationWriteSerializer(data=request.data)

@@ -87,6 +87,21 @@ class DisagreementSerializer(serializers.Serializer):
     adjudication = serializers.DictField(allow_null=True)
 
 
+class DisagreementPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = DisagreementSerializer(many=True)
+
+
+class ComputingSerializer(serializers.Serializer):
+    """A result a worker is still computing (202), or whose computation failed (503)."""
+
+    status = serializers.ChoiceField(choices=["computing", "failed"])
+    started_at = serializers.DateTimeField(allow_null=True, required=False)
+    detail = serializers.CharField(required=False)
+
+
 class ConsensusRowSerializer(serializers.Serializer):
     item = serializers.IntegerField()
     value = serializers.JSONField(allow_null=True)

@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api_schema import error_responses
 from projects.models import TaskType
 from projects.selectors import MANAGERS, project_get_for_user
 from quality.augment import selectors, services
@@ -18,7 +19,7 @@ BatchQueued = inline_serializer(
 
 
 class AugmentationRegisterApi(APIView):
-    @extend_schema(request=RegisterSerializer, responses={202: BatchQueued})
+    @extend_schema(request=RegisterSerializer, responses={202: BatchQueued, **error_responses(413)})
     def post(self, request: Request, project_id: int) -> Response:
         project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
         serializer = RegisterSerializer(data=request.data)
@@ -38,7 +39,7 @@ class AugmentationMethodsApi(APIView):
 
 
 class AugmentationGenerateApi(APIView):
-    @extend_schema(request=GenerateSerializer, responses={202: AugmentationJobSerializer})
+    @extend_schema(request=GenerateSerializer, responses={202: AugmentationJobSerializer, **error_responses(413)})
     def post(self, request: Request, project_id: int) -> Response:
         project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
         serializer = GenerateSerializer(data=request.data)

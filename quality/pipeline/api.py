@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api_schema import error_responses
 from config.errors import TooLarge
 from datasets import selectors as data_selectors
 from datasets.models import Batch
@@ -41,7 +42,8 @@ class BatchListCreateApi(ListAPIView):
     @extend_schema(
         request=BatchUploadSerializer,
         responses={
-            202: inline_serializer("BatchQueued", {"id": serializers.UUIDField(), "status": serializers.CharField()})
+            202: inline_serializer("BatchQueued", {"id": serializers.UUIDField(), "status": serializers.CharField()}),
+            **error_responses(413),
         },
     )
     def post(self, request: Request, project_id: int) -> Response:
@@ -93,7 +95,7 @@ class _BatchDecisionApi(APIView):
 
     decide: Callable[[Batch, str, object], Batch]
 
-    @extend_schema(request=BatchDecisionSerializer, responses=BatchSerializer)
+    @extend_schema(request=BatchDecisionSerializer, responses={200: BatchSerializer, **error_responses(409)})
     def post(self, request: Request, batch_id: str) -> Response:
         batch = data_selectors.batch_get_for_user(user=request.user, batch_id=batch_id, roles=MANAGERS)
         serializer = BatchDecisionSerializer(data=request.data)

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api_schema import error_responses
 from config.errors import Conflict, DomainError
 from config.negotiation import FormatIsNotARenderer
 from datasets.selectors import version_get
@@ -37,7 +38,7 @@ class VersionReportApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=list(FORMATS), description="html: one self-contained file")],
-        responses={200: ReportSerializer, (200, "text/html"): OpenApiTypes.STR},
+        responses={200: ReportSerializer, (200, "text/html"): OpenApiTypes.STR, **error_responses(409)},
     )
     def get(self, request: Request, project_id: int, number: int) -> Response | HttpResponse:
         _only(request, ("format",))
@@ -58,7 +59,7 @@ class VersionReportApi(APIView):
 
 
 class VersionReportFreezeApi(APIView):
-    @extend_schema(request=None, responses=ReportSerializer)
+    @extend_schema(request=None, responses={200: ReportSerializer, **error_responses(409)})
     def post(self, request: Request, project_id: int, number: int) -> Response:
         version = _version(request, project_id, number, roles=MANAGERS)
         services.report_freeze(version=version, user=request.user)
@@ -85,17 +86,20 @@ def compared(state_a: ReportState, state_b: ReportState, a: int, b: int) -> dict
 class VersionCompareApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("a", int, required=True), OpenApiParameter("b", int, required=True)],
-        responses=inline_serializer(
-            "VersionCompare",
-            {
-                "a_version": serializers.IntegerField(),
-                "b_version": serializers.IntegerField(),
-                "a": serializers.DictField(),
-                "b": serializers.DictField(),
-                "delta": serializers.DictField(),
-                "class_balance": serializers.ListField(child=serializers.DictField()),
-            },
-        ),
+        responses={
+            200: inline_serializer(
+                "VersionCompare",
+                {
+                    "a_version": serializers.IntegerField(),
+                    "b_version": serializers.IntegerField(),
+                    "a": serializers.DictField(),
+                    "b": serializers.DictField(),
+                    "delta": serializers.DictField(),
+                    "class_balance": serializers.ListField(child=serializers.DictField()),
+                },
+            ),
+            **error_responses(409),
+        },
     )
     def get(self, request: Request, project_id: int) -> Response:
         _only(request, ("a", "b"))

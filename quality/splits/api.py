@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api_schema import error_responses
 from datasets import selectors as data_selectors
 from projects.selectors import MANAGERS, project_get_for_user
 from quality.splits import services
@@ -19,7 +20,7 @@ class SplitApi(APIView):
         version = data_selectors.version_get(project=project, number=number)
         return Response(SplitSerializer(data_selectors.split_get(version=version)).data)
 
-    @extend_schema(request=SplitRequestSerializer, responses={202: SplitSerializer})
+    @extend_schema(request=SplitRequestSerializer, responses={202: SplitSerializer, **error_responses(409)})
     def post(self, request: Request, project_id: int, number: int) -> Response:
         project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
         version = data_selectors.version_get(project=project, number=number)

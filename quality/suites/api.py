@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api_schema import error_responses
 from projects import selectors as project_selectors
 from quality.suites import services as suite_services
 
@@ -37,7 +38,7 @@ class SuiteApi(APIView):
 class SuiteSuggestApi(APIView):
     """A suite inferred from the current version, for review; nothing is stored."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, **error_responses(409)})
     def get(self, request: Request, project_id: int) -> Response:
         project = project_selectors.project_get_for_user(
             user=request.user, project_id=project_id, roles=project_selectors.MANAGERS
