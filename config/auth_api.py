@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api_schema import VALIDATION_ERROR_SCHEMA
 from config.tokens import token_issue, token_revoke, token_rotate
 
 TokenSerializer = inline_serializer("Token", {"token": serializers.CharField()})
@@ -25,7 +26,9 @@ class TokenApi(APIView):
         request=AuthTokenSerializer,
         responses={
             200: TokenSerializer,
-            400: OpenApiResponse(description="Wrong username or password, or a field missing."),
+            400: OpenApiResponse(
+                VALIDATION_ERROR_SCHEMA, description="Wrong username or password, or a field missing."
+            ),
             429: OpenApiResponse(
                 DetailSerializer,
                 description="Too many failed logins for this username or from this address; "

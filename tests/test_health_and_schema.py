@@ -91,6 +91,31 @@ def test_the_token_endpoints_document_the_login_limit_and_rotation(schema):
     assert "token" in str(schema["paths"]["/api/auth/token/rotate/"]["post"]["responses"]["200"])
 
 
+def test_every_operation_documents_its_errors_in_the_one_error_shape(schema):
+    error = {"$ref": "#/components/schemas/Error"}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert "400" in responses, (method, path)
+            if operation.get("security"):  # the login itself needs no credentials
+                for code in ("401", "403"):
+                    assert responses[code]["content"]["application/json"]["schema"] == error, (method, path, code)
+            if "{" in path:
+                assert responses["404"]["content"]["application/json"]["schema"] == error, (method, path)
+
+
+def test_answers_that_once_disagreed_with_the_schema_are_described_as_they_are(schema):
+    paths = schema["paths"]
+    page = paths["/api/projects/{project_id}/disagreements/"]["get"]["responses"]["200"]
+    assert page["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/DisagreementPage"}
+    assert {"count", "next", "previous", "results"} <= set(
+        schema["components"]["schemas"]["DisagreementPage"]["required"]
+    )
+    assert schema["components"]["schemas"]["NextItem"]["required"] == ["item"]
+    assert "409" in paths["/api/batches/{batch_id}/reject/"]["post"]["responses"]
+    assert "413" in paths["/api/projects/{project_id}/batches/"]["post"]["responses"]
+
+
 def test_the_upload_is_described_as_multipart_with_a_202(schema):
     operation = schema["paths"]["/api/projects/{project_id}/batches/"]["post"]
     assert "multipart/form-data" in operation["requestBody"]["content"]
