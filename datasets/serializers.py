@@ -89,13 +89,12 @@ class ItemQuerySerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         given = set(self.initial_data.keys())
         unknown = sorted(given - set(self.fields) - FRAMEWORK_PARAMETERS)
+        # DomainError, not ValidationError: a serializer's errors are lists, the API's "detail" is one message.
         if unknown:
-            raise serializers.ValidationError(
-                {"detail": f"unknown parameter {', '.join(unknown)}; known: {', '.join(sorted(self.fields))}"}
-            )
+            raise DomainError(f"unknown parameter {', '.join(unknown)}; known: {', '.join(sorted(self.fields))}")
         repeated = sorted(key for key in given if len(self.initial_data.getlist(key)) > 1)
         if repeated:
-            raise serializers.ValidationError({"detail": f"give {', '.join(repeated)} once"})
+            raise DomainError(f"give {', '.join(repeated)} once")
         return attrs
 
 
