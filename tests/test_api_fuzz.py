@@ -76,8 +76,10 @@ def test_generated_requests_get_the_answers_the_schema_documents(live_server, pr
             def call(case) -> None:
                 nonlocal calls, successes
                 calls += 1
-                # Fetched again for every call: the token operations among the others rotate and revoke it.
-                headers = {"Authorization": f"Token {token_issue(user=manager).key}"}
+                # Every fourth call as an annotator, for the 403s and the answers shaped by the role. The
+                # token is fetched again for every call: the token operations among the others rotate and revoke it.
+                caller = annotator if calls % 4 == 0 else manager
+                headers = {"Authorization": f"Token {token_issue(user=caller).key}"}
                 response = case.call(base_url=live_server.url, headers=headers)
                 successes += response.status_code < 300
                 try:
