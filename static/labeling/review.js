@@ -76,13 +76,18 @@
         }
         sending = true;
         form.setAttribute("action", `${action}#${following(item).id}`);
+        sessionStorage.setItem("rv-posted", item.id);
       });
     });
   });
   window.addEventListener("pageshow", () => {
     sending = false; // back from the next page: the forms post again
   });
-  const named = location.hash && document.getElementById(location.hash.slice(1));
+  // A refused decision keeps its item open, to be corrected; otherwise the queue goes on where the fragment says.
+  const posted = document.getElementById(sessionStorage.getItem("rv-posted") || "");
+  sessionStorage.removeItem("rv-posted");
+  const refused = document.querySelector(".messages .msg-error") && posted;
+  const named = refused || (location.hash && document.getElementById(location.hash.slice(1)));
   setCurrent(items.includes(named) ? named : items[0]);
 
   queue.addEventListener("click", (event) => {

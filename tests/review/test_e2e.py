@@ -241,6 +241,11 @@ def test_the_queue_is_reviewed_with_the_keyboard_one_item_at_a_time(
     page.keyboard.press("s")
     expect(page.locator(".messages")).to_contain_text("back for 1 more label(s)")
     assert current_item(page) == order[3]
+    page.fill(f"#rv-count-{order[3]}", "5")  # more than the project has annotators left for it
+    page.keyboard.press("Escape")  # out of the field: the keys work again
+    page.keyboard.press("s")
+    expect(page.locator(".messages")).to_contain_text("ask for at most 1 more")
+    assert current_item(page) == order[3]  # refused: the item stays open to be corrected
     assert page_height(page) < 3_000
     page.screenshot(path=str(SHOTS / "review-keyboard-after.png"), full_page=True)
 
