@@ -8,9 +8,10 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
+from labeling.models import Adjudication
 from tests.conftest import open_recorded_page
 from tests.factories import UserFactory, add_member
-from tests.review.conftest import items_of, submit
+from tests.review.conftest import bulk_annotate, items_of, submit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -145,3 +146,112 @@ def test_the_queue_offers_its_slices_and_says_when_nothing_matches(review_tab, m
     assert "metadata=channel" in page.url and "all=" not in page.url
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "review-slices.png"), full_page=True)
+
+
+def page_height(page) -> int:
+    return page.evaluate("document.documentElement.scrollHeight")
+
+
+def current_item(page) -> int:
+    return int(page.locator(".rv-item[aria-current=true]").get_attribute("data-item"))
+
+
+def test_the_queue_is_reviewed_with_the_keyboard_one_item_at_a_time(
+    review_tab, browser, live_server, reviewer, make_project
+):
+    page = review_tab
+    rows = [{"id": f"k{n:02}", "text": f"Review number {n}: " + "the parcel came late " * 12} for n in range(20)]
+    project = make_project("classification", ["positive", "negative", "neutral"], rows, overlap=2)
+    users = [UserFactory(username=f"kb{n}") for n in range(3)]
+    for user in users:
+        add_member(project, user, "annotator")
+    items = items_of(project)
+    bulk_annotate(
+        project,
+        [
+            (item, user, value)
+            for item in items
+            for user, value in zip(users[:2], ["positive", "negative"], strict=True)
+        ],
+    )
+    hotkeys = {label["name"]: label["hotkey"] for label in project.labels}
+    SHOTS.mkdir(exist_ok=True)
+
+    # Without the script every item is a full form, as before: the page still works, and is long.
+    client = Client()
+    client.force_login(reviewer)
+    plain = browser.new_context(
+        java_script_enabled=False, base_url=live_server.url, viewport={"width": 1280, "height": 900}
+    )
+    plain.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    static_page = plain.new_page()
+    static_page.goto(f"/projects/{project.pk}/review/")
+    expect(static_page.locator(".rv-adjudicate")).to_have_count(20)
+    expect(static_page.locator(".rv-adjudicate").last).to_be_visible()
+    full_height = page_height(static_page)
+    plain.close()
+
+    page.goto(f"/projects/{project.pk}/review/")
+    expect(page.locator(".rv-item")).to_have_count(20)
+    expect(page.locator(".rv-item.rv-collapsed")).to_have_count(19)  # one item open, the others a compact row
+    expect(page.locator(".rv-item:visible .rv-adjudicate:visible")).to_have_count(1)
+    collapsed = page.locator(".rv-item.rv-collapsed").first
+    expect(collapsed.locator(".rv-excerpt")).to_contain_text("Review number")
+    expect(collapsed.locator("[data-field=agreement]")).to_be_visible()
+    expect(collapsed.locator("[data-field=consensus]")).to_contain_text("tie")
+    height = page_height(page)
+    page.screenshot(path=str(SHOTS / "review-keyboard.png"), full_page=True)
+    assert height < 3_000 < 10_000 < full_height, (height, full_height)
+
+    order = [int(x) for x in page.locator(".rv-item").evaluate_all("els => els.map(e => e.dataset.item)")]
+    assert current_item(page) == order[0]
+    page.keyboard.press("j")
+    assert current_item(page) == order[1]
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("k")
+    assert current_item(page) == order[1]
+    page.keyboard.press("ArrowUp")
+    assert current_item(page) == order[0]
+    page.locator(f"#rv-item-{order[3]} .rv-excerpt").click()  # a click on a row opens it
+    assert current_item(page) == order[3]
+    page.keyboard.press("?")
+    expect(page.locator("#rv-keys")).to_be_visible()
+    expect(page.locator("#rv-keys")).to_contain_text("“negative” as the final label")
+    page.keyboard.press("?")
+    expect(page.locator("#rv-keys")).to_be_hidden()
+    page.keyboard.press("k")
+    page.keyboard.press("k")
+    page.keyboard.press("k")
+    assert current_item(page) == order[0]
+
+    page.keyboard.press("Enter")  # a tie: nothing is chosen yet, so nothing is posted
+    expect(page.locator("#rv-status")).to_contain_text("Choose the final label first")
+    page.keyboard.press(hotkeys["negative"])
+    expect(page.locator(f"#rv-item-{order[0]} input[value=negative]")).to_be_checked()
+    page.keyboard.press("Enter")
+    expect(page.locator(".messages")).to_contain_text("Final label of k")
+    expect(page.locator(f"#rv-item-{order[0]} [data-field=final]")).to_contain_text("negative")
+    assert current_item(page) == order[1]  # the queue comes back at the next item
+
+    page.keyboard.press(hotkeys["neutral"])
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#rv-item-{order[1]} [data-field=final]")).to_contain_text("neutral")
+    assert current_item(page) == order[2]
+
+    page.keyboard.press("s")
+    expect(page.locator(".messages")).to_contain_text("back for 1 more label(s)")
+    assert current_item(page) == order[3]
+    page.fill(f"#rv-count-{order[3]}", "5")  # more than the project has annotators left for it
+    page.keyboard.press("Escape")  # out of the field: the keys work again
+    page.keyboard.press("s")
+    expect(page.locator(".messages")).to_contain_text("ask for at most 1 more")
+    assert current_item(page) == order[3]  # refused: the item stays open to be corrected
+    assert page_height(page) < 3_000
+    page.screenshot(path=str(SHOTS / "review-keyboard-after.png"), full_page=True)
+
+    decisions = list(Adjudication.objects.order_by("id").values_list("item_id", "action", "value"))
+    assert decisions == [
+        (order[0], "label", "negative"),
+        (order[1], "label", "neutral"),
+        (order[2], "send_back", None),
+    ]
