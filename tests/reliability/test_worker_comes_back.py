@@ -163,4 +163,3 @@ def test_the_same_worker_takes_a_batch_after_a_broker_restart_and_a_killed_child
     assert "Timed out waiting for UP message" not in worker.log(), logs(worker)
     replacements = wait_for(lambda: pool_pids(private_redis, worker), timeout=20, what="the worker to report its pool")
     assert children[0] not in replacements, (children, replacements)
-    assert time.monotonic() - started < 110
