@@ -18,7 +18,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import psutil
@@ -135,7 +134,6 @@ def reconnections(worker: WorkerProcess) -> int:
 def test_the_same_worker_takes_a_batch_after_a_broker_restart_and_a_killed_child_under_load(
     project, manager, worker_factory, private_redis, cpu_load
 ):
-    started = time.monotonic()
     suite_set(project=project, user=manager, suite=SUITE)
     worker = worker_factory(**WORKER_ENV, CELERY_BROKER_URL=private_redis.url)
     main_pid = worker.process.pid
