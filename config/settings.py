@@ -203,6 +203,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Splits and leakage checks share one set of run states: one name for it in the schema.
+    "ENUM_NAME_OVERRIDES": {"RunStatusEnum": "datasets.models.SplitStatus"},
 }
 
 # Celery: reliable by default. A task is acknowledged only after it finished, is
