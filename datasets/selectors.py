@@ -115,14 +115,14 @@ def items_filtered(*, project: Project, number: int, filters: ItemFilters) -> Qu
         items = items.filter(project=project, external_id=filters.external_id)
     if filters.metadata is not None:
         key, value = filters.metadata
-        items = items.alias(metadata_value=MetadataText("metadata", key)).filter(metadata_value=value)
+        items = items.alias(metadata_value=JSONText("metadata", key)).filter(metadata_value=value)
     if filters.text:
         items = items.filter(TextSearch(filters.text))
     return items.order_by("id")
 
 
-class MetadataText(Func):
-    """``metadata->>'key'`` on either database: a metadata value as the text it is compared to."""
+class JSONText(Func):
+    """``column->>'key'`` on either database: a JSON value as the text it is compared to."""
 
     output_field = TextField()
 

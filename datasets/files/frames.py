@@ -16,10 +16,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 
 from datasets.files.reader import (
-    CHUNK_BYTES,
     ID_COLUMN,
     JSON_NUMBER,
     BatchFileError,
@@ -85,28 +83,8 @@ class FrameReader(BatchReader):
         natively, the blocks come from Arrow's pool, which the parsed columns reuse, and no
         Arrow thread calls into Python (nothing left to run as the interpreter exits).
         """
-        names = self._csv_header()
-        block_size = max(CHUNK_BYTES, 2 * self.max_field_bytes + 1024)
-        if self._odd_quotes and (problem := self._diagnose_csv(len(names))):
-            raise problem
         with pa.OSFile(str(self.path)) as source:
-            try:
-                reader = pa_csv.open_csv(
-                    source,
-                    read_options=pa_csv.ReadOptions(block_size=block_size, column_names=names, skip_rows=1),
-                    parse_options=pa_csv.ParseOptions(newlines_in_values=True),
-                    convert_options=pa_csv.ConvertOptions(
-                        column_types={n: pa.string() for n in names}, strings_can_be_null=False
-                    ),
-                )
-                before = 0.0
-                for record_batch in reader:
-                    parsed = sum(pc.sum(pc.binary_length(column)).as_py() or 0 for column in record_batch.columns)
-                    after = min(before + (parsed + record_batch.num_rows * len(names)) / self.size, 1.0)
-                    yield from self._csv_batch_chunks(record_batch, names, before, after)
-                    before = after
-            except pa.ArrowInvalid as exc:
-                raise self._diagnose_csv(len(names)) or BatchFileError(f"the CSV cannot be read: {exc}") from None
+            yield from self._csv_read(source)
 
     def _csv_part(self, first_row: int, columns: dict[str, pa.Array], rows: int) -> pd.DataFrame:
         data = {}

@@ -473,32 +473,35 @@ class BatchReader:
 
     # -- CSV -----------------------------------------------------------------------
     def _csv_chunks(self) -> Iterator[ItemChunk]:
+        with self.path.open("rb") as raw:
+            yield from self._csv_read(io.BufferedReader(_CountingReader(raw), buffer_size=1024 * 1024))
+
+    def _csv_read(self, source: Any) -> Iterator[Any]:
+        """The file's chunks as Arrow parses ``source``: options, checks, errors and progress for both readers."""
         names = self._csv_header()
         block_size = max(CHUNK_BYTES, 2 * self.max_field_bytes + 1024)
         if self._odd_quotes and (problem := self._diagnose_csv(len(names))):
             raise problem
-        with self.path.open("rb") as raw:
-            counting = _CountingReader(raw)
-            try:
-                reader = pa_csv.open_csv(
-                    io.BufferedReader(counting, buffer_size=1024 * 1024),
-                    read_options=pa_csv.ReadOptions(block_size=block_size, column_names=names, skip_rows=1),
-                    parse_options=pa_csv.ParseOptions(newlines_in_values=True),
-                    convert_options=pa_csv.ConvertOptions(
-                        column_types={n: pa.string() for n in names}, strings_can_be_null=False
-                    ),
-                )
-                before = 0.0
-                for record_batch in reader:
-                    # Arrow reads blocks ahead, in its own threads, so how far the file has been
-                    # read says little: count the bytes of the rows parsed instead (the cells and
-                    # their separators; quotes are left out, so it stays just under the truth).
-                    parsed = sum(pc.sum(pc.binary_length(column)).as_py() or 0 for column in record_batch.columns)
-                    after = min(before + (parsed + record_batch.num_rows * len(names)) / self.size, 1.0)
-                    yield from self._csv_batch_chunks(record_batch, names, before, after)
-                    before = after
-            except pa.ArrowInvalid as exc:
-                raise self._diagnose_csv(len(names)) or BatchFileError(f"the CSV cannot be read: {exc}") from None
+        try:
+            reader = pa_csv.open_csv(
+                source,
+                read_options=pa_csv.ReadOptions(block_size=block_size, column_names=names, skip_rows=1),
+                parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types={n: pa.string() for n in names}, strings_can_be_null=False
+                ),
+            )
+            before = 0.0
+            for record_batch in reader:
+                # Arrow reads blocks ahead, in its own threads, so how far the file has been
+                # read says little: count the bytes of the rows parsed instead (the cells and
+                # their separators; quotes are left out, so it stays just under the truth).
+                parsed = sum(pc.sum(pc.binary_length(column)).as_py() or 0 for column in record_batch.columns)
+                after = min(before + (parsed + record_batch.num_rows * len(names)) / self.size, 1.0)
+                yield from self._csv_batch_chunks(record_batch, names, before, after)
+                before = after
+        except pa.ArrowInvalid as exc:
+            raise self._diagnose_csv(len(names)) or BatchFileError(f"the CSV cannot be read: {exc}") from None
 
     def _csv_batch_chunks(
         self, record_batch: pa.RecordBatch, names: list[str], before: float = 0.0, after: float = 1.0

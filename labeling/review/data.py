@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import BigIntegerField, Func, Max, QuerySet, TextField
 
 from datasets.models import DatasetVersion, Item
+from datasets.selectors import JSONText
 from labeling.models import Annotation
 from projects.models import Project, TaskType
 
@@ -165,23 +166,3 @@ def annotation_arrays(
 def item_texts(*, item_ids: list[int]) -> list[str]:
     texts = dict(Item.objects.filter(pk__in=item_ids).annotate(t=JSONText("data", "text")).values_list("pk", "t"))
     return [texts.get(pk) or "" for pk in item_ids]
-
-
-class JSONText(Func):
-    """``data->>'key'`` on either database."""
-
-    output_field = TextField()
-
-    def __init__(self, expression: str, key: str, **extra) -> None:
-        self.key = key
-        super().__init__(expression, **extra)
-
-    def as_postgresql(self, compiler, connection, **extra):
-        sql, params = self.as_sql(compiler, connection, template="(%(expressions)s ->> %%s)", **extra)
-        return sql, (*params, self.key)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        sql, params = self.as_sql(
-            compiler, connection, template="CAST(json_extract(%(expressions)s, %%s) AS TEXT)", **extra
-        )
-        return sql, (*params, f'$."{self.key}"')

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from config.errors import DomainError
 from datasets.models import Item
-from datasets.selectors import version_get, version_latest
+from datasets.selectors import JSONText, version_get, version_latest
 from labeling.models import (
     Adjudication,
     AdjudicationAction,
@@ -31,7 +31,7 @@ from labeling.models import (
     ReviewResult,
     ReviewResultStatus,
 )
-from labeling.review.data import SINGLE_LABEL, JSONScalarText, JSONText, annotations_queryset, canonical
+from labeling.review.data import SINGLE_LABEL, JSONScalarText, annotations_queryset, canonical
 from labeling.review.report import AgreementReport
 from projects.models import Project, TaskType
 

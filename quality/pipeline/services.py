@@ -235,6 +235,19 @@ def batch_fail(*, batch_id: str, token: uuid.UUID | None, message: str) -> None:
         _mark_failed(batch, message)
 
 
+def _reader(reader_class: type[BatchReader], batch: Batch) -> BatchReader:
+    """The batch's file with the limits the settings give: the same for validating and importing."""
+    return reader_class(
+        batch.file.path,
+        batch.format,
+        content_column=batch.project.content_column,
+        max_rows=settings.GROUNDWORK_MAX_BATCH_ROWS,
+        max_field_bytes=settings.GROUNDWORK_MAX_FIELD_BYTES,
+        chunk_rows=settings.GROUNDWORK_IMPORT_CHUNK_ROWS,
+        max_columns=settings.GROUNDWORK_MAX_COLUMNS,
+    )
+
+
 VALIDATION_SHARE = 0.5  # of the progress bar, when the batch is validated before its import
 LABEL_COLUMN = "label"  # a batch column with this name is checked against the project's labels
 SAMPLE_VALUE_CHARS = 300  # a sample row's value as stored with the results
@@ -247,15 +260,7 @@ def _validate(batch: Batch, token: uuid.UUID, progress: Progress) -> ValidationR
     suite = stored.suite if stored and stored.suite.get("expectations") else None
     check_settings = check_settings_for(stored=stored)
     reference = reference_sample(project=project, rows=check_settings.reference_rows)
-    reader = FrameReader(
-        batch.file.path,
-        batch.format,
-        content_column=project.content_column,
-        max_rows=settings.GROUNDWORK_MAX_BATCH_ROWS,
-        max_field_bytes=settings.GROUNDWORK_MAX_FIELD_BYTES,
-        chunk_rows=settings.GROUNDWORK_IMPORT_CHUNK_ROWS,
-        max_columns=settings.GROUNDWORK_MAX_COLUMNS,
-    )
+    reader = _reader(FrameReader, batch)
     heartbeat(str(batch.pk), token, stage="validating")
 
     def frames():
@@ -392,15 +397,7 @@ def _run(
         if not report.passed:
             return batch_quarantine(batch_id=batch_id, token=token, report=report)
     start = progress.value
-    reader = BatchReader(
-        batch.file.path,
-        batch.format,
-        content_column=project.content_column,
-        max_rows=settings.GROUNDWORK_MAX_BATCH_ROWS,
-        max_field_bytes=settings.GROUNDWORK_MAX_FIELD_BYTES,
-        chunk_rows=settings.GROUNDWORK_IMPORT_CHUNK_ROWS,
-        max_columns=settings.GROUNDWORK_MAX_COLUMNS,
-    )
+    reader = _reader(BatchReader, batch)
     project_has_items = items.project_has_items(project_id=project.pk)
     seen: set[str] = set()
     added = duplicates = empty = 0

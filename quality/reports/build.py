@@ -16,12 +16,12 @@ from django.db import connection
 from django.db.models import Count
 
 from datasets.models import Augmentation, Batch, DatasetVersion, Item, Split, SplitStatus
-from datasets.selectors import items_in_version
+from datasets.selectors import JSONText, items_in_version
 from labeling.agreement import majority_vote
 from labeling.agreement.alpha import alpha_point, interval_or_reason, item_counts, units_from_counts
 from labeling.models import Adjudication, AdjudicationAction
 from labeling.review import compute, compute_kinds
-from labeling.review.data import SINGLE_LABEL, AnnotationArrays, JSONText, annotation_arrays, canonical
+from labeling.review.data import SINGLE_LABEL, AnnotationArrays, annotation_arrays, canonical
 from projects.models import Project
 from quality.models import LeakageCheck, LeakageStatus
 from quality.reports import figures
