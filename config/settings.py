@@ -203,7 +203,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # Splits and leakage checks share one set of run states: one name for it in the schema.
+    # Splits and leakage checks share one set of run states (datasets.models.SplitStatus): one name for it.
     "ENUM_NAME_OVERRIDES": {"RunStatusEnum": "datasets.models.SplitStatus"},
 }
 

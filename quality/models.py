@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from datasets.models import Batch, DatasetVersion, LabelPolicy
+from datasets.models import Batch, DatasetVersion, LabelPolicy, SplitStatus
 from projects.models import Project
 
 
@@ -73,11 +73,8 @@ class ReportStatus(models.TextChoices):
     FAILED = "failed"
 
 
-class LeakageStatus(models.TextChoices):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
+# A leakage check runs through the same states as the split it checks.
+LeakageStatus = SplitStatus
 
 
 class VersionReport(models.Model):
