@@ -60,6 +60,7 @@ def main() -> None:
     from datasets.models import DatasetVersion, Item
     from labeling.review.data import annotation_arrays
     from quality.reports import build, services
+    from quality.reports.reads import version_annotations
     from quality.reports.html import report_file
     from quality.reports.selectors import report_state
 
@@ -87,8 +88,9 @@ def main() -> None:
         balance = {row["label"]: row["count"] for row in sections["labels"]["class_balance"]}
 
         print("\nReference (plain pandas on the same arrays, after the same read):")
-        arrays, read_s = timed("annotation_arrays (the read both share)", annotation_arrays, project=project,
+        arrays, read_s = timed("version_annotations (the read both share)", version_annotations, project=project,
                                version=1)  # fmt: skip
+        timed("  the same arrays by the agreement page's read", annotation_arrays, project=project, version=1)
         started = time.perf_counter()
         frame = pd.DataFrame({"item": arrays.items, "label": arrays.values})
         counts = frame.groupby(["item", "label"]).size().unstack(fill_value=0)

@@ -181,13 +181,17 @@ def weekly_alpha(arrays: AnnotationArrays, *, level: str) -> list[dict[str, Any]
     return points
 
 
-def agreement_report(arrays: AnnotationArrays, *, level: str) -> dict[str, Any]:
-    """The project's agreement report with usernames and label names in place of codes."""
+def agreement_report(arrays: AnnotationArrays, *, level: str, over_time: bool = True) -> dict[str, Any]:
+    """The project's agreement report with usernames and label names in place of codes.
+
+    ``over_time=False`` leaves out the weekly alphas (one more report per week), for readers that do not show them.
+    """
     report = _statistics(arrays, level=level, bootstrap=_bootstrap(arrays))
     report = _rename(report, usernames=arrays.usernames, label_names=arrays.label_names)
     if "per_annotator" not in report:
         report["per_annotator"] = per_annotator_from_pairs(report.get("pairwise") or [], arrays=arrays)
-    report["over_time"] = weekly_alpha(arrays, level=level)
+    if over_time:
+        report["over_time"] = weekly_alpha(arrays, level=level)
     return report
 
 

@@ -16,15 +16,14 @@ from django.db import connection
 from django.db.models import Count
 
 from datasets.models import Augmentation, Batch, DatasetVersion, Item, Split, SplitStatus
-from datasets.selectors import JSONText, items_in_version
 from labeling.agreement import majority_vote
 from labeling.agreement.alpha import alpha_point, interval_or_reason, item_counts, units_from_counts
 from labeling.models import Adjudication, AdjudicationAction
 from labeling.review import compute, compute_kinds
-from labeling.review.data import SINGLE_LABEL, AnnotationArrays, annotation_arrays, canonical
+from labeling.review.data import SINGLE_LABEL, AnnotationArrays, canonical
 from projects.models import Project
 from quality.models import LeakageCheck, LeakageStatus
-from quality.reports import figures
+from quality.reports import figures, reads
 
 SLICE_MAX_VALUES = 20  # a metadata column with more distinct values is not a slice
 SLICE_SAMPLE_ITEMS = 2_000  # items whose metadata keys are looked at to find candidate slice columns
@@ -82,6 +81,17 @@ def summary(version: DatasetVersion) -> dict[str, Any]:
     }
 
 
+def _failed_results(batch: Batch) -> list[dict[str, Any]]:
+    """The batch's validation results that found a problem (the import's own record is not a check)."""
+    return [r for r in batch.results or [] if not r.get("success") and r.get("check") != "import"]
+
+
+def batches_with_problems(version: DatasetVersion) -> list:
+    """Ids of the version's batches whose validation failed a check (a warning, or critical and accepted anyway)."""
+    batches = Batch.objects.filter(project_id=version.project_id, version__number__lte=version.number)
+    return [batch.pk for batch in batches.only("id", "results") if _failed_results(batch)]
+
+
 def validation(version: DatasetVersion) -> dict[str, Any]:
     """The results of the batches that made the version, and the decisions taken on them."""
     rows = []
@@ -98,8 +108,7 @@ def validation(version: DatasetVersion) -> dict[str, Any]:
                 "severity": r.get("severity"),
                 "unexpected_count": r.get("unexpected_count"),
             }
-            for r in batch.results or []
-            if not r.get("success") and r.get("check") != "import"
+            for r in _failed_results(batch)
         ]
         rows.append(
             {
@@ -217,7 +226,7 @@ def labels(
 def agreement(arrays: AnnotationArrays, *, project: Project) -> dict[str, Any]:
     if arrays.n_rows == 0:
         return {"reason": "no labels yet"}
-    return compute.agreement_report(arrays, level=project.label_scale)
+    return compute.agreement_report(arrays, level=project.label_scale, over_time=False)  # the report shows no weeks
 
 
 def consensus_vs_adjudication(arrays: AnnotationArrays, result: Finals) -> dict[str, Any]:
@@ -240,11 +249,18 @@ def _row_codes(arrays: AnnotationArrays, result: Finals) -> np.ndarray:
     return np.fromiter((index.get(canonical(v), -1) for v in arrays.values), dtype=np.int64, count=arrays.n_rows)
 
 
-def label_errors(*, project: Project, version: int) -> dict[str, Any]:
-    """Likely label errors of the version from the newest predictions (cleanlab), when a model's were uploaded."""
+def label_issue_ranking(*, project: Project, version: int) -> dict[str, Any] | None:
+    """The label-issue ranking of the newest predictions (cleanlab); None for task types it does not rank."""
     if project.task_type not in SINGLE_LABEL:
+        return None
+    return compute_kinds.compute_kind(project=project, version=version, kind="label_issues")
+
+
+def label_errors(ranking: dict[str, Any] | None) -> dict[str, Any]:
+    """Likely label errors of the version from the newest predictions, when a model's were uploaded."""
+    if ranking is None:
         return {"count": None, "top": [], "reason": "label issues are ranked for classification and image projects"}
-    result = compute_kinds.compute_kind(project=project, version=version, kind="label_issues")
+    result = ranking
     if result.get("model") is None:
         return {"count": None, "top": [], "reason": result.get("reason") or "no predictions uploaded yet"}
     issues = result.get("issues") or []
@@ -302,36 +318,49 @@ def _slice_columns(version: DatasetVersion) -> list[str]:
     return sorted(k for k, v in values.items() if 1 < len(v) <= SLICE_MAX_VALUES)[:SLICE_MAX_COLUMNS]
 
 
-def slices(version: DatasetVersion, *, project: Project, arrays: AnnotationArrays, result: Finals) -> dict[str, Any]:
-    """Per value of each low-cardinality metadata column: size, label distribution, agreement with interval.
+def slices(
+    *,
+    project: Project,
+    arrays: AnnotationArrays,
+    result: Finals,
+    items: reads.VersionItems,
+    ranking: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Per value of each low-cardinality metadata column: size, label distribution, agreement with interval,
+    validation-failure rate and label-issue rate.
 
     The slices whose label distribution differs most from the whole come first; small slices are marked.
+    A slice's validation-failure rate is the share of its items that arrived in a batch whose validation
+    failed a check: a batch keeps each check's count of failing rows and a few sample rows, not which
+    rows failed, so an item counts when its batch did. Its label-issue rate is the share of its items
+    checked against the newest predictions that the ranking flags (None without predictions).
     """
-    columns = _slice_columns(version)
     whole = figures.distribution(result.codes, len(result.values))
     row_codes = _row_codes(arrays, result)
+    # Each annotated item's and each ranked item's place among the version's items (-1: not in it).
+    annotated_at = _positions(items.ids, arrays.item_ids)
+    issues = _ranked(items.ids, ranking)
     entries = []
-    for column in columns:
-        rows = (
-            Item.objects.filter(project_id=version.project_id, batch__version__number__lte=version.number)
-            .annotate(v=JSONText("metadata", column))
-            .values_list("v")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
-        sizes = {value: n for value, n in rows if value is not None}
-        if not 1 < len(sizes) <= SLICE_MAX_VALUES:
-            continue
-        slice_of_item = _item_values(version, column, arrays.item_ids)
-        for value, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
-            in_slice = slice_of_item == value
+    for column, values in items.values.items():
+        codes = items.codes[column]
+        n_values = len(values) + 1
+        sizes = np.bincount(codes, minlength=n_values)
+        failing = np.bincount(codes, weights=items.flagged_batch, minlength=n_values)
+        slice_of_item = np.where(annotated_at >= 0, codes[np.maximum(annotated_at, 0)], 0)
+        checked = flagged = None
+        if issues is not None:
+            checked = np.bincount(codes[issues[0]], minlength=n_values)
+            flagged = np.bincount(codes[issues[1]], minlength=n_values)
+        for code in sorted(range(1, n_values), key=lambda c: -sizes[c]):
+            in_slice = slice_of_item == code
             dist = figures.distribution(result.codes[in_slice], len(result.values))
             rows_in = in_slice[arrays.items]
             alpha, interval, reason = _alpha(arrays.items[rows_in], row_codes[rows_in], len(result.values), project)
+            size = int(sizes[code])
             entries.append(
                 {
                     "column": column,
-                    "value": value,
+                    "value": values[code - 1],
                     "items": size,
                     "labeled_items": int(in_slice.sum()),
                     "too_small": bool(in_slice.sum() < figures.MIN_SLICE_ITEMS),
@@ -340,31 +369,42 @@ def slices(version: DatasetVersion, *, project: Project, arrays: AnnotationArray
                     "alpha": alpha,
                     "alpha_ci": interval,
                     "alpha_reason": reason,
+                    "validation_failed_items": int(failing[code]),
+                    "validation_failure_rate": float(failing[code]) / size if size else None,
+                    "label_issues": int(flagged[code]) if flagged is not None else None,
+                    "label_issues_checked": int(checked[code]) if checked is not None else None,
+                    "label_issue_rate": (
+                        int(flagged[code]) / int(checked[code]) if checked is not None and checked[code] else None
+                    ),
                 }
             )
     entries.sort(key=lambda e: (e["too_small"], -(e["difference"] or 0)))
-    return {"columns": columns, "min_items": figures.MIN_SLICE_ITEMS, "slices": entries}
+    return {
+        "columns": list(items.values),
+        "min_items": figures.MIN_SLICE_ITEMS,
+        "label_issues_ranked": issues is not None,
+        "slices": entries,
+    }
 
 
-def _item_values(version: DatasetVersion, column: str, item_ids: np.ndarray) -> np.ndarray:
-    """The column's value for each of ``item_ids`` (None where an item has none), read once in id order."""
-    rows = (
-        items_in_version(project=version.project, number=version.number)
-        .annotate(v=JSONText("metadata", column))
-        .order_by("pk")
-        .values_list("pk", "v")
-    )
-    ids, values = [], []
-    for pk, value in rows.iterator(chunk_size=HASH_SLICE):
-        ids.append(pk)
-        values.append(value)
-    known = np.asarray(ids, dtype=np.int64)
-    column_values = np.asarray(values, dtype=object)
-    at = np.searchsorted(known, item_ids)
-    found = (at < len(known)) & (known[np.minimum(at, max(len(known) - 1, 0))] == item_ids) if len(known) else at < 0
-    result = np.full(len(item_ids), None, dtype=object)
-    result[found] = column_values[at[found]]
-    return result
+def _positions(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Where each of ``ids`` sits in ``sorted_ids`` (-1: absent)."""
+    if not len(sorted_ids):
+        return np.full(len(ids), -1, dtype=np.int64)
+    at = np.searchsorted(sorted_ids, ids)
+    found = (at < len(sorted_ids)) & (sorted_ids[np.minimum(at, len(sorted_ids) - 1)] == ids)
+    return np.where(found, at, -1).astype(np.int64)
+
+
+def _ranked(version_ids: np.ndarray, ranking: dict[str, Any] | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Positions among the version's items of the items the ranking checked and of those it flagged;
+    None when there is no ranking from predictions."""
+    if not ranking or ranking.get("model") is None:
+        return None
+    checked_ids = np.fromiter((int(k) for k in (ranking.get("scores") or {})), dtype=np.int64)
+    flagged_ids = np.fromiter((int(i["item"]) for i in ranking.get("issues") or []), dtype=np.int64)
+    checked, flagged = _positions(version_ids, checked_ids), _positions(version_ids, flagged_ids)
+    return checked[checked >= 0], flagged[flagged >= 0]
 
 
 def _alpha(items: np.ndarray, codes: np.ndarray, n_values: int, project: Project) -> tuple[Any, Any, str | None]:
@@ -383,13 +423,19 @@ def _alpha(items: np.ndarray, codes: np.ndarray, n_values: int, project: Project
     return float(alpha), interval, reason
 
 
-def reproducibility(version: DatasetVersion, *, fingerprint: str) -> dict[str, Any]:
+def _item_set_hash(version: DatasetVersion, items: reads.VersionItems) -> str:
+    if items.hashes is not None:
+        return figures.item_set_hash_of_array(items.hashes)
     hashes = (
         Item.objects.filter(project_id=version.project_id, batch__version__number__lte=version.number)
         .order_by()
         .values_list("content_hash", flat=True)
         .iterator(chunk_size=HASH_SLICE)
     )
+    return figures.item_set_hash(hashes)
+
+
+def reproducibility(version: DatasetVersion, *, fingerprint: str, items: reads.VersionItems) -> dict[str, Any]:
     libraries = {}
     for name in ("great-expectations", "numpy", "pandas", "scikit-learn", "cleanlab", "scipy"):
         try:
@@ -399,7 +445,7 @@ def reproducibility(version: DatasetVersion, *, fingerprint: str) -> dict[str, A
     return {
         "version_id": version.pk,
         "parent_id": version.parent_id,
-        "item_set_sha256": figures.item_set_hash(hashes),
+        "item_set_sha256": _item_set_hash(version, items),
         "labels_fingerprint": fingerprint,
         "app_version": importlib.metadata.version("groundwork") if _installed("groundwork") else "0.1.0",
         "python": platform.python_version(),
@@ -452,8 +498,13 @@ def build(
 ) -> tuple[dict, Finals]:
     """Every section of the report of ``version``; ``parent_report`` is the data the diff is taken against."""
     project = version.project
-    arrays = annotation_arrays(project=project, version=version.number)
+    arrays = reads.version_annotations(project=project, version=version.number)
     result = finals(arrays, project=project)
+    columns = reads.column_values(version, _slice_columns(version), max_values=SLICE_MAX_VALUES)
+    items = reads.version_items(
+        version, {c: sorted(v) for c, v in columns.items()}, flagged_batches=batches_with_problems(version)
+    )
+    ranking = label_issue_ranking(project=project, version=version.number)
     sections: dict[str, Any] = {"summary": summary(version)}
     sections["validation"] = validation(version)
     sections["drift"] = drift(version)
@@ -462,10 +513,10 @@ def build(
     )
     sections["agreement"] = agreement(arrays, project=project)
     sections["consensus_vs_adjudication"] = consensus_vs_adjudication(arrays, result)
-    sections["label_errors"] = label_errors(project=project, version=version.number)
+    sections["label_errors"] = label_errors(ranking)
     sections["data_mix"] = data_mix(version, sections["summary"])
-    sections["slices"] = slices(version, project=project, arrays=arrays, result=result)
-    sections["reproducibility"] = reproducibility(version, fingerprint=fingerprint)
+    sections["slices"] = slices(project=project, arrays=arrays, result=result, items=items, ranking=ranking)
+    sections["reproducibility"] = reproducibility(version, fingerprint=fingerprint, items=items)
     sections["datasheet"] = datasheet(project, sections, note)
     return sections, result
 

@@ -145,3 +145,14 @@ def item_set_hash(content_hashes: Iterable[str]) -> str:
         digest.update(value.encode())
         digest.update(b"\n")
     return digest.hexdigest()
+
+
+def item_set_hash_of_array(content_hashes: np.ndarray) -> str:
+    """``item_set_hash`` of ASCII hashes held as one fixed-width bytes array: one sort, one digest."""
+    if content_hashes.size == 0:
+        return hashlib.sha256().hexdigest()
+    width = content_hashes.dtype.itemsize
+    lines = np.empty((content_hashes.size, width + 1), dtype=np.uint8)
+    lines[:, :width] = np.sort(content_hashes).view(np.uint8).reshape(-1, width)
+    lines[:, width] = ord("\n")
+    return hashlib.sha256(lines.tobytes()).hexdigest()

@@ -60,3 +60,12 @@ def test_total_variation_and_item_set_hash():
     assert figures.total_variation(p, q) == 0.5
     assert figures.item_set_hash(["b", "a", "c"]) == figures.item_set_hash(["c", "b", "a"])
     assert figures.item_set_hash(["a"]) != figures.item_set_hash(["a", "b"])
+
+
+def test_item_set_hash_of_an_array_equals_the_hash_of_the_texts():
+    rng = np.random.default_rng(9)
+    texts = [f"{value:064x}" for value in rng.integers(0, 2**62, size=500)]
+    packed = np.array([t.encode() for t in texts], dtype="S64")
+    assert figures.item_set_hash_of_array(packed) == figures.item_set_hash(texts)
+    assert figures.item_set_hash_of_array(packed[::-1]) == figures.item_set_hash(texts)  # order does not matter
+    assert figures.item_set_hash_of_array(np.array([], dtype="S64")) == figures.item_set_hash([])

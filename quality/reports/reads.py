@@ -1,0 +1,300 @@
+"""The report's two large reads as numpy arrays: a version's annotations, and its items' slice columns.
+
+On PostgreSQL each is one ``COPY ... TO STDOUT (FORMAT binary)`` of fixed-width columns (every
+value coded or cast in SQL, none null), parsed by numpy in one pass: no Python object per row.
+Elsewhere (SQLite, small projects) the same arrays come from ordinary queries.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import Count
+
+from datasets.models import DatasetVersion, Item
+from datasets.selectors import JSONText, version_batch_ids
+from labeling.review.data import (
+    SECONDS_PER_WEEK,
+    SINGLE_LABEL,
+    WEEK_SHIFT_SECONDS,
+    AnnotationArrays,
+    JSONScalarText,
+    annotation_arrays,
+    annotations_queryset,
+)
+from projects.models import Project
+
+COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+HASH_LENGTH = 64  # a content hash is a SHA-256 hex digest
+CHUNK_ITEMS = 50_000
+HASH_WIDE = f"octet_length(convert_to(content_hash, 'UTF8')) = {HASH_LENGTH}"
+HASH_ZEROS = f"decode(repeat('00', {HASH_LENGTH}), 'hex')"
+MAX_PACKED_BYTES = 256 * 2**20  # one packed value at most (PostgreSQL refuses values over 1 GB)
+POSTGRES_EPOCH_US = 946_684_800 * 1_000_000  # 2000-01-01, where PostgreSQL's binary timestamps count from
+
+
+def _fast() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@dataclass(frozen=True)
+class Packed:
+    """A column to read packed: its SQL expression (never null), PostgreSQL's send function, the numpy dtype."""
+
+    name: str
+    sql: str
+    send: str
+    dtype: str
+
+
+def _copy_messages(sql: str, params: list) -> list[bytes]:
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)", params) as copy:
+        return [bytes(block) for block in copy]
+
+
+def _fields(message: bytes) -> list[bytes | None]:
+    """The values of one binary COPY row (a field count, then each value's length and bytes)."""
+    count = int.from_bytes(message[:2], "big", signed=True)
+    values: list[bytes | None] = []
+    at = 2
+    for _ in range(count):
+        length = int.from_bytes(message[at : at + 4], "big", signed=True)
+        at += 4
+        values.append(None if length < 0 else message[at : at + length])
+        at += max(length, 0)
+    return values
+
+
+def item_id_range(batches: list) -> tuple[int, int]:
+    """The lowest and highest item id of the batches (each batch's ends read from its (batch, id) index)."""
+    sql = (
+        f"SELECT min(lo), max(hi) FROM unnest(%s::uuid[]) AS b(id), LATERAL"
+        f" (SELECT min(id) AS lo, max(id) AS hi FROM {Item._meta.db_table} WHERE batch_id = b.id) AS ends"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [batches])
+        low, high = cursor.fetchone()
+    return (int(low), int(high)) if low is not None else (0, -1)
+
+
+def read_packed(
+    source: str, params: list, columns: list[Packed], *, chunk: str, ids: tuple[int, int], extra: str = ""
+) -> dict[str, Any]:
+    """The rows of ``source`` as numpy arrays, one per column, without a message or a Python object per row.
+
+    The server packs each column's binary values into one ``bytea`` (``string_agg`` of the send
+    function: every aggregate of a query sees the rows in the same order, so the arrays stay
+    aligned) and binary COPY hands over those few large values. Rows are read in spans of
+    ``chunk`` (an id between ``ids``) so that no value nears PostgreSQL's 1 GB. ``extra``: one
+    more aggregate, returned under "extra" as a list of its value for each span.
+    """
+    width = sum(np.dtype(c.dtype).itemsize for c in columns)
+    span = max(1, MAX_PACKED_BYTES // width)
+    packed = ", ".join(f"string_agg({c.send}({c.sql}), ''::bytea)" for c in columns)
+    sql = f"SELECT count(*), {packed}{', ' + extra if extra else ''} FROM ({source}) AS packed"
+    sql += f" WHERE {chunk} >= %s AND {chunk} < %s"
+    parts: dict[str, list[bytes]] = {c.name: [] for c in columns}
+    extras = []
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")  # compiling the expressions costs more than it saves here
+        for low in range(ids[0], ids[1] + 1, span):
+            values = _copied_row(sql, [*params, low, low + span])
+            rows = int.from_bytes(values[0], "big", signed=True)
+            if not rows:
+                continue
+            for column, value in zip(columns, values[1 : 1 + len(columns)], strict=True):
+                if value is None or len(value) != rows * np.dtype(column.dtype).itemsize:
+                    raise ValueError(f"column {column.name} has a null or a value of another width")
+                parts[column.name].append(value)
+            if extra:
+                extras.append(values[-1])
+    arrays = {
+        c.name: np.frombuffer(b"".join(parts[c.name]), dtype=c.dtype) if parts[c.name] else np.zeros(0, c.dtype)
+        for c in columns
+    }
+    return {**arrays, "extra": extras}
+
+
+def _copied_row(sql: str, params: list) -> list[bytes | None]:
+    """The one row of an aggregate query, through binary COPY (its bytea values arrive as they are)."""
+    stream = b"".join(_copy_messages(sql, params))
+    if not stream.startswith(COPY_SIGNATURE):
+        raise ValueError("not a binary COPY stream")
+    at = len(COPY_SIGNATURE) + 4
+    at += 4 + int.from_bytes(stream[at : at + 4], "big")  # the header's extension area
+    return _fields(stream[at:])
+
+
+def weeks_of(timestamps_us: np.ndarray, *, week_seconds: int, shift_seconds: int) -> np.ndarray:
+    """``EpochWeek`` of PostgreSQL binary timestamps (microseconds since 2000): seconds since 1970 rounded
+    half up, as ``EXTRACT(EPOCH ...)::bigint`` rounds, then whole weeks."""
+    seconds = (timestamps_us.astype(np.int64) + POSTGRES_EPOCH_US + 500_000) // 1_000_000
+    return (seconds + shift_seconds) // week_seconds
+
+
+def dense(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(ids, return_inverse=True)`` by counting when the ids are dense (no sort)."""
+    if ids.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    low, high = int(ids.min()), int(ids.max())
+    if high - low > 4 * ids.size:
+        distinct, inverse = np.unique(ids, return_inverse=True)
+        return distinct.astype(np.int64), inverse.reshape(-1).astype(np.int64)
+    present = np.zeros(high - low + 1, dtype=bool)
+    present[ids - low] = True
+    rank = np.cumsum(present, dtype=np.int64) - 1
+    return np.flatnonzero(present).astype(np.int64) + low, rank[ids - low]
+
+
+def version_annotations(*, project: Project, version: int) -> AnnotationArrays:
+    """The same arrays as ``labeling.review.data.annotation_arrays``, read packed on PostgreSQL."""
+    if not (_fast() and project.task_type in SINGLE_LABEL):
+        return annotation_arrays(project=project, version=version)
+    rows = (
+        annotations_queryset(project=project, version=version)
+        .annotate(label=JSONScalarText("value"))
+        .order_by()
+        .values_list("item_id", "annotator_id", "updated_at", "label")
+    )
+    inner, params = rows.query.sql_with_params()
+    columns = [
+        Packed("item", "item_id::int8", "int8send", ">i8"),
+        Packed("annotator", "annotator_id::int8", "int8send", ">i8"),
+        Packed("updated", "COALESCE(updated_at, 'epoch'::timestamptz)", "timestamptz_send", ">i8"),
+        Packed("code", "(COALESCE(array_position(%s::text[], label), 0) - 1)::int2", "int2send", ">i2"),
+    ]
+    # the placeholders in order: the label names (in the packed columns), then the inner query's
+    batches = version_batch_ids(project=project, number=version)
+    table = read_packed(
+        inner, [list(project.label_names), *params], columns, chunk="item_id", ids=item_id_range(batches)
+    )
+    item_ids, items = dense(table["item"].astype(np.int64))
+    annotator_ids, annotators = np.unique(table["annotator"].astype(np.int64), return_inverse=True)
+    names = dict(get_user_model().objects.filter(pk__in=annotator_ids.tolist()).values_list("pk", "username"))
+    return AnnotationArrays(
+        task_type=project.task_type,
+        label_names=project.label_names,
+        items=items,
+        annotators=annotators.reshape(-1).astype(np.int64),
+        item_ids=item_ids,
+        annotator_ids=annotator_ids.astype(np.int64),
+        usernames=[names.get(int(pk), str(pk)) for pk in annotator_ids.tolist()],
+        weeks=weeks_of(table["updated"], week_seconds=SECONDS_PER_WEEK, shift_seconds=WEEK_SHIFT_SECONDS),
+        values=table["code"].astype(np.int64),
+    )
+
+
+@dataclass
+class VersionItems:
+    """Every item of a version, in id order: its content hash, whether its batch's validation found
+    problems, and for each slice column the code of its value (``values[column][code - 1]``; 0: none)."""
+
+    ids: np.ndarray
+    hashes: np.ndarray | None  # fixed-width bytes; None when a hash is not 64 characters (read apart)
+    flagged_batch: np.ndarray
+    codes: dict[str, np.ndarray]
+    values: dict[str, list[str]]
+
+
+def column_values(version: DatasetVersion, columns: list[str], *, max_values: int) -> dict[str, dict[str, int]]:
+    """Each column's distinct values (as text) among the version's items with their counts; a column
+    with more than ``max_values`` values is left out. One scan of the items for all columns."""
+    if not columns:
+        return {}
+    batches = version_batch_ids(project=version.project, number=version.number)
+    if not batches:
+        return {}
+    counts: dict[str, dict[str, int]] = {}
+    if _fast():
+        sql = (
+            f"SELECT c.key, i.metadata ->> c.key, count(*) FROM {Item._meta.db_table} AS i"
+            " CROSS JOIN unnest(%s::text[]) AS c(key) WHERE i.batch_id = ANY(%s::uuid[])"
+            " GROUP BY 1, 2"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [columns, batches])
+            rows = cursor.fetchall()
+    else:
+        rows = []
+        for column in columns:
+            grouped = (
+                Item.objects.filter(batch_id__in=batches)
+                .annotate(v=JSONText("metadata", column))
+                .values_list("v")
+                .annotate(n=Count("id"))
+                .order_by()
+            )
+            rows += [(column, value, n) for value, n in grouped]
+    for column, value, n in rows:
+        if value is not None:
+            counts.setdefault(column, {})[value] = int(n)
+    return {c: v for c, v in counts.items() if 1 < len(v) <= max_values}
+
+
+def version_items(version: DatasetVersion, values: dict[str, list[str]], *, flagged_batches: list) -> VersionItems:
+    """The version's items with their hashes, batch flag and coded slice values (one binary COPY on PostgreSQL)."""
+    batches = version_batch_ids(project=version.project, number=version.number)
+    columns = list(values)
+    if _fast() and batches:
+        return _items_copied(batches, values, flagged_batches)
+    queryset = Item.objects.filter(batch_id__in=batches).order_by("pk")
+    annotations = {f"c{n}": JSONText("metadata", column) for n, column in enumerate(columns)}
+    ids, hashes, flagged, coded = [], [], [], {column: [] for column in columns}
+    position = {column: {v: i + 1 for i, v in enumerate(values[column])} for column in columns}
+    flagged_set = set(flagged_batches)
+    for row in (
+        queryset.annotate(**annotations)
+        .values_list("pk", "content_hash", "batch_id", *annotations)
+        .iterator(chunk_size=CHUNK_ITEMS)
+    ):
+        ids.append(row[0])
+        hashes.append(row[1])
+        flagged.append(row[2] in flagged_set)
+        for n, column in enumerate(columns):
+            coded[column].append(position[column].get(row[3 + n], 0))
+    uniform = all(len(h) == HASH_LENGTH and h.isascii() for h in hashes)
+    return VersionItems(
+        ids=np.asarray(ids, dtype=np.int64),
+        hashes=np.asarray([h.encode() for h in hashes], dtype=f"S{HASH_LENGTH}") if uniform else None,
+        flagged_batch=np.asarray(flagged, dtype=bool),
+        codes={column: np.asarray(coded[column], dtype=np.int64) for column in columns},
+        values=values,
+    )
+
+
+def _items_copied(batches: list, values: dict[str, list[str]], flagged_batches: list) -> VersionItems:
+    names = list(values)
+    source = f"SELECT id, content_hash, batch_id, metadata FROM {Item._meta.db_table} WHERE batch_id = ANY(%s::uuid[])"
+    columns = [
+        Packed("id", "id::int8", "int8send", ">i8"),
+        # a hash of another width reads as zeros (keeping the columns aligned) and the set's hash is read apart
+        Packed(
+            "hash",
+            f"CASE WHEN {HASH_WIDE} THEN convert_to(content_hash, 'UTF8') ELSE {HASH_ZEROS} END",
+            "",
+            f"S{HASH_LENGTH}",
+        ),
+        Packed("flagged", "batch_id = ANY(%s::uuid[])", "boolsend", "?"),
+    ]
+    columns += [
+        Packed(f"c{n}", "COALESCE(array_position(%s::text[], metadata ->> %s), 0)::int2", "int2send", ">i2")
+        for n in range(len(names))
+    ]
+    params: list = [flagged_batches]
+    for column in names:
+        params += [values[column], column]
+    params.append(batches)  # the source's placeholder comes last: the packed columns precede it in the query
+    ids = item_id_range(batches)
+    table = read_packed(source, params, columns, chunk="id", ids=ids, extra=f"bool_and({HASH_WIDE})")
+    order = np.argsort(table["id"], kind="stable")  # id order, sorted here rather than by the server
+    uniform = all(flag == b"\x01" for flag in table["extra"])
+    return VersionItems(
+        ids=table["id"].astype(np.int64)[order],
+        hashes=table["hash"][order] if uniform else None,
+        flagged_batch=table["flagged"].astype(bool)[order],
+        codes={column: table[f"c{n}"].astype(np.int64)[order] for n, column in enumerate(names)},
+        values=values,
+    )
