@@ -60,8 +60,8 @@ def main() -> None:
     from datasets.models import DatasetVersion, Item
     from labeling.review.data import annotation_arrays
     from quality.reports import build, services
-    from quality.reports.reads import version_annotations
     from quality.reports.html import report_file
+    from quality.reports.reads import version_annotations
     from quality.reports.selectors import report_state
 
     try:

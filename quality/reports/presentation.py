@@ -21,6 +21,11 @@ def _share_bars(
     )
 
 
+def _percent(share: float | None) -> str:
+    """A share as a percentage with one decimal, so that 0.3% does not read as 0%."""
+    return "" if share is None else f"{share * 100:.1f}%"
+
+
 def _heat(matrix: list[list[int]], labels: list[Any]) -> dict[str, Any] | None:
     """The old final x new final table: cells shaded by their count, every count printed."""
     if not matrix:
@@ -44,7 +49,14 @@ def page_context(data: dict[str, Any]) -> dict[str, Any]:
     summary = data.get("summary") or {}
     changes = summary.get("label_changes")
     agreement = data.get("agreement") or {}
-    slices = (data.get("slices") or {}).get("slices", [])[:MAX_SLICES_SHOWN]
+    slices = [
+        {
+            **s,
+            "validation_shown": _percent(s.get("validation_failure_rate")),
+            "issues_shown": _percent(s.get("label_issue_rate")),
+        }
+        for s in (data.get("slices") or {}).get("slices", [])[:MAX_SLICES_SHOWN]
+    ]
     coverage = labels.get("coverage") or {}
     return {
         "r": data,

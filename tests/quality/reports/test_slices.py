@@ -49,6 +49,11 @@ def test_slice_rates_match_counts_made_here(project, manager, team):
     failed = result_dict(check="expectation", type="expect_column_values_to_not_be_null", severity="warning",
                          success=False, column="text", unexpected_count=3)  # fmt: skip
     Batch.objects.filter(pk=second.pk).update(results=[failed, *second.results])
+    # The first batch's duplicate rows were skipped: a finding about rows that never became items.
+    skipped = result_dict(check="duplicates", type="duplicates_in_batch", severity="warning", success=False,
+                          column="text", unexpected_count=2)  # fmt: skip
+    first = Batch.objects.get(project=project, version__number=1)
+    Batch.objects.filter(pk=first.pk).update(results=[skipped, *first.results])
     items = list(Item.objects.filter(project=project).order_by("id"))
     _agree(project, team, items)
     version = DatasetVersion.objects.get(project=project, number=2)
