@@ -5,6 +5,7 @@ from typing import Any
 from config.charts import Svg, bar_chart
 
 MAX_SLICES_SHOWN = 40
+NONE = "\N{EN DASH}"  # what a table shows where a figure is undefined
 
 
 def _share_bars(
@@ -14,11 +15,20 @@ def _share_bars(
     whole = total if total else sum(r.get(count_key) or 0 for r in rows)
     return bar_chart(
         rows=[
-            (str(r.get(name_key)), (r.get(count_key) or 0) / whole if whole else None, f"({(r.get(count_key) or 0):,})")
+            (
+                _short(str(r.get(name_key))),
+                (r.get(count_key) or 0) / whole if whole else None,
+                f"({(r.get(count_key) or 0):,})",
+            )
             for r in rows
         ],
         label=label,
     )
+
+
+def _short(name: str, limit: int = 32) -> str:
+    """A long name (a generated batch file's) cut in the middle, so a chart's label column holds it whole."""
+    return name if len(name) <= limit else f"{name[: limit // 2 - 1]}\N{HORIZONTAL ELLIPSIS}{name[-(limit // 2) :]}"
 
 
 def _percent(share: float | None) -> str:
@@ -100,3 +110,38 @@ def page_context(data: dict[str, Any]) -> dict[str, Any]:
         if any(not s["too_small"] for s in slices)
         else None,
     }
+
+
+def _figure(value: Any, *, signed: bool = False) -> str:
+    """A headline figure as read: counts with thousands separators, alpha to three decimals, a dash for none."""
+    if value is None:
+        return NONE
+    sign = "+" if signed and value > 0 else ""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{sign}{value:.3f}"
+    return f"{sign}{int(value):,}"
+
+
+def compare_rows(comparison: dict[str, Any], names: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """The compare page's two tables: headline figures, and each label's share, with b - a."""
+    figures = [
+        {
+            "figure": names.get(key, key),
+            "a": _figure(comparison["a"][key]),
+            "b": _figure(comparison["b"][key]),
+            "delta": _figure(comparison["delta"][key], signed=True),
+        }
+        for key in comparison["a"]
+    ]
+    balance = [
+        {
+            "label": row["label"],
+            "a": _percent(row["a"]) or NONE,
+            "b": _percent(row["b"]) or NONE,
+            "change": f"{(row['b'] - row['a']) * 100:+.1f} pp"
+            if row["a"] is not None and row["b"] is not None
+            else NONE,
+        }
+        for row in comparison["class_balance"]
+    ]
+    return {"rows": figures, "balance": balance}

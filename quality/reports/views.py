@@ -12,7 +12,7 @@ from datasets.selectors import version_get, versions_list
 from projects.selectors import MANAGERS, REVIEWERS, project_access_for_page, project_for_page
 from quality.reports import services
 from quality.reports.build import versions_compared
-from quality.reports.presentation import page_context
+from quality.reports.presentation import compare_rows, page_context
 from quality.reports.selectors import report_state
 
 FIGURES = {
@@ -104,14 +104,6 @@ def compare_page(request: HttpRequest, project_id: int) -> HttpResponse:
         if not context["pending"]:
             comparison = versions_compared(states[0][1].data, states[1][1].data)
             context["comparison"] = comparison
-            context["rows"] = [
-                {
-                    "figure": FIGURES.get(key, key),
-                    "a": comparison["a"][key],
-                    "b": comparison["b"][key],
-                    "delta": comparison["delta"][key],
-                }
-                for key in comparison["a"]
-            ]
+            context.update(compare_rows(comparison, FIGURES))
         context["a"], context["b"] = states[0][0], states[1][0]
     return render(request, "quality/reports/compare.html", context)

@@ -5,6 +5,8 @@ import pandas as pd
 from sklearn.metrics import confusion_matrix
 
 from quality.reports import figures
+from quality.reports.build import versions_compared
+from quality.reports.presentation import compare_rows
 
 LABELS = ["pos", "neg", "neu"]
 
@@ -69,3 +71,17 @@ def test_item_set_hash_of_an_array_equals_the_hash_of_the_texts():
     assert figures.item_set_hash_of_array(packed) == figures.item_set_hash(texts)
     assert figures.item_set_hash_of_array(packed[::-1]) == figures.item_set_hash(texts)  # order does not matter
     assert figures.item_set_hash_of_array(np.array([], dtype="S64")) == figures.item_set_hash([])
+
+
+def test_compare_rows_read_as_figures():
+    a = {"summary": {"items": 1200}, "agreement": {"krippendorff_alpha": 0.58292044},
+         "labels": {"class_balance": [{"label": "pos", "share": 0.25}]}}  # fmt: skip
+    b = {"summary": {"items": 1500}, "agreement": {"krippendorff_alpha": 0.61},
+         "labels": {"class_balance": [{"label": "pos", "share": 0.3}, {"label": "neg", "share": 0.7}]}}  # fmt: skip
+    shown = compare_rows(versions_compared(a, b), {"items": "Items"})
+    rows = {row["figure"]: row for row in shown["rows"]}
+    assert (rows["Items"]["a"], rows["Items"]["b"], rows["Items"]["delta"]) == ("1,200", "1,500", "+300")
+    assert rows["krippendorff_alpha"]["a"] == "0.583" and rows["krippendorff_alpha"]["delta"] == "+0.027"
+    assert rows["failed_checks"]["a"] == "\N{EN DASH}"
+    assert shown["balance"][0] == {"label": "pos", "a": "25.0%", "b": "30.0%", "change": "+5.0 pp"}
+    assert shown["balance"][1]["a"] == "\N{EN DASH}"
