@@ -1,8 +1,9 @@
 """The report's two large reads as numpy arrays: a version's annotations, and its items' slice columns.
 
-On PostgreSQL each is one ``COPY ... TO STDOUT (FORMAT binary)`` of fixed-width columns (every
-value coded or cast in SQL, none null), parsed by numpy in one pass: no Python object per row.
-Elsewhere (SQLite, small projects) the same arrays come from ordinary queries.
+On PostgreSQL the server codes every value in SQL (none null), packs each column's binary values
+into one ``bytea`` and hands the few values over by binary COPY; numpy reads them in one pass, with
+no message and no Python object per row. Elsewhere (SQLite, small projects) the same arrays come
+from ordinary queries.
 """
 
 from dataclasses import dataclass
