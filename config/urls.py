@@ -9,6 +9,7 @@ from datasets import api as dataset_api
 from labeling import api as labeling_api
 from labeling.explorer import api as explorer_api
 from labeling.exports.api import VersionExportApi
+from labeling.predictions import api as predictions_api
 from labeling.review import api as review_api
 from projects import api as project_api
 from quality.augment import api as augment_api
@@ -72,7 +73,12 @@ api_patterns = [
         "projects/<int:project_id>/disagreements/", review_api.DisagreementListApi.as_view(), name="api-disagreements"
     ),
     path("projects/<int:project_id>/consensus/", review_api.ConsensusApi.as_view(), name="api-consensus"),
-    path("projects/<int:project_id>/predictions/", review_api.PredictionsApi.as_view(), name="api-predictions"),
+    path("projects/<int:project_id>/predictions/", predictions_api.PredictionsApi.as_view(), name="api-predictions"),
+    path(
+        "projects/<int:project_id>/predictions/uploads/<int:upload_id>/",
+        predictions_api.PredictionUploadApi.as_view(),
+        name="api-prediction-upload",
+    ),
     path("projects/<int:project_id>/label-issues/", review_api.LabelIssuesApi.as_view(), name="api-label-issues"),
     path("items/<int:item_id>/adjudication/", review_api.AdjudicationApi.as_view(), name="api-item-adjudication"),
     path("items/<int:item_id>/gold/", review_api.GoldApi.as_view(), name="api-item-gold"),

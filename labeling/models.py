@@ -185,13 +185,59 @@ class PredictionSet(models.Model):
 class Prediction(models.Model):
     prediction_set = models.ForeignKey(PredictionSet, on_delete=models.CASCADE, related_name="predictions")
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    # One per label in ``prediction_set.labels`` order: a distribution (classification, image) or
+    # each label's own probability (multilabel); empty for spans.
     probabilities = models.JSONField()
+    spans = models.JSONField(null=True, blank=True)  # spans: [{start, end, label, score}]
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["prediction_set", "item"], name="prediction_once_per_item")]
 
     def __str__(self) -> str:
         return f"prediction of item {self.item_id}"
+
+
+class PredictionUploadStatus(models.TextChoices):
+    QUEUED = "queued"
+    VALIDATING = "validating"  # every row checked before anything is written
+    WRITING = "writing"  # the whole set written in one transaction
+    DONE = "done"
+    FAILED = "failed"
+
+
+class PredictionUpload(models.Model):
+    """A predictions file being turned into a ``PredictionSet`` by a worker.
+
+    The set appears only when every row is valid and written (one transaction), so a reader of
+    prediction sets never sees half an upload; this row carries the job's progress and error.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="prediction_uploads")
+    model_name = models.CharField(max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(max_length=300)  # under MEDIA_ROOT
+    status = models.CharField(
+        max_length=10, choices=PredictionUploadStatus.choices, default=PredictionUploadStatus.QUEUED
+    )
+    progress = models.FloatField(default=0.0)
+    rows_read = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    prediction_set = models.OneToOneField(
+        PredictionSet, null=True, blank=True, on_delete=models.SET_NULL, related_name="upload"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["project_id", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__gte=0, progress__lte=1), name="predictionupload_progress"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"upload of {self.model_name} to {self.project_id} ({self.status})"
 
 
 class ReviewResultStatus(models.TextChoices):

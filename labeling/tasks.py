@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from labeling.predictions.services import prediction_upload_process
 from labeling.review.services.results import review_result_compute
 from projects.models import Project
 
@@ -16,3 +17,9 @@ def review_result_compute_task(project_id: int, version: int, kind: str) -> None
     if project is None:
         return
     review_result_compute(project=project, version=version, kind=kind)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def prediction_upload_task(upload_id: int) -> None:
+    """Check and write an uploaded predictions file. Safe to run twice (see the service)."""
+    prediction_upload_process(upload_id=upload_id)

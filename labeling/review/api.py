@@ -1,7 +1,7 @@
 """REST views of the review: parse, call one selector or service, shape the answer.
 
 Reviewers and managers read and adjudicate; managers also plant gold answers and upload
-predictions; annotators get 403; another project's ids are 404.
+predictions (``labeling.predictions.api``); annotators get 403; another project's ids are 404.
 """
 
 from collections.abc import Collection
@@ -29,7 +29,6 @@ from labeling.review.serializers import (
     DisagreementSerializer,
     GoldSerializer,
     GoldWriteSerializer,
-    PredictionsWriteSerializer,
 )
 from labeling.review.services.refresh import review_result_refresh
 from labeling.selectors import item_get_for_user
@@ -248,24 +247,6 @@ class LabelIssuesApi(APIView):
         body = _paged(request, issues[(page - 1) * size : page * size], len(issues), page, size)
         body.update(model=row.result.get("model"), checked=row.result.get("checked"), reason=row.result.get("reason"))
         return Response(body)
-
-
-class PredictionsApi(APIView):
-    @extend_schema(request=PredictionsWriteSerializer, responses={201: OpenApiTypes.OBJECT})
-    def post(self, request: Request, project_id: int) -> Response:
-        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
-        serializer = PredictionsWriteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        prediction_set = services.predictions_store(
-            project=project,
-            user=request.user,
-            model_name=serializer.validated_data["model"],
-            predictions=serializer.validated_data["predictions"],
-        )
-        return Response(
-            {"id": prediction_set.pk, "model": prediction_set.model_name, "count": prediction_set.count},
-            status=status.HTTP_201_CREATED,
-        )
 
 
 class AdjudicationApi(APIView):

@@ -54,18 +54,6 @@ class GoldSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PredictionRowSerializer(serializers.Serializer):
-    item = serializers.IntegerField()
-    probabilities = serializers.ListField(child=serializers.FloatField())
-
-
-class PredictionsWriteSerializer(serializers.Serializer):
-    """Rows are checked by the service (lengths, 0..1, sums, items of this project)."""
-
-    model = serializers.CharField(max_length=200)
-    predictions = serializers.JSONField(help_text="[{item, probabilities: [one per label, in the project's order]}]")
-
-
 class ReviewAnnotationSerializer(serializers.Serializer):
     annotator = serializers.CharField()
     value = serializers.JSONField()

@@ -6,6 +6,7 @@ worker. ``refresh`` enqueues the worker's task, whose module imports ``results``
 imported by its own name, never from here.
 """
 
+from labeling.predictions.services import predictions_store
 from labeling.review.services.decisions import (
     COUNT_ERROR,
     MAX_NOTE,
@@ -16,7 +17,6 @@ from labeling.review.services.decisions import (
     gold_delete,
     gold_set,
     item_send_back,
-    predictions_store,
 )
 from labeling.review.services.results import inline_limit, review_result_compute, review_result_mark_computing
 
