@@ -9,6 +9,7 @@ from datasets import api as dataset_api
 from labeling import api as labeling_api
 from labeling.explorer import api as explorer_api
 from labeling.exports.api import VersionExportApi
+from labeling.models_eval import api as models_eval_api
 from labeling.predictions import api as predictions_api
 from labeling.review import api as review_api
 from projects import api as project_api
@@ -78,6 +79,11 @@ api_patterns = [
         "projects/<int:project_id>/predictions/uploads/<int:upload_id>/",
         predictions_api.PredictionUploadApi.as_view(),
         name="api-prediction-upload",
+    ),
+    path(
+        "projects/<int:project_id>/models/<str:name>/evaluation/",
+        models_eval_api.ModelEvaluationApi.as_view(),
+        name="api-model-evaluation",
     ),
     path("projects/<int:project_id>/label-issues/", review_api.LabelIssuesApi.as_view(), name="api-label-issues"),
     path("items/<int:item_id>/adjudication/", review_api.AdjudicationApi.as_view(), name="api-item-adjudication"),

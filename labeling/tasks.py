@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from labeling.models import PredictionSet
+from labeling.models_eval.services import model_evaluation_compute
 from labeling.predictions.services import prediction_upload_process
 from labeling.review.services.results import review_result_compute
 from projects.models import Project
@@ -23,3 +25,12 @@ def review_result_compute_task(project_id: int, version: int, kind: str) -> None
 def prediction_upload_task(upload_id: int) -> None:
     """Check and write an uploaded predictions file. Safe to run twice (see the service)."""
     prediction_upload_process(upload_id=upload_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def model_evaluation_task(project_id: int, prediction_set_id: int) -> None:
+    """Evaluate a model version of a project too large for a request. Safe to run twice."""
+    prediction_set = PredictionSet.objects.select_related("project").filter(pk=prediction_set_id).first()
+    if prediction_set is None or prediction_set.project_id != project_id:
+        return
+    model_evaluation_compute(project=prediction_set.project, prediction_set=prediction_set)
