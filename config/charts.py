@@ -462,3 +462,95 @@ def confusion_matrix(*, annotator: str, labels: list[str], matrix: list[list[flo
             )
     parts.append("</svg>")
     return Svg("".join(parts))
+
+
+# -- model evaluation ----------------------------------------------------------------------------
+
+
+def coverage_curve(*, points: list[tuple[float, float]], human: float | None = None, label: str) -> Svg:
+    """Accuracy (up) against coverage (across) as the model takes its most confident items first;
+    the human-level accuracy as a dashed line, when there is one."""
+    usable = [(c, a) for c, a in points if c is not None and a is not None]
+    if not usable:
+        return _empty("No evaluated items yet.")
+    width, height, left, bottom, top = 600, 240, 44, 40, 12
+    plot_w, plot_h = width - left - 16, height - top - bottom
+    low = math.floor(min([a for _, a in usable] + ([human] if human is not None else [])) * 10) / 10
+
+    def x_of(value: float) -> float:
+        return left + plot_w * value
+
+    def y_of(value: float) -> float:
+        return top + plot_h * (1 - (value - low) / max(1e-9, 1 - low))
+
+    parts = [
+        f'<svg class="coverage" role="img" aria-label="{escape(label)}" viewBox="0 0 {width} {height}" '
+        f'width="100%" height="{height}">'
+    ]
+    for tick in (low, (low + 1) / 2, 1.0):
+        parts.append(
+            f'<line x1="{left}" x2="{width - 16}" y1="{y_of(tick):.1f}" y2="{y_of(tick):.1f}" stroke="#e3e6ec"/>'
+            f'<text x="{left - 6}" y="{y_of(tick) + 4:.1f}" text-anchor="end" class="axis">{tick:.2f}</text>'
+        )
+    for tick in (0, 0.25, 0.5, 0.75, 1):
+        parts.append(
+            f'<text x="{x_of(tick):.1f}" y="{height - 20}" text-anchor="middle" class="axis">{tick:.0%}</text>'
+        )
+    parts.append(
+        f'<text x="{left + plot_w / 2}" y="{height - 4}" text-anchor="middle" class="axis">'
+        "share of items the model takes (most confident first)</text>"
+    )
+    if human is not None:
+        parts.append(
+            f'<line x1="{left}" x2="{width - 16}" y1="{y_of(human):.1f}" y2="{y_of(human):.1f}" stroke="{BAD}" '
+            f'stroke-dasharray="5 4"><title>human level: {_fmt(human, 3)}</title></line>'
+        )
+    path = " ".join(f"{'L' if i else 'M'}{x_of(c):.1f},{y_of(a):.1f}" for i, (c, a) in enumerate(usable))
+    parts.append(f'<path d="{path}" fill="none" stroke="{ACCENT}" stroke-width="2"/>')
+    for c, a in usable:
+        parts.append(
+            f'<circle cx="{x_of(c):.1f}" cy="{y_of(a):.1f}" r="2.5" fill="{ACCENT}">'
+            f"<title>{c:.0%} of the items: accuracy {_fmt(a, 3)}</title></circle>"
+        )
+    parts.append("</svg>")
+    return Svg("".join(parts))
+
+
+def count_matrix(*, labels: list[str], matrix: list[list[int]], rows: str, columns: str) -> Svg:
+    """A confusion matrix of counts: ``rows`` (e.g. the settled label) by ``columns`` (the model's),
+    each cell shaded by its share of its row, printing its count; the diagonal is outlined."""
+    n = len(labels)
+    if not n or len(matrix) != n:
+        return _empty("No confusion matrix yet.")
+    size = max(34, min(44, 300 // n))
+    longest = max(len(name) for name in labels)
+    left = min(LABEL_WIDTH, 18 + 7 * longest)
+    top = min(LABEL_WIDTH, 24 + int(6 * longest * 0.82))
+    width, height = left + size * n + _slant_overhang(longest), top + size * n + 8
+    parts = [
+        f'<svg class="confusion counts" role="img" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" aria-label="Confusion matrix: rows are the {escape(rows)}, columns the {escape(columns)}">',
+    ]
+    for position, name in enumerate(labels):
+        y = top + position * size + size / 2 + 4
+        x = left + position * size + size / 2
+        parts.append(f'<text x="{left - 6}" y="{y}" text-anchor="end" class="axis">{escape(name)}</text>')
+        parts.append(f'<text transform="translate({x + 4},{top - 6}) rotate(-55)" class="axis">{escape(name)}</text>')
+    for row, (row_name, counts) in enumerate(zip(labels, matrix, strict=True)):
+        total = sum(counts)
+        for column, (column_name, count) in enumerate(zip(labels, counts, strict=True)):
+            x, y = left + column * size, top + row * size
+            share = count / total if total else 0.0
+            outline = ' stroke="#1d2330" stroke-width="1.5"' if row == column else ' stroke="#fff"'
+            parts.append(
+                f'<rect x="{x}" y="{y}" width="{size}" height="{size}" fill="{_share_color(share)}"{outline}>'
+                f"<title>{escape(rows)} {escape(row_name)}, {escape(columns)} {escape(column_name)}: {count} "
+                f"({share:.0%} of the row)</title></rect>"
+            )
+            ink = "#fff" if share > 0.55 else INK
+            parts.append(
+                f'<text x="{x + size / 2}" y="{y + size / 2 + 4}" text-anchor="middle" class="cell" fill="{ink}">'
+                f"{count}</text>"
+            )
+    parts.append("</svg>")
+    return Svg("".join(parts))

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from labeling import views
+from labeling.models_eval import views as models_eval_views
 from labeling.review import views as review_views
 
 urlpatterns = [
@@ -14,4 +15,10 @@ urlpatterns = [
         name="review-adjudicate",
     ),
     path("projects/<int:project_id>/agreement/", review_views.agreement_page, name="agreement"),
+    path("projects/<int:project_id>/models/", models_eval_views.models_page, name="models"),
+    path(
+        "projects/<int:project_id>/models/<str:name>/evaluation/",
+        models_eval_views.evaluation_page,
+        name="model-evaluation",
+    ),
 ]

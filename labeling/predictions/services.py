@@ -57,8 +57,11 @@ class CheckedRows:
 
 
 def model_name_checked(model_name: Any) -> str:
+    """A model version's name: it is part of the evaluation's URL, so no slash."""
     if not isinstance(model_name, str) or not model_name.strip() or len(model_name.strip()) > MAX_NAME:
         raise DomainError(f"model must be a name of 1 to {MAX_NAME} characters")
+    if "/" in model_name or not model_name.isprintable():
+        raise DomainError("model must be a name without slashes or control characters")
     return model_name.strip()
 
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def test_the_evaluation_matches_scikit_learn_on_the_stored_labels(make_project, manager, reviewer, api_client):
     project = labeled_with_model(make_project, manager, reviewer)
     prediction_set = project.prediction_sets.get()
-    items, settled, predicted, confidence = settled_and_predicted(project, prediction_set)
+    items, settled, predicted, _confidence = settled_and_predicted(project, prediction_set)
     body = api_client(reviewer).get(f"/api/projects/{project.pk}/models/m1/evaluation/").json()
     assert body["status"] == "done" and body["model_name"] == "m1" and body["compare"] is None
     model = body["model"]
@@ -60,3 +60,22 @@ def test_who_may_read_and_bad_input(make_project, manager, reviewer, api_client,
     assert client.get(url, {"compare": "nope"}).status_code == 404
     assert client.get(url, {"bogus": "1"}).status_code == 400
     assert client.get(f"/api/projects/{project.pk}/predictions/", {"bogus": "1"}).status_code == 400
+
+
+def test_the_pages_show_the_versions_and_the_evaluation(make_project, manager, reviewer, client):
+    project = labeled_with_model(make_project, manager, reviewer)
+    upload_model(project, manager, name="<i>m2", seed=9)
+    client.force_login(reviewer)
+    listing = client.get(f"/projects/{project.pk}/models/").content.decode()
+    assert "Evaluation" in listing and "&lt;i&gt;m2" in listing and "<i>m2" not in listing
+    page = client.get(f"/projects/{project.pk}/models/m1/evaluation/", {"compare": "<i>m2"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    for section in ("me-figures", "me-slices", "me-coverage", "me-disagreements", "me-annotators", "svg"):
+        assert section in html
+    assert "<i>m2" not in html
+    assert client.get(f"/projects/{project.pk}/models/m1/evaluation/", {"x": "1"}).status_code == 400
+    assert client.get(f"/projects/{project.pk}/models/none/evaluation/").status_code == 404
+    annotator = project.memberships.filter(role="annotator").first().user
+    client.force_login(annotator)
+    assert client.get(f"/projects/{project.pk}/models/m1/evaluation/").status_code == 403

@@ -60,7 +60,7 @@ def test_bootstrap_interval_agrees_with_scipy():
 def _loop_others_majority(items, labels):
     """The leave-one-out reference by a plain loop: the strict majority of the other votes."""
     out = []
-    for row, (item, label) in enumerate(zip(items, labels, strict=True)):
+    for row, (item, _label) in enumerate(zip(items, labels, strict=True)):
         others = Counter(int(v) for r, (i, v) in enumerate(zip(items, labels, strict=True)) if i == item and r != row)
         ranked = others.most_common()
         if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
