@@ -1,4 +1,4 @@
-"""The demo's labels: three simulated annotators of different care, gold answers and a model's predictions.
+"""The demo's labels: three simulated annotators of different care, gold answers and two model versions' predictions.
 
 They go through the same services as people and models do, so the demo's agreement
 dashboard, review queue and label issues show what a real project would: a careful
@@ -41,9 +41,9 @@ def _given(rng: random.Random, truth: str, profile: tuple, labels: list[str]) ->
     return rng.choice([label for label in labels if label != truth])
 
 
-def _probabilities(rng: random.Random, truth: str, labels: list[str]) -> list[float]:
-    """A decent model: right about 85 % of the time, less sure when it is wrong."""
-    predicted = truth if rng.random() < 0.85 else rng.choice(labels)
+def _probabilities(rng: random.Random, truth: str, labels: list[str], accuracy: float = 0.85) -> list[float]:
+    """A decent model: right about ``accuracy`` of the time, less sure when it is wrong."""
+    predicted = truth if rng.random() < accuracy else rng.choice(labels)
     weights = [rng.uniform(0.02, 0.15) for _ in labels]
     weights[labels.index(predicted)] = rng.uniform(1.0, 3.0)
     total = sum(weights)
@@ -80,4 +80,10 @@ def demo_label(
     review_services.predictions_store(
         project=project, user=manager, model_name="demo-sentiment-v1", predictions=predictions
     )
+    # A second, better model version: the evaluation page compares the two, side by side.
+    newer = random.Random(seed + 100)
+    better = [
+        {"item": item.pk, "probabilities": _probabilities(newer, truths[item.pk], labels, 0.93)} for item in items
+    ]
+    review_services.predictions_store(project=project, user=manager, model_name="demo-sentiment-v2", predictions=better)
     return {"annotations": len(made), "gold": GOLD_ITEMS, "predictions": len(predictions)}

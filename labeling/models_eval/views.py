@@ -42,7 +42,7 @@ def models_page(request: HttpRequest, project_id: int) -> HttpResponse:
 
 def _interval_note(figure: dict[str, Any], key: str) -> str:
     low, high = figure.get(f"{key}_interval") or (None, None)
-    return f"(95% {low:.3f} to {high:.3f}, n={figure['n']:,})" if low is not None and high is not None else ""
+    return f"[{low:.2f}, {high:.2f}]" if low is not None and high is not None else ""
 
 
 def _charts(result: dict[str, Any]) -> dict[str, Any]:

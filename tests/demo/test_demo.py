@@ -29,7 +29,8 @@ def test_the_demo_has_versions_and_labels_worth_reviewing(demo):
     assert 400 < annotations.count() <= 3 * 160
     assert annotations.values("annotator").distinct().count() == 3
     assert GoldLabel.objects.filter(item__project=demo).count() == 12
-    assert Prediction.objects.filter(item__project=demo).count() == 160
+    assert Prediction.objects.filter(item__project=demo, prediction_set__model_name="demo-sentiment-v1").count() == 160
+    assert Prediction.objects.filter(item__project=demo).count() == 2 * 160  # two model versions
     quarantined = Batch.objects.get(project=demo, status="quarantined")
     failed = {(r["type"], r.get("column")) for r in quarantined.results if not r["success"]}
     assert {

@@ -83,7 +83,7 @@ class Command(BaseCommand):
         made = demo_label(project=project, annotators=annotators, manager=users["manager"])
         self.stdout.write(
             f"  labels: {made['annotations']} annotations by {len(annotators)} annotators, "
-            f"{made['gold']} gold answers, a model's predictions for {made['predictions']} items"
+            f"{made['gold']} gold answers, two model versions' predictions for {made['predictions']} items"
         )
         self._augment_split_report(project, users["manager"])
         self.stdout.write(
