@@ -204,7 +204,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Splits and leakage checks share one set of run states (datasets.models.SplitStatus): one name for it.
-    "ENUM_NAME_OVERRIDES": {"RunStatusEnum": "datasets.models.SplitStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "datasets.models.SplitStatus",
+        "PredictionUploadStatusEnum": "labeling.models.PredictionUploadStatus",
+    },
 }
 
 # Celery: reliable by default. A task is acknowledged only after it finished, is
