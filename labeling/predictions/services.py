@@ -109,8 +109,9 @@ def _check_items(*, project: Project, checked: CheckedRows, numbers: np.ndarray)
         chunk = distinct[start : start + ITEM_CHUNK].tolist()
         rows = Item.objects.filter(project=project, pk__in=chunk)
         if project.task_type == TaskType.SPANS:
-            lengths.update(rows.annotate(n=Length(JSONText("data", "text"))).values_list("pk", "n"))
-            present = np.fromiter(lengths, dtype=np.int64)
+            found_lengths = dict(rows.annotate(n=Length(JSONText("data", "text"))).values_list("pk", "n"))
+            lengths.update(found_lengths)
+            present = np.fromiter(found_lengths, dtype=np.int64)
         else:
             present = np.fromiter(rows.values_list("pk", flat=True), dtype=np.int64)
         found[order[start : start + ITEM_CHUNK]] = np.isin(distinct[start : start + ITEM_CHUNK], present)
@@ -216,6 +217,11 @@ def prediction_upload_process(*, upload_id: int) -> PredictionUpload | None:
             locked.save(update_fields=["prediction_set", "status", "progress", "updated_at"])
     except DomainError as exc:
         PredictionUpload.objects.filter(pk=upload_id).update(status=PredictionUploadStatus.FAILED, error=str(exc))
+    except Exception as exc:  # said on the upload, so its page does not wait forever; the file is kept
+        PredictionUpload.objects.filter(pk=upload_id).update(
+            status=PredictionUploadStatus.FAILED, error=f"{type(exc).__name__}: {exc}"
+        )
+        raise
     default_storage.delete(upload.file_name)
     upload.refresh_from_db()
     return upload
