@@ -158,7 +158,7 @@ def main() -> None:
         print(f"  {args.items // 100:,} adjudications, two metadata keys; loaded with COPY in {load_seconds:.1f} s\n")
 
         print("Ours:")
-        arrays, read_s = timed("evaluation_arrays (COPY -> pandas -> codes, with slices)", evaluation_arrays,
+        arrays, read_s = timed("evaluation_arrays (one text of numbers per table, with slices)", evaluation_arrays,
                                project=project, prediction_set=prediction_set)  # fmt: skip
         result, evaluate_s = timed("evaluate (every figure, 1000-resample intervals)", evaluate, arrays)
         _, total_s = timed("model_evaluation_compute (as the API / worker: read, evaluate, store)",
