@@ -1,6 +1,7 @@
 from django.urls import path
 
 from labeling import views
+from labeling.project_settings import views as settings_views
 from labeling.review import views as review_views
 
 urlpatterns = [
@@ -14,4 +15,5 @@ urlpatterns = [
         name="review-adjudicate",
     ),
     path("projects/<int:project_id>/agreement/", review_views.agreement_page, name="agreement"),
+    path("projects/<int:project_id>/settings/", settings_views.settings_page, name="project-settings"),
 ]
