@@ -10,6 +10,7 @@ from labeling import api as labeling_api
 from labeling.explorer import api as explorer_api
 from labeling.exports.api import VersionExportApi
 from labeling.review import api as review_api
+from labeling.team.api import TeamApi
 from projects import api as project_api
 from quality.augment import api as augment_api
 from quality.leakage import api as leakage_api
@@ -71,6 +72,7 @@ api_patterns = [
     path(
         "projects/<int:project_id>/disagreements/", review_api.DisagreementListApi.as_view(), name="api-disagreements"
     ),
+    path("projects/<int:project_id>/team/", TeamApi.as_view(), name="api-team"),
     path("projects/<int:project_id>/consensus/", review_api.ConsensusApi.as_view(), name="api-consensus"),
     path("projects/<int:project_id>/predictions/", review_api.PredictionsApi.as_view(), name="api-predictions"),
     path("projects/<int:project_id>/label-issues/", review_api.LabelIssuesApi.as_view(), name="api-label-issues"),

@@ -3,6 +3,7 @@ from django.urls import path
 from labeling import views
 from labeling.project_settings import views as settings_views
 from labeling.review import views as review_views
+from labeling.team import views as team_views
 
 urlpatterns = [
     path("projects/<int:project_id>/label/", views.label_page, name="label"),
@@ -16,4 +17,5 @@ urlpatterns = [
     ),
     path("projects/<int:project_id>/agreement/", review_views.agreement_page, name="agreement"),
     path("projects/<int:project_id>/settings/", settings_views.settings_page, name="project-settings"),
+    path("projects/<int:project_id>/team/", team_views.team_page, name="team"),
 ]
