@@ -8,13 +8,19 @@ from typing import Any
 from django import forms
 
 from config.errors import DomainError
-from datasets.keyset import Cursor, cursor_parse
 from datasets.models import Batch
 from datasets.selectors import ItemFilters
 from datasets.serializers import metadata_filter_parse
 from labeling.explorer.selectors import LabelFilters
+from labeling.explorer.sorting import DEFAULT_SORT, SORTS, sorted_cursor_parse
 from labeling.review.services import MAX_SEND_BACK
 from projects.models import Project, TaskType
+
+SORT_CHOICES = [
+    (key, {"id": "item id", "-id": "item id, newest first", "external_id": "external id",
+           "-external_id": "external id, descending"}[key])
+    for key in SORTS
+]  # fmt: skip
 
 
 class ExplorerFilterForm(forms.Form):
@@ -24,7 +30,10 @@ class ExplorerFilterForm(forms.Form):
     final = forms.ChoiceField(required=False, label="Final label")
     annotator = forms.CharField(required=False, max_length=150, label="Annotator")
     batch = forms.ChoiceField(required=False, label="Batch")
-    cursor = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    disagreement = forms.BooleanField(required=False, label="Annotators disagree")
+    label_issue = forms.BooleanField(required=False, label="Flagged as a label issue")
+    sort = forms.ChoiceField(required=False, label="Sort by", choices=SORT_CHOICES)
+    cursor = forms.CharField(required=False, max_length=400, widget=forms.HiddenInput)
 
     def __init__(self, data: Any, *, project: Project, batches: list[Batch]) -> None:
         super().__init__(data)
@@ -46,11 +55,17 @@ class ExplorerFilterForm(forms.Form):
         except DomainError as exc:
             raise forms.ValidationError(exc.message) from None
 
-    def clean_cursor(self) -> Cursor | None:
-        try:
-            return cursor_parse(self.cleaned_data["cursor"])
-        except DomainError as exc:
-            raise forms.ValidationError(exc.message) from None
+    def clean_sort(self) -> str:
+        return self.cleaned_data["sort"] or DEFAULT_SORT
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if "sort" in data and "cursor" in data:
+            try:
+                data["cursor"] = sorted_cursor_parse(data["cursor"], sort=data["sort"])
+            except DomainError as exc:
+                self.add_error("cursor", exc.message)
+        return data
 
     def data_filters(self) -> ItemFilters:
         data = self.cleaned_data
@@ -60,7 +75,11 @@ class ExplorerFilterForm(forms.Form):
     def label_filters(self) -> LabelFilters:
         data = self.cleaned_data
         return LabelFilters(
-            label=data["label"] or None, final=data["final"] or None, annotator=data["annotator"] or None
+            label=data["label"] or None,
+            final=data["final"] or None,
+            annotator=data["annotator"] or None,
+            disagreement=data["disagreement"],
+            label_issue=data["label_issue"],
         )
 
 

@@ -10,11 +10,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
-from datasets.keyset import keyset_page
 from datasets.models import Batch, Item
 from datasets.selectors import version_get
 from labeling.explorer import selectors
 from labeling.explorer.forms import AdjudicateForm, ExplorerFilterForm, SendBackForm
+from labeling.explorer.sorting import SORTS, sorted_items, sorted_page
 from labeling.review import services as review_services
 from labeling.selectors import item_get_for_user
 from projects.models import Project
@@ -40,11 +40,16 @@ def explorer_page(request: HttpRequest, project_id: int, number: int) -> HttpRes
             items = selectors.explorer_items(
                 project=project, number=number, data=form.data_filters(), labels=form.label_filters()
             )
-            page = keyset_page(items, cursor=form.cleaned_data["cursor"], size=PAGE_SIZE, key=lambda item: item.pk)
+            sort = form.cleaned_data["sort"]
+            items = sorted_items(items, project_id=project.pk, sort=sort)
+            page = sorted_page(items, sort=sort, cursor=form.cleaned_data["cursor"], size=PAGE_SIZE)
             rows = selectors.explorer_rows(items=page.rows)
         except DomainError as exc:
             error = exc.message
-    filtered = form.is_valid() and (form.data_filters().any or form.label_filters().any)
+    # Sorting by the external id lists only the items that have one: not the version's count either.
+    filtered = form.is_valid() and (
+        form.data_filters().any or form.label_filters().any or SORTS[form.cleaned_data["sort"]][0] != "id"
+    )
     context = {
         "project": project,
         "version": version,
