@@ -11,6 +11,7 @@ from config.errors import DomainError
 from datasets.models import Batch
 from datasets.selectors import ItemFilters
 from datasets.serializers import metadata_filter_parse
+from labeling.explorer.selections import MAX_PRIORITY
 from labeling.explorer.selectors import LabelFilters
 from labeling.explorer.sorting import DEFAULT_SORT, SORTS, sorted_cursor_parse
 from labeling.review.services import MAX_SEND_BACK
@@ -120,3 +121,18 @@ class AdjudicateForm(forms.Form):
 class SendBackForm(forms.Form):
     count = forms.IntegerField(min_value=1, max_value=MAX_SEND_BACK, initial=1, label="More annotators")
     note = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SelectionSendBackForm(forms.Form):
+    count = forms.IntegerField(min_value=1, max_value=MAX_SEND_BACK, initial=1, label="More annotators per item")
+    note = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SelectionPriorityForm(forms.Form):
+    priority = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_PRIORITY,
+        initial=10,
+        label="Priority",
+        help_text="items of higher priority are handed out first; an item already higher keeps its own",
+    )
