@@ -75,8 +75,9 @@ def selection_page(request: HttpRequest, project_id: int, number: int) -> HttpRe
     except DomainError as exc:
         context["error"] = exc.message
         return render(request, "labeling/explorer/selection.html", context, status=400)
+    # The filters as typed (a checkbox as itself), to say in words what the action touches.
     context["filter_names"] = [
-        (filters[name].label, value)
+        (filters[name].label, True if isinstance(value, bool) else filters.data.get(name))
         for name, value in filters.cleaned_data.items()
         if name not in NOT_FILTERS and value
     ]

@@ -20,7 +20,7 @@ from labeling.review.selectors import agreement_report
 from labeling.team.pace import median_seconds_per_item
 from projects.models import Project, Role
 
-WEEKS = 8  # weeks of counts shown per annotator, this one included
+WEEKS = 6  # weeks of counts shown per annotator, this one included
 PACE_SAMPLE = 50_000  # the project's newest submits the pace is read from
 
 
