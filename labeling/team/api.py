@@ -7,7 +7,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_schema import error_responses
 from labeling.review.selectors import version_number
 from labeling.team.agreement_cache import agreement_source
 from labeling.team.selectors import team_report
@@ -16,7 +15,7 @@ from projects.selectors import REVIEWERS, project_access
 
 
 class TeamApi(APIView):
-    @extend_schema(parameters=[TeamQuerySerializer], responses={200: TeamSerializer, **error_responses(403)})
+    @extend_schema(parameters=[TeamQuerySerializer], responses=TeamSerializer)
     def get(self, request: Request, project_id: int) -> Response:
         project = project_access(user=request.user, project_id=project_id, roles=REVIEWERS).project
         query = TeamQuerySerializer(data=request.query_params)
