@@ -21,7 +21,7 @@ from labeling.team.pace import median_seconds_per_item
 from projects.models import Project, Role
 
 WEEKS = 6  # weeks of counts shown per annotator, this one included
-PACE_SAMPLE = 50_000  # the project's newest submits the pace is read from
+PACE_SAMPLE = 10_000  # the project's newest submits the pace is read from
 
 
 @dataclass(frozen=True)
