@@ -12,6 +12,7 @@ from labeling.exports.api import VersionExportApi
 from labeling.models_eval import api as models_eval_api
 from labeling.predictions import api as predictions_api
 from labeling.review import api as review_api
+from labeling.team.api import TeamApi
 from projects import api as project_api
 from quality.augment import api as augment_api
 from quality.leakage import api as leakage_api
@@ -73,6 +74,7 @@ api_patterns = [
     path(
         "projects/<int:project_id>/disagreements/", review_api.DisagreementListApi.as_view(), name="api-disagreements"
     ),
+    path("projects/<int:project_id>/team/", TeamApi.as_view(), name="api-team"),
     path("projects/<int:project_id>/consensus/", review_api.ConsensusApi.as_view(), name="api-consensus"),
     path("projects/<int:project_id>/predictions/", predictions_api.PredictionsApi.as_view(), name="api-predictions"),
     path(

@@ -8,16 +8,19 @@ they tie, and labels spread over the last three weeks.
 
 import random
 import uuid
-from datetime import timedelta
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from datasets.models import Item
+from datasets.selectors import version_latest
 from demo.data import demo_tone
 from labeling import services
 from labeling.models import Annotation
 from labeling.review import services as review_services
+from labeling.review.services.results import review_result_compute
 from projects.models import Project
 
 # Per annotator: how often they give the true label, how many items they label, and which
@@ -30,6 +33,7 @@ PROFILES = {
 LABELED_ITEMS = 160
 GOLD_ITEMS = 12
 DAYS = 21
+TODAY_SHARE = 0.06  # of the annotations, made today
 
 
 def _given(rng: random.Random, truth: str, profile: tuple, labels: list[str]) -> str:
@@ -48,6 +52,25 @@ def _probabilities(rng: random.Random, truth: str, labels: list[str], accuracy: 
     weights[labels.index(predicted)] = rng.uniform(1.0, 3.0)
     total = sum(weights)
     return [round(w / total, 6) for w in weights]
+
+
+def _sittings(rng: random.Random, made: list[Annotation], *, now: datetime) -> None:
+    """Each annotator labels a day's items in one sitting, seconds apart, and a few items today:
+    the team page then has a pace and a day's work to show."""
+    today = [annotation for annotation in made if rng.random() < TODAY_SHARE]
+    for annotation in today:
+        annotation.created_at = now - timedelta(hours=1)
+    sittings: dict[tuple[int, date], list[Annotation]] = defaultdict(list)
+    for annotation in made:
+        sittings[(annotation.annotator_id, annotation.created_at.date())].append(annotation)
+    for (_, day), annotations in sorted(sittings.items()):
+        annotations.sort(key=lambda annotation: annotation.created_at)
+        gaps = [timedelta(seconds=rng.uniform(6, 45)) for _ in annotations]
+        start = datetime.combine(day, time(9), tzinfo=UTC) + timedelta(minutes=rng.uniform(0, 240))
+        moment = min(start, now - sum(gaps, timedelta()))
+        for annotation, gap in zip(annotations, gaps, strict=True):
+            moment += gap
+            annotation.created_at = annotation.updated_at = moment
 
 
 def demo_label(
@@ -72,6 +95,7 @@ def demo_label(
             )
             annotation.created_at = annotation.updated_at = labeled_at + timedelta(hours=rng.uniform(0, 48))
             made.append(annotation)
+    _sittings(random.Random(seed + 1), made, now=now)
     # Back-dated in one statement per field set: the weekly agreement chart then has weeks to show.
     Annotation.objects.bulk_update(made, ["created_at", "updated_at"], batch_size=500)
     for item in rng.sample(items, GOLD_ITEMS):
@@ -86,4 +110,7 @@ def demo_label(
         {"item": item.pk, "probabilities": _probabilities(newer, truths[item.pk], labels, 0.93)} for item in items
     ]
     review_services.predictions_store(project=project, user=manager, model_name="demo-sentiment-v2", predictions=better)
+    # Ranked now, so the explorer's "flagged as a label issue" filter has a ranking to read.
+    version = version_latest(project=project)
+    review_result_compute(project=project, version=version.number, kind="label_issues")
     return {"annotations": len(made), "gold": GOLD_ITEMS, "predictions": len(predictions)}

@@ -96,7 +96,11 @@ class Annotation(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["item", "annotator"], name="annotation_once_per_annotator")]
-        indexes = [models.Index(fields=["project", "annotator", "-updated_at"], name="annotation_history")]
+        indexes = [
+            models.Index(fields=["project", "annotator", "-updated_at"], name="annotation_history"),
+            # The team page: items done per annotator, today and per week, and the newest submits' pace.
+            models.Index(fields=["project", "created_at", "annotator"], name="annotation_done"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.annotator_id} on item {self.item_id}: {self.value}"

@@ -2,7 +2,9 @@ from django.urls import path
 
 from labeling import views
 from labeling.models_eval import views as models_eval_views
+from labeling.project_settings import views as settings_views
 from labeling.review import views as review_views
+from labeling.team import views as team_views
 
 urlpatterns = [
     path("projects/<int:project_id>/label/", views.label_page, name="label"),
@@ -21,4 +23,6 @@ urlpatterns = [
         models_eval_views.evaluation_page,
         name="model-evaluation",
     ),
+    path("projects/<int:project_id>/settings/", settings_views.settings_page, name="project-settings"),
+    path("projects/<int:project_id>/team/", team_views.team_page, name="team"),
 ]

@@ -8,13 +8,20 @@ from typing import Any
 from django import forms
 
 from config.errors import DomainError
-from datasets.keyset import Cursor, cursor_parse
 from datasets.models import Batch
 from datasets.selectors import ItemFilters
 from datasets.serializers import metadata_filter_parse
+from labeling.explorer.selections import MAX_PRIORITY
 from labeling.explorer.selectors import LabelFilters
+from labeling.explorer.sorting import DEFAULT_SORT, SORTS, sorted_cursor_parse
 from labeling.review.services import MAX_SEND_BACK
 from projects.models import Project, TaskType
+
+SORT_CHOICES = [
+    (key, {"id": "item id", "-id": "item id, newest first", "external_id": "external id",
+           "-external_id": "external id, descending"}[key])
+    for key in SORTS
+]  # fmt: skip
 
 
 class ExplorerFilterForm(forms.Form):
@@ -24,7 +31,10 @@ class ExplorerFilterForm(forms.Form):
     final = forms.ChoiceField(required=False, label="Final label")
     annotator = forms.CharField(required=False, max_length=150, label="Annotator")
     batch = forms.ChoiceField(required=False, label="Batch")
-    cursor = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    disagreement = forms.BooleanField(required=False, label="Annotators disagree")
+    label_issue = forms.BooleanField(required=False, label="Flagged as a label issue")
+    sort = forms.ChoiceField(required=False, label="Sort by", choices=SORT_CHOICES)
+    cursor = forms.CharField(required=False, max_length=400, widget=forms.HiddenInput)
 
     def __init__(self, data: Any, *, project: Project, batches: list[Batch]) -> None:
         super().__init__(data)
@@ -46,11 +56,17 @@ class ExplorerFilterForm(forms.Form):
         except DomainError as exc:
             raise forms.ValidationError(exc.message) from None
 
-    def clean_cursor(self) -> Cursor | None:
-        try:
-            return cursor_parse(self.cleaned_data["cursor"])
-        except DomainError as exc:
-            raise forms.ValidationError(exc.message) from None
+    def clean_sort(self) -> str:
+        return self.cleaned_data["sort"] or DEFAULT_SORT
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if "sort" in data and "cursor" in data:
+            try:
+                data["cursor"] = sorted_cursor_parse(data["cursor"], sort=data["sort"])
+            except DomainError as exc:
+                self.add_error("cursor", exc.message)
+        return data
 
     def data_filters(self) -> ItemFilters:
         data = self.cleaned_data
@@ -60,7 +76,11 @@ class ExplorerFilterForm(forms.Form):
     def label_filters(self) -> LabelFilters:
         data = self.cleaned_data
         return LabelFilters(
-            label=data["label"] or None, final=data["final"] or None, annotator=data["annotator"] or None
+            label=data["label"] or None,
+            final=data["final"] or None,
+            annotator=data["annotator"] or None,
+            disagreement=data["disagreement"],
+            label_issue=data["label_issue"],
         )
 
 
@@ -101,3 +121,18 @@ class AdjudicateForm(forms.Form):
 class SendBackForm(forms.Form):
     count = forms.IntegerField(min_value=1, max_value=MAX_SEND_BACK, initial=1, label="More annotators")
     note = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SelectionSendBackForm(forms.Form):
+    count = forms.IntegerField(min_value=1, max_value=MAX_SEND_BACK, initial=1, label="More annotators per item")
+    note = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SelectionPriorityForm(forms.Form):
+    priority = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_PRIORITY,
+        initial=10,
+        label="Priority",
+        help_text="items of higher priority are handed out first; an item already higher keeps its own",
+    )

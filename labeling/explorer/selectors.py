@@ -10,13 +10,35 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db import connection
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce
 
 from config.errors import DomainError
 from datasets.models import Item
 from datasets.selectors import ItemFilters, Lineage, item_lineage, items_filtered
-from labeling.models import Adjudication, AdjudicationAction, Annotation, AnnotationRevision, GoldLabel
+from labeling.models import (
+    Adjudication,
+    AdjudicationAction,
+    Annotation,
+    AnnotationRevision,
+    GoldLabel,
+    ReviewResult,
+    ReviewResultStatus,
+)
 from labeling.review.data import SINGLE_LABEL, JSONScalarText, canonical
 from labeling.review.selectors import final_labels
 from projects.models import Project
@@ -29,10 +51,12 @@ class LabelFilters:
     label: str | None = None
     final: str | None = None
     annotator: str | None = None
+    disagreement: bool = False  # items whose annotations are not all the same
+    label_issue: bool = False  # items the newest label-issue ranking flags
 
     @property
     def any(self) -> bool:
-        return bool(self.label or self.final or self.annotator)
+        return bool(self.label or self.final or self.annotator or self.disagreement or self.label_issue)
 
 
 def _label_in_schema(project: Project, name: str, what: str) -> None:
@@ -62,8 +86,60 @@ def _most_votes(label_filter: Q) -> Subquery:
     return Subquery(votes, output_field=IntegerField())
 
 
+def _value_text(project: Project) -> Func:
+    """An annotation's value as text that is equal for equal values (values are stored normalised)."""
+    return JSONScalarText("value") if project.task_type in SINGLE_LABEL else Cast("value", TextField())
+
+
+def _disagreeing(project: Project) -> Exists:
+    """The outer item has an annotation whose value differs from its first one."""
+    first = (
+        Annotation.objects.filter(item=OuterRef(OuterRef("pk")))
+        .order_by("id")
+        .annotate(_value=_value_text(project))
+        .values("_value")[:1]
+    )
+    return Exists(
+        Annotation.objects.filter(item=OuterRef("pk"))
+        .annotate(_value=_value_text(project))
+        .exclude(_value=Subquery(first, output_field=TextField()))
+    )
+
+
+# The ids a label-issue ranking flags, read from its stored JSON by the database itself.
+_FLAGGED_SQL = {
+    "postgresql": (
+        f"SELECT (issue ->> 'item')::bigint FROM {ReviewResult._meta.db_table} r, "
+        "jsonb_array_elements(r.result -> 'issues') issue WHERE r.id = %s"
+    ),
+    "sqlite": (
+        f"SELECT json_extract(issue.value, '$.item') FROM {ReviewResult._meta.db_table} r, "
+        "json_each(r.result, '$.issues') issue WHERE r.id = %s"
+    ),
+}
+
+
+def newest_label_issues(*, project: Project) -> ReviewResult | None:
+    """The newest computed label-issue ranking of the project, of any version."""
+    return (
+        ReviewResult.objects.filter(project=project, kind="label_issues", status=ReviewResultStatus.DONE)
+        .exclude(result__isnull=True)
+        .order_by("-computed_at", "-id")
+        .first()
+    )
+
+
 def items_label_filtered(items: QuerySet[Item], *, project: Project, filters: LabelFilters) -> QuerySet[Item]:
     """``items`` narrowed by ``filters``; a label outside the schema or an unknown annotator is a 400."""
+    if filters.disagreement:
+        items = items.filter(_disagreeing(project))
+    if filters.label_issue:
+        ranking = newest_label_issues(project=project)
+        if ranking is None:
+            raise DomainError(
+                "label_issue: no label-issue ranking yet; upload a model's predictions, then open the label issues"
+            )
+        items = items.filter(pk__in=RawSQL(_FLAGGED_SQL[connection.vendor], [ranking.pk]))
     if filters.label:
         _label_in_schema(project, filters.label, "label")
         items = items.filter(Exists(_annotations_with_label(project, filters.label)))

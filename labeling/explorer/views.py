@@ -10,15 +10,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
-from datasets.keyset import keyset_page
 from datasets.models import Batch, Item
 from datasets.selectors import version_get
 from labeling.explorer import selectors
 from labeling.explorer.forms import AdjudicateForm, ExplorerFilterForm, SendBackForm
+from labeling.explorer.selection_views import filter_query
+from labeling.explorer.sorting import SORTS, sorted_items, sorted_page
 from labeling.review import services as review_services
 from labeling.selectors import item_get_for_user
 from projects.models import Project
-from projects.selectors import REVIEWERS, project_for_page
+from projects.selectors import REVIEWERS, project_access_for_page, project_for_page
 
 PAGE_SIZE = 50
 
@@ -26,7 +27,8 @@ PAGE_SIZE = 50
 @login_required
 def explorer_page(request: HttpRequest, project_id: int, number: int) -> HttpResponse:
     """The items of a version with their labels, filtered by the form, a keyset page at a time."""
-    project = project_for_page(request, project_id, roles=REVIEWERS)
+    access = project_access_for_page(request, project_id, roles=REVIEWERS)
+    project = access.project
     version = version_get(project=project, number=number)
     batches = list(
         Batch.objects.filter(project=project, version__number__lte=number)
@@ -40,11 +42,16 @@ def explorer_page(request: HttpRequest, project_id: int, number: int) -> HttpRes
             items = selectors.explorer_items(
                 project=project, number=number, data=form.data_filters(), labels=form.label_filters()
             )
-            page = keyset_page(items, cursor=form.cleaned_data["cursor"], size=PAGE_SIZE, key=lambda item: item.pk)
+            sort = form.cleaned_data["sort"]
+            items = sorted_items(items, project_id=project.pk, sort=sort)
+            page = sorted_page(items, sort=sort, cursor=form.cleaned_data["cursor"], size=PAGE_SIZE)
             rows = selectors.explorer_rows(items=page.rows)
         except DomainError as exc:
             error = exc.message
-    filtered = form.is_valid() and (form.data_filters().any or form.label_filters().any)
+    # Sorting by the external id lists only the items that have one: not the version's count either.
+    filtered = form.is_valid() and (
+        form.data_filters().any or form.label_filters().any or SORTS[form.cleaned_data["sort"]][0] != "id"
+    )
     context = {
         "project": project,
         "version": version,
@@ -54,6 +61,8 @@ def explorer_page(request: HttpRequest, project_id: int, number: int) -> HttpRes
         "filtered": filtered,
         "links": _links(request.GET, page),
         "columns": _metadata_columns(rows),
+        "is_manager": access.is_manager,
+        "selection_query": filter_query(request.GET),
     }
     return render(request, "labeling/explorer/items.html", context)
 
