@@ -29,6 +29,7 @@ ERROR_DESCRIPTIONS = {
     409: "The object's state does not allow this now.",
     413: "The upload is larger than the limit.",
     429: "Too many attempts; `Retry-After` says how many seconds to wait.",
+    503: "Not ready yet (a worker is still adding a large version's items); `Retry-After` says when to ask again.",
 }
 
 

@@ -33,13 +33,23 @@ class Conflict(DomainError):
     status_code = status.HTTP_409_CONFLICT
 
 
+class QueueFilling(DomainError):
+    """A worker is still putting a large new version into the labeling queue: ask again soon."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    retry_after_seconds = 5
+
+
 class TooLarge(DomainError):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response({"detail": exc.message}, status=exc.status_code)
+        response = Response({"detail": exc.message}, status=exc.status_code)
+        if retry_after := getattr(exc, "retry_after_seconds", None):
+            response["Retry-After"] = str(retry_after)
+        return response
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": " ".join(exc.messages)}
         return Response(detail, status=status.HTTP_400_BAD_REQUEST)

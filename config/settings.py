@@ -275,6 +275,9 @@ if GROUNDWORK_VALIDATION_ENGINE == "spark" and importlib.util.find_spec("pyspark
 # Labeling: an item held by an annotator who walked away goes back to the queue after this.
 GROUNDWORK_LABEL_LEASE_SECONDS = env_int("GROUNDWORK_LABEL_LEASE_SECONDS", 600)
 GROUNDWORK_LABEL_RELEASE_CHECK_SECONDS = env_float("GROUNDWORK_LABEL_RELEASE_CHECK_SECONDS", 2.0)
+# The worker that makes a version fills its queue; a request takes in at most this many items
+# of a version that arrived otherwise (older ones), and leaves more to the sweep below.
+GROUNDWORK_QUEUE_FILL_IN_REQUEST_MAX = env_int("GROUNDWORK_QUEUE_FILL_IN_REQUEST_MAX", 10_000)
 # Review: agreement, consensus and label issues of a project with fewer annotations than this are
 # computed in the request; a larger project's are computed by a worker while the pages poll.
 GROUNDWORK_REVIEW_INLINE_MAX = env_int("GROUNDWORK_REVIEW_INLINE_MAX", 20_000)
@@ -283,6 +286,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "quality.tasks.batch_recover_stale",
         "schedule": float(GROUNDWORK_BATCH_SWEEP_SECONDS),
         # A sweep that waited behind a long import is stale: the next one is due already.
+        "options": {"expires": float(GROUNDWORK_BATCH_SWEEP_SECONDS)},
+    },
+    "queues-fill-behind": {
+        "task": "labeling.tasks.queues_fill_behind",
+        "schedule": float(GROUNDWORK_BATCH_SWEEP_SECONDS),
         "options": {"expires": float(GROUNDWORK_BATCH_SWEEP_SECONDS)},
     },
 }

@@ -49,7 +49,7 @@ class NextItemApi(APIView):
             # The progress is its own endpoint: this one is asked all day and reads no counts.
             200: inline_serializer("NextItem", {"item": QueueItemSerializer()}),
             204: OpenApiResponse(description="Nothing left for the caller in this project."),
-            **error_responses(409),
+            **error_responses(409, 503),
         },
     )
     def get(self, request: Request, project_id: int) -> Response:
@@ -69,7 +69,7 @@ class ProgressApi(APIView):
     @extend_schema(responses=ProgressSerializer)
     def get(self, request: Request, project_id: int) -> Response:
         project = project_get_for_user(user=request.user, project_id=project_id)
-        services.queue_sync(project=project)  # so "left" counts a version that arrived since
+        services.queue_catch_up(project=project)  # so "left" counts a version that arrived since
         return Response(selectors.annotator_progress(project=project, user=request.user))
 
 
@@ -82,7 +82,7 @@ class ItemAnnotationsApi(APIView):
 
     @extend_schema(
         request=AnnotationWriteSerializer,
-        responses={201: AnnotationSerializer, 200: AnnotationSerializer, **error_responses(409)},
+        responses={201: AnnotationSerializer, 200: AnnotationSerializer, **error_responses(409, 503)},
     )
     def post(self, request: Request, item_id: int) -> Response:
         item = selectors.item_get_for_user(user=request.user, item_id=item_id)
@@ -100,7 +100,7 @@ class ItemAnnotationsApi(APIView):
 class ItemSkipApi(APIView):
     @extend_schema(
         request=SkipSerializer,
-        responses={200: inline_serializer("Skipped", {"status": serializers.CharField()}), **error_responses(409)},
+        responses={200: inline_serializer("Skipped", {"status": serializers.CharField()}), **error_responses(409, 503)},
     )
     def post(self, request: Request, item_id: int) -> Response:
         item = selectors.item_get_for_user(user=request.user, item_id=item_id)

@@ -6,7 +6,8 @@ from datetime import datetime, time
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -91,6 +92,19 @@ def queue_versions(*, project_id: int) -> QueueVersions:
         cursor.execute(_QUEUE_VERSIONS_OF, [project_id])
         latest, taken_in = cursor.fetchone()
     return QueueVersions(latest=latest, taken_in=taken_in)
+
+
+def queue_backlog(*, project_id: int, taken_in: int | None) -> int:
+    """Items in the versions after ``taken_in``: their added counts, a few version rows read."""
+    versions = DatasetVersion.objects.filter(project_id=project_id, number__gt=taken_in or 0)
+    return versions.aggregate(n=Sum("added_count"))["n"] or 0
+
+
+def queue_projects_behind() -> QuerySet[Project]:
+    """Projects with a version their queue has not taken in (a few rows a project: versions, one sync)."""
+    return Project.objects.annotate(_latest=Max("versions__number")).filter(
+        _latest__gt=Coalesce("queue_sync__version_number", 0)
+    )
 
 
 def queue_access(*, user: AbstractBaseUser, project_id: object) -> QueueAccess:

@@ -22,7 +22,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from config.errors import Conflict, DomainError
+from config.errors import Conflict, DomainError, QueueFilling
 from datasets.models import Batch, DatasetVersion, Item
 from labeling import queue_rule
 from labeling.claim_sql import claim, item_by_id
@@ -35,13 +35,14 @@ from labeling.models import (
     QueueSync,
 )
 from labeling.review.selectors import label_uses
-from labeling.selectors import QueueVersions, queue_versions
+from labeling.selectors import QueueVersions, queue_backlog, queue_projects_behind, queue_versions
 from labeling.submit_sql import submit_snapshot, submit_store
 from labeling.values import InvalidValue, check_value
 from projects.models import Membership, Project
 from projects.services import project_update
 
 RELEASE_LIMIT = 200
+ANALYZE_AFTER_ROWS = 50_000  # a fill this large changes the queue's statistics (autovacuum would, later)
 
 
 def _lease_until():
@@ -51,8 +52,9 @@ def _lease_until():
 def queue_sync(*, project: Project, versions: QueueVersions | None = None) -> None:
     """Put the items of versions the queue has not seen yet into it (one set-based INSERT).
 
-    Every /next/ asks, so the question is one raw indexed query, or none: ``versions`` is its
-    answer when the caller read it with the project (``labeling.selectors.queue_access``).
+    The worker that makes a version calls this in the version's own transaction, so a queue
+    is ready when its version is. Requests call it through ``queue_catch_up``, which leaves a
+    large backlog to a worker. ``versions``: the caller's ``queue_versions``, if it has them.
     """
     if versions is None:
         versions = queue_versions(project_id=project.pk)
@@ -77,8 +79,44 @@ def queue_sync(*, project: Project, versions: QueueVersions | None = None) -> No
         """
         with connection.cursor() as cursor:
             cursor.execute(sql, [project.overlap, project.pk, sync.version_number, latest])
+            if cursor.rowcount > ANALYZE_AFTER_ROWS and connection.vendor == "postgresql":
+                # Planner statistics that still describe the queue before these rows would send the
+                # first /next/ scanning them all; ANALYZE here sees this transaction's own rows.
+                cursor.execute(f"ANALYZE {ItemState._meta.db_table}")
         sync.version_number = latest
         sync.save(update_fields=["version_number"])
+
+
+def queue_catch_up(*, project: Project, versions: QueueVersions | None = None) -> bool:
+    """Take in new versions if a request can afford to; True when the queue holds every version.
+
+    A backlog of more than ``GROUNDWORK_QUEUE_FILL_IN_REQUEST_MAX`` items (a version made before
+    its worker filled the queue, or by hand) is left to the sweep (``queues_fill_behind``): a web
+    request never inserts a million rows. Every /next/ asks, so the usual answer costs no query.
+    """
+    if versions is None:
+        versions = queue_versions(project_id=project.pk)
+    if not versions.behind:
+        return True
+    if queue_backlog(project_id=project.pk, taken_in=versions.taken_in) > settings.GROUNDWORK_QUEUE_FILL_IN_REQUEST_MAX:
+        return False
+    queue_sync(project=project, versions=versions)
+    return True
+
+
+def queues_fill_behind() -> list[int]:
+    """Fill the queue of every project behind its newest version; the ids of those filled.
+
+    The sweep behind ``queue_catch_up``; each project in its own transaction, so a repeat is harmless."""
+    filled = []
+    for project in queue_projects_behind():
+        queue_sync(project=project)
+        filled.append(project.pk)
+    return filled
+
+
+def _queue_filling() -> QueueFilling:
+    return QueueFilling("new items are being added to this project's queue; ask again in a few seconds")
 
 
 def _refresh_flags(*, item_ids: list[int], overlap: int) -> None:
@@ -264,9 +302,11 @@ def next_item(
     An item they already hold comes back (a reload does not lose it), with a fresh lease.
     ``exclude`` names held items the page already has (the one on screen, submits on their
     way), so the page can prefetch the item after them; at most ``MAX_HELD`` are held at once.
-    ``versions``: see ``queue_sync``.
+    ``versions``: see ``queue_sync``. While a worker is still filling the queue with a large
+    new version, the items already in it are served; with none left for the caller, a 503
+    (``QueueFilling``, with Retry-After) says to ask again rather than that the work is done.
     """
-    queue_sync(project=project, versions=versions)
+    caught_up = queue_catch_up(project=project, versions=versions)
     if _release_due(project.pk):
         assignments_release_expired(project=project)
     excluded = set(exclude)
@@ -284,6 +324,8 @@ def next_item(
     if claimed is not None:
         return claimed
     if not item_id:
+        if not caught_up:
+            raise _queue_filling()
         return None
     return item_by_id(item_id)
 
@@ -292,7 +334,8 @@ def _state_for_update(*, item: Item) -> ItemState:
     """The item's queue row, locked; only an item of a version the queue has not taken in yet needs the sync."""
     state = ItemState.objects.select_for_update().filter(item=item).first()
     if state is None:
-        queue_sync(project=item.project)
+        if not queue_catch_up(project=item.project):
+            raise _queue_filling()
         state = ItemState.objects.select_for_update().get(item=item)
     return state
 
@@ -319,7 +362,8 @@ def annotation_submit(
     with transaction.atomic():
         snapshot = submit_snapshot(item=item, user=user, request_uuid=request_uuid)
         if snapshot is None:
-            queue_sync(project=project)
+            if not queue_catch_up(project=project):
+                raise _queue_filling()
             snapshot = submit_snapshot(item=item, user=user, request_uuid=request_uuid)
         submitted, held, extra, same_request, own, uuid_of_a_change, status = snapshot
         if same_request is not None:

@@ -6,6 +6,7 @@ from labeling.models import PredictionSet
 from labeling.models_eval.services import model_evaluation_compute
 from labeling.predictions.services import prediction_upload_process
 from labeling.review.services.results import review_result_compute
+from labeling.services import queues_fill_behind as queues_fill_behind_service
 from projects.models import Project
 
 
@@ -34,3 +35,9 @@ def model_evaluation_task(project_id: int, prediction_set_id: int) -> None:
     if prediction_set is None or prediction_set.project_id != project_id:
         return
     model_evaluation_compute(project=prediction_set.project, prediction_set=prediction_set)
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=1800, time_limit=1900)
+def queues_fill_behind() -> list[int]:
+    """The sweep: fill queues that are behind their newest version (see ``queue_catch_up``)."""
+    return queues_fill_behind_service()

@@ -53,6 +53,7 @@ from datasets.services import items, lineage, uploads, versions
 from labeling.imports import rows as label_rows
 from labeling.imports.parse import SINGLE_LABEL, BatchLabels, LabelError, LabelMapping
 from labeling.imports.services import annotators_check, imported_labels_store
+from labeling.services import queue_sync
 from projects.models import Project
 from quality.pipeline.lease import LeaseKeeper, LeaseLost, Progress, heartbeat, lease_cutoff
 from quality.reports.services import report_request
@@ -479,7 +480,8 @@ def batch_finalize(
     """Make the batch's items visible as one new version, or not at all, with the validation's results.
 
     Without a ``report`` (a batch accepted anyway) the results of its validation stay as they were.
-    The ``labels`` the file brought are stored in the same transaction as the version.
+    The ``labels`` the file brought, and the labeling queue's rows of the new items, are written in
+    the same transaction as the version.
     """
     with transaction.atomic():
         batch = Batch.objects.get(pk=batch_id)
@@ -530,8 +532,10 @@ def batch_finalize(
         batch.run_token = None
         batch.finished_at = timezone.now()
         batch.save()
-        if batch.version_id:  # a new version gets its report from a worker once this commits
-            report_request(version=batch.version)
+        if batch.version_id:
+            # The queue is ready when the version is: no /next/ ever fills a million rows.
+            queue_sync(project=batch.project)
+            report_request(version=batch.version)  # from a worker, once this commits
     return batch
 
 
