@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import time
@@ -300,7 +301,9 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="build the projects again even if present")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
     parser.add_argument("--sql", action="store_true", help="print each route's slowest statements")
-    parser.add_argument("--only", default="", help="time only routes whose name contains this")
+    parser.add_argument("--only", default="", help="time only routes whose name matches this regular expression")
+    parser.add_argument("--skip", default="", help="leave out routes whose name matches this regular expression")
+    parser.add_argument("--routes-only", action="store_true", help="on a reused database, add no new version")
     args = parser.parse_args()
 
     fresh = args.rebuild or not database_exists(args.server_url, args.database)
@@ -325,10 +328,16 @@ def main() -> None:
 
     from projects.models import Project
 
-    if args.only:
+    if args.only or args.skip:
         global routes
         every_route = routes
-        routes = lambda project: [r for r in every_route(project) if args.only in r[0]]  # noqa: E731
+
+        def routes(project):
+            return [
+                (name, url)
+                for name, url in every_route(project)
+                if re.search(args.only, name) and not (args.skip and re.search(args.skip, name))
+            ]
 
     try:
         call_command("migrate", verbosity=0)
@@ -340,11 +349,13 @@ def main() -> None:
             if project is None:
                 project, fills[name], nexts[name] = build(name=name, items=items)
                 precompute(project)
+            elif args.routes_only:
+                fills[name], nexts[name] = float("nan"), float("nan")
             else:
                 fills[name], nexts[name] = new_version(project, args.new_rows)
             projects[name] = project
         for project in projects.values():  # a result made stale by a new version would be recomputed
-            if not fresh:
+            if not fresh and not args.routes_only:
                 precompute(project)
         timings = {}
         for name, project in projects.items():

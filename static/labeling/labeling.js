@@ -740,7 +740,10 @@ async function loadNext(started) {
     }
     if (result && !transient(result.status)) break;
     const wait = RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)];
-    setStatus(`⚠ Could not load the next item; trying again in ${Math.ceil(wait / 1000)} s.`, "warn");
+    // 503 from a queue still taking in a large version says so; anything else is a failure.
+    const filling = result && result.status === 503 && result.data?.detail;
+    const why = filling ? String(result.data.detail).replace(/\.$/, "") : "Could not load the next item";
+    setStatus(`⚠ ${why}; trying again in ${Math.ceil(wait / 1000)} s.`, "warn");
     await sleep(wait);
   }
   if (result.status === 204) {
