@@ -134,8 +134,10 @@ def newest_label_issues(*, project: Project) -> ReviewResult | None:
 def _could_be_final(project: Project, label: str) -> QuerySet:
     """Ids of items an annotation or an adjudication gives ``label``: the only ones it can be final for.
 
-    One semi-join the database can start from the label index, so a final label few items have
-    (or none) costs a few probes, where asking each item's votes in turn walked the whole version."""
+    A semi-join the database reads from the label index in item order, so a final label few items
+    have (or none) costs a few probes, and a common one stops at the page's end: asking each item's
+    votes in turn walked the whole version. Adjudications join in only when one gives the label (a
+    union has no item order: every candidate is then asked)."""
     voted = (
         Annotation.objects.filter(project=project)
         .annotate(_label=JSONScalarText("value"))
@@ -150,7 +152,7 @@ def _could_be_final(project: Project, label: str) -> QuerySet:
         .values("item_id")
         .order_by()
     )
-    return voted.union(settled, all=True)
+    return voted.union(settled, all=True) if settled.exists() else voted
 
 
 def items_label_filtered(items: QuerySet[Item], *, project: Project, filters: LabelFilters) -> QuerySet[Item]:

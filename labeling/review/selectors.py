@@ -90,14 +90,18 @@ def version_number(*, project: Project, raw: str | None) -> int:
 
 
 def labels_fingerprint(*, project: Project, kind: str) -> tuple[str, int]:
-    """A cheap description of everything a result depends on, and the number of annotations.
+    """A cheap description of everything a result depends on, and the number of annotations up
+    to ``inline_limit() + 1`` (enough to choose between the request and a worker).
 
-    Any submit or change of an annotation changes the count or the newest ``updated_at``;
-    gold answers are timestamped and counted (a removal changes the count), adjudications and
-    prediction uploads are append-only. The label schema and scale are part of it too: a
-    result computed for other labels, or at another level of measurement, is stale.
+    Any submit or change of an annotation changes the newest (``updated_at``, id), and
+    annotations are never deleted; gold answers are timestamped and counted (a removal changes
+    the count), adjudications and prediction uploads are append-only. The label schema and scale
+    are part of it too: a result computed for other labels, or at another level of measurement,
+    is stale. Every review page asks, so nothing here reads all of a large project's annotations.
     """
-    annotations = Annotation.objects.filter(project=project).aggregate(n=Count("id"), last=Max("updated_at"))
+    mine = Annotation.objects.filter(project=project)
+    newest = mine.order_by("-updated_at", "-id").values_list("updated_at", "id").first()
+    annotations = {"n": mine[: inline_limit() + 1].count(), "last": newest}
     gold = GoldLabel.objects.filter(project=project).aggregate(n=Count("item_id"), last=Max("updated_at"))
     adjudicated = Adjudication.objects.filter(project=project).aggregate(last=Max("id"))["last"]
     schema = hashlib.sha256(canonical([project.labels, project.label_scale]).encode()).hexdigest()[:16]
