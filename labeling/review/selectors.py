@@ -101,11 +101,11 @@ def labels_fingerprint(*, project: Project, kind: str) -> tuple[str, int]:
     """
     mine = Annotation.objects.filter(project=project)
     newest = mine.order_by("-updated_at", "-id").values_list("updated_at", "id").first()
-    annotations = {"n": mine[: inline_limit() + 1].count(), "last": newest}
+    annotations = {"n": mine[: inline_limit() + 1].count(), "last": newest}  # n: not in the fingerprint
     gold = GoldLabel.objects.filter(project=project).aggregate(n=Count("item_id"), last=Max("updated_at"))
     adjudicated = Adjudication.objects.filter(project=project).aggregate(last=Max("id"))["last"]
     schema = hashlib.sha256(canonical([project.labels, project.label_scale]).encode()).hexdigest()[:16]
-    parts = [str(annotations["n"]), str(annotations["last"]), f"g{gold['n']}:{gold['last']}", f"a{adjudicated}", schema]
+    parts = [str(annotations["last"]), f"g{gold['n']}:{gold['last']}", f"a{adjudicated}", schema]
     if kind == "label_issues":
         last_set = PredictionSet.objects.filter(project=project).aggregate(last=Max("id"))["last"]
         parts.append(f"p{last_set}")
