@@ -80,9 +80,9 @@ def queue_sync(*, project: Project, versions: QueueVersions | None = None) -> No
         with connection.cursor() as cursor:
             cursor.execute(sql, [project.overlap, project.pk, sync.version_number, latest])
             if cursor.rowcount > ANALYZE_AFTER_ROWS and connection.vendor == "postgresql":
-                # Planner statistics that still describe the queue before these rows would send the
-                # first /next/ scanning them all; ANALYZE here sees this transaction's own rows.
-                cursor.execute(f"ANALYZE {ItemState._meta.db_table}")
+                # Statistics from before these rows would send the first /next/ scanning them all, and
+                # the pages of an older version walking the new items (ANALYZE sees this transaction's rows).
+                cursor.execute(f"ANALYZE {ItemState._meta.db_table}, {Item._meta.db_table}")
         sync.version_number = latest
         sync.save(update_fields=["version_number"])
 
