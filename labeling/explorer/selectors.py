@@ -66,7 +66,7 @@ def _label_in_schema(project: Project, name: str, what: str) -> None:
 
 def _annotations_with_label(project: Project, label: str) -> QuerySet[Annotation]:
     # The project too, so a rare label is found through the (project, label, item) index of
-    # labeling migration 0005 rather than by asking every item in turn.
+    # labeling migration 0007 rather than by asking every item in turn.
     annotations = Annotation.objects.filter(item=OuterRef("pk"), project=project)
     if project.task_type in SINGLE_LABEL:
         return annotations.annotate(_label=JSONScalarText("value")).filter(_label=label)

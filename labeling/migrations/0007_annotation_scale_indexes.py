@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("labeling", "0004_items_in_datasets"),
+        ("labeling", "0006_annotation_done_index"),
     ]
 
     operations = [
