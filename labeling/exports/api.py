@@ -74,7 +74,9 @@ class VersionExportApi(APIView):
         spec = exports.FORMATS.get(export_format)
         if spec is None:
             return _unknown_format()
-        options = jobs.export_options_check(project=project, export_format=export_format, query=request.query_params)
+        options = jobs.export_options_check(
+            project=project, number=version.number, export_format=export_format, query=request.query_params
+        )
         response = StreamingHttpResponse(
             exports.export_stream(
                 project=project,

@@ -55,7 +55,9 @@ def export_page(request: HttpRequest, project_id: int, number: int) -> HttpRespo
     version = version_get(project=project, number=number)
     filters, error = {}, None
     try:
-        filters = export_options_parse(request.GET, project=project).selection.query
+        selection = export_options_parse(request.GET, project=project).selection
+        selection.items(project=project, number=number)  # a label outside the schema, an unknown annotator
+        filters = selection.query
     except (DomainError, ValidationError) as exc:
         error = exc.message if isinstance(exc, DomainError) else _first_message(exc.detail)
     form = ExportJobForm(request.POST if request.method == "POST" else None, project=project)
