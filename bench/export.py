@@ -41,7 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--annotators", type=int, default=3)
-    parser.add_argument("--formats", default="jsonl,csv,parquet,flatcsv")
+    parser.add_argument("--formats", default="jsonl,csv,parquet,csv-flat")
     parser.add_argument("--filtered", action="store_true", help="also a selection export (metadata=channel=web)")
     parser.add_argument("--profile", help="profile this format and print the top functions")
     parser.add_argument(
@@ -113,13 +113,19 @@ def main() -> None:
             runs.append(("jsonl", selection))
         figures = []
         for export_format, selection in runs:
-            layout_format = export_format
+            layout_format, _, layout = export_format.partition("-")
             started = time.perf_counter()
             profiler = cProfile.Profile() if args.profile == export_format else None
             if profiler:
                 profiler.enable()
             size = drain(
-                exports.export_stream(project=project, number=1, export_format=layout_format, selection=selection)
+                exports.export_stream(
+                    project=project,
+                    number=1,
+                    export_format=layout_format,
+                    selection=selection,
+                    layout=layout or "nested",
+                )
             )
             if profiler:
                 profiler.disable()

@@ -43,9 +43,16 @@ def export_options_check(
 
 
 def export_job_start(
-    *, project: Project, number: int, user: AbstractBaseUser, export_format: str, query: QueryDict | dict[str, str]
+    *,
+    project: Project,
+    number: int,
+    user: AbstractBaseUser,
+    export_format: str,
+    query: QueryDict | dict[str, str],
+    enqueue: bool = True,
 ) -> ExportJob:
-    """Check the options, store the job and hand it to a worker once the row is committed."""
+    """Check the options, store the job and hand it to a worker once the row is committed
+    (``enqueue=False``: the caller runs it, as the demo loader does)."""
     version = version_get(project=project, number=number)
     options = export_options_check(project=project, number=version.number, export_format=export_format, query=query)
     with transaction.atomic():
@@ -57,7 +64,8 @@ def export_job_start(
             layout=options.layout,
             filters=options.selection.query,
         )
-        transaction.on_commit(lambda: export_job_run_task.delay(str(job.pk)))
+        if enqueue:
+            transaction.on_commit(lambda: export_job_run_task.delay(str(job.pk)))
     return job
 
 
