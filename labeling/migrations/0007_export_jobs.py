@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('labeling', '0004_items_in_datasets'),
+        ('labeling', '0006_annotation_done_index'),
         ('projects', '0006_data_models_deleted_from_state'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
