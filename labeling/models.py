@@ -274,3 +274,49 @@ class ReviewResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.project_id} v{self.version} ({self.status})"
+
+
+class ExportJobStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ExportJob(models.Model):
+    """A version's export written to a file by a worker, for exports too large to wait for.
+
+    ``filters`` are the items API's parameters as given (the selection); ``progress`` runs from
+    0 to 1 through the version's ids; ``file`` is the storage name once the job is done.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="export_jobs")
+    version = models.PositiveIntegerField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    format = models.CharField(max_length=20)
+    layout = models.CharField(max_length=10, default="nested")
+    filters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=ExportJobStatus.choices, default=ExportJobStatus.QUEUED)
+    progress = models.FloatField(default=0.0)
+    items_written = models.PositiveBigIntegerField(default=0)
+    file = models.CharField(max_length=300, blank=True, default="")
+    size = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "version", "-created_at"], name="exportjob_recent")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__gte=0, progress__lte=1), name="exportjob_progress_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.format} export of {self.project_id} v{self.version} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (ExportJobStatus.QUEUED, ExportJobStatus.RUNNING)

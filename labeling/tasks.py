@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from labeling.exports.job_run import export_job_run
 from labeling.models import PredictionSet
 from labeling.models_eval.services import model_evaluation_compute
 from labeling.predictions.services import prediction_upload_process
@@ -41,3 +42,9 @@ def model_evaluation_task(project_id: int, prediction_set_id: int) -> None:
 def queues_fill_behind() -> list[int]:
     """The sweep: fill queues that are behind their newest version (see ``queue_catch_up``)."""
     return queues_fill_behind_service()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def export_job_run_task(job_id: str) -> None:
+    """Write an export job's file. Safe to run twice: a finished job is left as it is."""
+    export_job_run(job_id=job_id)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from labeling import views
+from labeling.exports import views as export_views
 from labeling.models_eval import views as models_eval_views
 from labeling.project_settings import views as settings_views
 from labeling.review import views as review_views
@@ -25,4 +26,5 @@ urlpatterns = [
     ),
     path("projects/<int:project_id>/settings/", settings_views.settings_page, name="project-settings"),
     path("projects/<int:project_id>/team/", team_views.team_page, name="team"),
+    path("projects/<int:project_id>/versions/<int:number>/export/", export_views.export_page, name="version-export"),
 ]

@@ -7,10 +7,13 @@ bytes as they come, so a response can stream a million items without holding the
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from datasets.selectors import items_in_version
 from labeling.exports.conll import write_conll
+from labeling.exports.flat_csv import metadata_columns, write_flat_csv
 from labeling.exports.labelstudio import write_labelstudio
 from labeling.exports.parquet_format import write_parquet
 from labeling.exports.records import Chunk, ExportContext, version_annotators, version_chunks
+from labeling.exports.selection import FLAT, NESTED, ExportSelection
 from labeling.exports.text_formats import write_csv, write_jsonl
 from projects.models import Project, TaskType
 
@@ -32,12 +35,44 @@ FORMATS: dict[str, ExportFormat] = {
 }
 
 
+# Layouts other than the nested one, per format: the writer that replaces the format's own.
+FLAT_WRITERS: dict[str, Callable[[Iterable[Chunk], ExportContext], Iterator[bytes]]] = {"csv": write_flat_csv}
+
+
 def export_stream(
-    *, project: Project, number: int, export_format: str, chunk_size: int | None = None
+    *,
+    project: Project,
+    number: int,
+    export_format: str,
+    chunk_size: int | None = None,
+    selection: ExportSelection | None = None,
+    layout: str = NESTED,
+    progress: Callable[[Chunk], None] | None = None,
 ) -> Iterator[bytes]:
-    """The bytes of version ``number`` of the project in ``export_format``, as they are written."""
+    """The bytes of version ``number`` of the project in ``export_format``, as they are written;
+    only the items that pass ``selection`` when it filters; ``progress`` sees each chunk read."""
     spec = FORMATS[export_format]
-    needs_annotators = export_format in ("conll", "labelstudio")
+    writer = FLAT_WRITERS[export_format] if layout == FLAT else spec.writer
+    selected = selection is not None and selection.any
+    items = selection.items(project=project, number=number) if selected else None
+    needs_annotators = export_format in ("conll", "labelstudio") or layout == FLAT
     annotators = version_annotators(project=project, number=number) if needs_annotators else {}
-    context = ExportContext(task_type=project.task_type, content_column=project.content_column, annotators=annotators)
-    return spec.writer(version_chunks(project=project, number=number, chunk_size=chunk_size), context)
+    metadata: tuple[str, ...] = ()
+    if layout == FLAT:
+        metadata = tuple(
+            metadata_columns(items if items is not None else items_in_version(project=project, number=number))
+        )
+    context = ExportContext(
+        task_type=project.task_type,
+        content_column=project.content_column,
+        annotators=annotators,
+        metadata_columns=metadata,
+    )
+    chunks = version_chunks(project=project, number=number, chunk_size=chunk_size, items=items)
+    return writer(_watched(chunks, progress) if progress else chunks, context)
+
+
+def _watched(chunks: Iterable[Chunk], progress: Callable[[Chunk], None]) -> Iterator[Chunk]:
+    for chunk in chunks:
+        yield chunk
+        progress(chunk)

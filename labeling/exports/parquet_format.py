@@ -1,11 +1,12 @@
 """Parquet: typed columns, the annotations as a list of structs, written row group by row group."""
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from labeling.exports.records import Chunk, ExportContext, content_of, distinct_labels, dumps
+from labeling.exports.records import Chunk, ExportContext, content_of, distinct_labels, dumps, iso
 
 ANNOTATION_TYPE = pa.struct(
     [
@@ -78,25 +79,52 @@ def write_parquet(chunks: Iterable[Chunk], context: ExportContext) -> Iterator[b
     sink = _Drain()
     with pq.ParquetWriter(sink, schema) as writer:
         for chunk in chunks:
-            rows = [
-                {
-                    "id": record["id"],
-                    "external_id": record["external_id"],
-                    context.content_column: content_of(record, context.content_column),
-                    "metadata": dumps(record["metadata"] or {}),
-                    "annotations": [
-                        {**annotation, "value": dumps(annotation["value"])} for annotation in record["annotations"]
-                    ],
-                    "labels": distinct_labels(record, context.task_type),
-                    "final": None if record["final"] is None else dumps(record["final"]),
-                    "final_source": record.get("final_source"),
-                    "source": record.get("source"),
-                    "root": record.get("root"),
-                    "augmentation": None if record.get("augmentation") is None else dumps(record["augmentation"]),
-                    "split": record.get("split"),
-                }
-                for record in chunk
-            ]
-            writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+            writer.write_batch(chunk_batch(chunk, context, schema))
             yield sink.take()
     yield sink.take()
+
+
+def chunk_batch(chunk: Chunk, context: ExportContext, schema: pa.Schema) -> pa.RecordBatch:
+    """The chunk as Arrow columns, built column by column (no Python dict per row and cell)."""
+    offsets = [0]
+    annotation_columns: dict[str, list[Any]] = {name: [] for name in ANNOTATION_TYPE.names}
+    for record in chunk:
+        for annotation in record["annotations"]:
+            for name, cells in annotation_columns.items():
+                cells.append(annotation[name])
+        offsets.append(offsets[-1] + len(record["annotations"]))
+    annotation_columns["value"] = [dumps(value) for value in annotation_columns["value"]]
+    fields = {field.name: field.type for field in ANNOTATION_TYPE}
+    annotations = pa.ListArray.from_arrays(
+        pa.array(offsets, pa.int32()),
+        pa.StructArray.from_arrays(
+            [_column(cells, fields[name]) for name, cells in annotation_columns.items()],
+            fields=list(ANNOTATION_TYPE),
+        ),
+    )
+    columns = {
+        "id": [record["id"] for record in chunk],
+        "external_id": [record["external_id"] for record in chunk],
+        context.content_column: [content_of(record, context.content_column) for record in chunk],
+        "metadata": [dumps(record["metadata"] or {}) for record in chunk],
+        "annotations": annotations,
+        "labels": [distinct_labels(record, context.task_type) for record in chunk],
+        "final": [None if record["final"] is None else dumps(record["final"]) for record in chunk],
+        "final_source": [record.get("final_source") for record in chunk],
+        "source": [record.get("source") for record in chunk],
+        "root": [record.get("root") for record in chunk],
+        "augmentation": [
+            None if record.get("augmentation") is None else dumps(record["augmentation"]) for record in chunk
+        ],
+        "split": [record.get("split") for record in chunk],
+    }
+    arrays = [_column(columns[field.name], field.type) for field in schema]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _column(cells: Any, kind: pa.DataType) -> pa.Array:
+    if isinstance(cells, pa.Array):
+        return cells
+    if pa.types.is_timestamp(kind):  # records hold times as ISO 8601 text
+        return pa.array([iso(cell) for cell in cells], pa.string()).cast(kind)
+    return pa.array(cells, kind)

@@ -3,14 +3,15 @@
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from typing import Any
 
-from labeling.exports.records import Chunk, ExportContext, content_of, distinct_labels, dumps, json_record
+from labeling.exports.records import Chunk, ExportContext, Record, content_of, distinct_labels, dumps, dumps_bytes
 
 
 def write_jsonl(chunks: Iterable[Chunk], context: ExportContext) -> Iterator[bytes]:
     """One JSON object per line and item."""
     for chunk in chunks:
-        yield "".join(dumps(json_record(record)) + "\n" for record in chunk).encode()
+        yield b"".join([dumps_bytes(record) + b"\n" for record in chunk])
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP, CSV injection).
@@ -33,20 +34,22 @@ def write_csv(chunks: Iterable[Chunk], context: ExportContext) -> Iterator[bytes
     for chunk in chunks:
         buffer.seek(0)
         buffer.truncate()
-        for record in chunk:
-            record = json_record(record)
-            cells = [
-                record["external_id"] or "",
-                content_of(record, context.content_column) or "",
-                dumps(record["metadata"] or {}),
-                dumps(record["annotations"]),
-                "|".join(distinct_labels(record, context.task_type)),
-                "" if record["final"] is None else dumps(record["final"]),
-                record.get("final_source") or "",
-                "" if record.get("source") is None else str(record["source"]),
-                "" if record.get("root") is None else str(record["root"]),
-                "" if record.get("augmentation") is None else dumps(record["augmentation"]),
-                record.get("split") or "",
-            ]
-            writer.writerow([record["id"], *(escape_cell(cell) for cell in cells)])
+        writer.writerows(_nested_row(record, context) for record in chunk)
         yield buffer.getvalue().encode()
+
+
+def _nested_row(record: Record, context: ExportContext) -> list[Any]:
+    cells = [
+        record["external_id"] or "",
+        content_of(record, context.content_column) or "",
+        dumps(record["metadata"] or {}),
+        dumps(record["annotations"]),
+        "|".join(distinct_labels(record, context.task_type)),
+        "" if record["final"] is None else dumps(record["final"]),
+        record.get("final_source") or "",
+        "" if record.get("source") is None else str(record["source"]),
+        "" if record.get("root") is None else str(record["root"]),
+        "" if record.get("augmentation") is None else dumps(record["augmentation"]),
+        record.get("split") or "",
+    ]
+    return [record["id"], *[escape_cell(cell) for cell in cells]]

@@ -12,6 +12,8 @@ from django.db import transaction
 from datasets.models import DatasetVersion
 from demo.data import DEMO_SUITE, GUIDELINES, demo_bad_batch, demo_reviews
 from demo.labels import demo_label
+from labeling.exports import jobs as export_jobs
+from labeling.exports.job_run import export_job_run
 from projects import services
 from projects.models import Project
 from quality.augment import services as augment_services
@@ -113,6 +115,12 @@ class Command(BaseCommand):
         for version in DatasetVersion.objects.filter(project=project).order_by("number"):
             report_services.report_compute(version=version)
         self.stdout.write(f"  v{latest.number} split 80/10/10 and checked for leakage; every version has its report")
+        job = export_jobs.export_job_start(
+            project=project, number=latest.number, user=manager, export_format="csv",
+            query={"metadata": "channel=app", "layout": "flat"}, enqueue=False,
+        )  # fmt: skip
+        job = export_job_run(job_id=str(job.pk))
+        self.stdout.write(f"  exported: the app reviews of v{latest.number} as a flat CSV ({job.items_written} items)")
 
     def _import(self, project: Project, user, name: str, content: bytes) -> None:
         batch = quality_services.batch_upload(

@@ -1,0 +1,1 @@
+from tests.explorer.conftest import explored  # noqa: F401  (fixture)
