@@ -105,6 +105,11 @@ api_patterns = [
         augment_api.AugmentationGenerateApi.as_view(),
         name="api-augmentation-generate",
     ),
+    path(
+        "projects/<int:project_id>/augmentations/preview/",
+        augment_api.AugmentationPreviewApi.as_view(),
+        name="api-augmentation-preview",
+    ),
     path("augmentation-jobs/<str:job_id>/", augment_api.AugmentationJobApi.as_view(), name="api-augmentation-job"),
     path("items/<int:item_id>/lineage/", dataset_api.ItemLineageApi.as_view(), name="api-item-lineage"),
     path(

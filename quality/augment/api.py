@@ -64,3 +64,40 @@ class AugmentationJobApi(APIView):
     def get(self, request: Request, job_id: str) -> Response:
         job = selectors.job_get_for_user(user=request.user, job_id=job_id)
         return Response(AugmentationJobSerializer(job).data)
+
+
+class PreviewPairSerializer(serializers.Serializer):
+    source_item = serializers.IntegerField(source="source_id")
+    external_id = serializers.CharField()
+    source = serializers.CharField(help_text="the source's text, or its image's address")
+    augmented = serializers.CharField(help_text="the augmented text, or the augmented image as a PNG data URL")
+    params = serializers.JSONField(help_text="every value used, as the job would store it")
+    copy = serializers.IntegerField()
+
+
+class PreviewRequestSerializer(GenerateSerializer):
+    label_policy = None  # a preview stores nothing, so has no labels to decide
+
+
+class AugmentationPreviewApi(APIView):
+    """The first few sources a generation request would augment, each beside its copies; nothing is stored."""
+
+    @extend_schema(
+        request=PreviewRequestSerializer,
+        responses=inline_serializer("AugmentationPreview", {"pairs": PreviewPairSerializer(many=True)}),
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+        serializer = PreviewRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        pairs = services.augmentation_preview(
+            project=project,
+            version=data["version"],
+            method=data["method"],
+            params=data["params"],
+            copies_per_item=data["copies_per_item"],
+            seed=data["seed"],
+            item_filter=data["filter"],
+        )
+        return Response({"pairs": PreviewPairSerializer(pairs, many=True).data})
