@@ -7,8 +7,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_schema import error_responses
+from labeling.inherited import inherit_checks
 from projects.models import TaskType
-from projects.selectors import MANAGERS, project_get_for_user
+from projects.selectors import MANAGERS, REVIEWERS, project_get_for_user
 from quality.augment import selectors, services
 from quality.augment.augmenters import methods_for
 from quality.augment.serializers import AugmentationJobSerializer, GenerateSerializer, RegisterSerializer
@@ -101,3 +102,31 @@ class AugmentationPreviewApi(APIView):
             item_filter=data["filter"],
         )
         return Response({"pairs": PreviewPairSerializer(pairs, many=True).data})
+
+
+class InheritCheckSerializer(serializers.Serializer):
+    method = serializers.CharField()
+    sampled = serializers.IntegerField(help_text="inherit items of this method sent to people to check")
+    settled = serializers.IntegerField(help_text="of those, with a final label from people to compare")
+    agreed = serializers.IntegerField(help_text="of those, whose final label equals the inherited one")
+    agreement = serializers.FloatField(allow_null=True, help_text="agreed / settled; null before any is settled")
+
+
+class AugmentationInheritChecksApi(APIView):
+    """Per method, how often people agree with the labels augmented items inherit from their source."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "InheritChecks",
+            {"inherit_check_share": serializers.FloatField(), "methods": InheritCheckSerializer(many=True)},
+        )
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id, roles=REVIEWERS)
+        checks = inherit_checks(project=project)
+        return Response(
+            {
+                "inherit_check_share": project.inherit_check_share,
+                "methods": InheritCheckSerializer(checks, many=True).data,
+            }
+        )

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 from config.errors import DomainError
 from datasets.models import DatasetVersion
 from datasets.views import VERSION_TEMPLATE, version_context
+from labeling.inherited import inherit_checks
 from projects.selectors import MANAGERS, project_access_for_page
 from quality.augment import selectors, services
 from quality.augment.forms import GENERATE, AugmentForm
@@ -44,6 +45,7 @@ def version_detail(request: HttpRequest, project_id: int, number: int) -> HttpRe
             "augment_form": form,
             "augment_preview": preview,
             "augment_jobs": selectors.jobs_of_version(version=version) if access.is_manager else [],
+            "inherit_checks": inherit_checks(project=access.project) if context["augmentation_shares"] else [],
         }
     )
     status = 400 if form is not None and form.is_bound and form.errors else 200
