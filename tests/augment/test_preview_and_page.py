@@ -8,7 +8,7 @@ from datasets.models import Item
 from labeling import services as labeling
 from quality.augment import services as augment_services
 from quality.models import AugmentationJob
-from tests.projects.helpers import csv_bytes, import_file
+from tests.projects.helpers import import_file
 
 REQUEST = {"version": 1, "method": "keyboard_typos", "params": {"rate": 0.4}, "copies_per_item": 2, "seed": 5}
 

@@ -1,18 +1,22 @@
 """The version page's Augment form in a real browser: preview a few pairs, generate through a real worker,
-follow the job, and open the new version with the copies in it."""
+follow the job, and open the new version with the copies in it; the labeling page marks an augmented item."""
+
+import uuid
 
 import pytest
 from playwright.sync_api import expect
 
-from datasets.models import Augmentation
+from datasets.models import Augmentation, Item
+from labeling import services as labeling
 from quality.augment import services as augment_services
 from tests.projects.helpers import import_file
 
-pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 TEXTS = ["a fine day by the sea", "a rainy day in <b>town</b>", "the best of times and the worst"]
 
 
+@pytest.mark.worker
 def test_preview_then_generate_from_the_version_page(page_as, shot, project, manager, worker_factory):
     content = "text\n" + "\n".join(TEXTS) + "\n"
     assert import_file(project, manager, "v1.csv", content.encode()).status == "accepted"
@@ -52,4 +56,22 @@ def test_preview_then_generate_from_the_version_page(page_as, shot, project, man
     made = Augmentation.objects.filter(item__project=project)
     assert made.count() == 3 and {a.label_policy for a in made} == {"inherit"}
     assert sorted(a.item.data["text"] for a in made) == sorted(p.augmented for p in expected)
+    assert events.errors == []
+
+
+def test_the_labeling_page_marks_an_augmented_item_with_its_method(page_as, shot, project, manager, annotator):
+    project.overlap = 1  # the source, labeled once, is done: the augmented copy is all that is left
+    project.save(update_fields=["overlap"])
+    assert import_file(project, manager, "v1.csv", b"text\na fine day\n").status == "accepted"
+    source = Item.objects.get(project=project)
+    labeling.annotation_submit(item=source, user=manager, request_uuid=uuid.uuid4(), value="positive")
+    content = f"text,source_item,augmentation_method\na fine dya,{source.pk},<b>typo</b>\n".encode()
+    assert import_file(project, manager, "aug.csv", content).status == "accepted"
+    page, events = page_as(annotator)
+    page.goto(f"/projects/{project.pk}/label/")
+    expect(page.locator("#lp-content")).to_contain_text("a fine dya")
+    badge = page.locator("#lp-meta .badge.augmented")
+    expect(badge).to_have_text("augmented · <b>typo</b>")  # the method's name as text, never as markup
+    expect(page.locator("#lp-meta b")).to_have_count(0)
+    shot(page, "augment-03-label")
     assert events.errors == []
