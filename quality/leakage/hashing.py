@@ -152,8 +152,11 @@ def minhash_signatures(shingle_sets: Sequence[set[str]], num_perm: int = NUM_PER
         rows = rows[lengths[rows] > 0]
         if len(rows):
             values = hashed[flat[starts[rows[0]] : ends[rows[-1]]]]
-            permuted = values[:, None] * a[None, :] + b[None, :]
-            signatures[rows] = np.minimum.reduceat(permuted, starts[rows] - starts[rows[0]], axis=0)
+            # Permutations by rows (num_perm x shingles): numpy's outer product and the per-set minimum
+            # then run along contiguous memory, several times faster than shingles by rows.
+            permuted = np.multiply.outer(a, values)
+            permuted += b[:, None]
+            signatures[rows] = np.minimum.reduceat(permuted, starts[rows] - starts[rows[0]], axis=1).T
         first = last
     return signatures
 
