@@ -107,6 +107,16 @@ api_patterns = [
         augment_api.AugmentationGenerateApi.as_view(),
         name="api-augmentation-generate",
     ),
+    path(
+        "projects/<int:project_id>/augmentations/preview/",
+        augment_api.AugmentationPreviewApi.as_view(),
+        name="api-augmentation-preview",
+    ),
+    path(
+        "projects/<int:project_id>/augmentations/inherit-checks/",
+        augment_api.AugmentationInheritChecksApi.as_view(),
+        name="api-augmentation-inherit-checks",
+    ),
     path("augmentation-jobs/<str:job_id>/", augment_api.AugmentationJobApi.as_view(), name="api-augmentation-job"),
     path("items/<int:item_id>/lineage/", dataset_api.ItemLineageApi.as_view(), name="api-item-lineage"),
     path(

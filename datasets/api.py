@@ -91,6 +91,7 @@ class ItemListApi(APIView):
             batch=params.get("batch"),
             text=params.get("q"),
             split=params.get("split"),
+            augmented=None if params.get("augmented") is None else params["augmented"] == "true",
         )
         return selectors.items_filtered(project=access.project, number=number, filters=filters), filters.any
 

@@ -212,6 +212,11 @@ class LabelPolicy(models.TextChoices):
     RELABEL = "relabel"
 
 
+def inherit_check_chosen(content_hash: str, share: float) -> bool:
+    """Whether an ``inherit`` item is in the sample people still label: stable for the same content."""
+    return int(content_hash[:8], 16) < share * 16**8
+
+
 class Augmentation(models.Model):
     """How an augmented item was made: enough to make it again and to trace it to its original.
 
@@ -231,6 +236,9 @@ class Augmentation(models.Model):
     # SHA-256 of the method's whole configuration (method, library, version, params asked for).
     config_hash = models.CharField(max_length=64, blank=True, default="")
     label_policy = models.CharField(max_length=10, choices=LabelPolicy.choices, default=LabelPolicy.RELABEL)
+    # An ``inherit`` item chosen (by content hash, at the project's ``inherit_check_share``) to be
+    # labeled by people all the same, to measure how often they agree with the inherited label.
+    label_check = models.BooleanField(default=False)
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="+")
     # The generation job (quality floor) that wrote the batch, when one did.
     job_id = models.UUIDField(null=True, blank=True)

@@ -94,10 +94,11 @@ class ItemFilters:
     batch: uuid.UUID | None = None
     text: str | None = None
     split: str | None = None  # a split's name, or "none": in no split
+    augmented: bool | None = None  # True: only augmented items; False: only originals
 
     @property
     def any(self) -> bool:
-        values = (self.external_id, self.metadata, self.batch, self.text, self.split)
+        values = (self.external_id, self.metadata, self.batch, self.text, self.split, self.augmented)
         return any(value not in (None, "") for value in values)
 
 
@@ -106,7 +107,14 @@ def items_filtered(*, project: Project, number: int, filters: ItemFilters) -> Qu
     batch_ids = version_batch_ids(project=project, number=number)
     if filters.batch is not None:
         batch_ids = [batch_id for batch_id in batch_ids if batch_id == filters.batch]
-    items = Item.objects.filter(batch_id__in=batch_ids).annotate(split=F("split_assignment__split"))
+    items = (
+        Item.objects.filter(batch_id__in=batch_ids)
+        .select_related("augmentation")
+        .annotate(split=F("split_assignment__split"))
+    )
+    if filters.augmented is not None:
+        # Every augmented item has a source; the partial index on ``source`` holds only those.
+        items = items.filter(source__isnull=not filters.augmented)
     if filters.split == "none":
         items = items.filter(split_assignment__split__isnull=True)
     elif filters.split:

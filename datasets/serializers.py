@@ -1,11 +1,12 @@
 import re
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.errors import DomainError
 from datasets.keyset import Cursor, cursor_parse
-from datasets.models import DatasetVersion, Item, ItemImage
+from datasets.models import Augmentation, DatasetVersion, Item, ItemImage
 from datasets.selectors import SPLIT_FILTERS
 
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 500
@@ -36,13 +37,43 @@ class VersionSerializer(serializers.ModelSerializer):
         return str(batch.pk) if batch else None
 
 
+class ItemAugmentationSerializer(serializers.Serializer):
+    """How an augmented item was made, as the exports carry it."""
+
+    method = serializers.CharField()
+    params = serializers.JSONField()
+    seed = serializers.IntegerField(allow_null=True)
+    generation = serializers.IntegerField()
+    library = serializers.CharField()
+    library_version = serializers.CharField()
+    config_hash = serializers.CharField()
+    label_policy = serializers.CharField()
+
+
 class ItemSerializer(serializers.ModelSerializer):
     # Annotated by ``items_with_splits``; null when the item is in no split (not split yet, or left out).
     split = serializers.CharField(read_only=True, allow_null=True, default=None)
+    source = serializers.IntegerField(source="source_id", read_only=True, allow_null=True)
+    root = serializers.SerializerMethodField()
+    augmentation = serializers.SerializerMethodField()
 
     class Meta:
         model = Item
-        fields = ["id", "external_id", "data", "metadata", "split"]
+        fields = ["id", "external_id", "data", "metadata", "split", "source", "root", "augmentation"]
+
+    @staticmethod
+    def _lineage(item: Item) -> Augmentation | None:
+        # Read with ``select_related("augmentation")``: no query per row.
+        return getattr(item, "augmentation", None) if item.source_id is not None else None
+
+    def get_root(self, item: Item) -> int | None:
+        lineage = self._lineage(item)
+        return lineage.root_id if lineage else None
+
+    @extend_schema_field(ItemAugmentationSerializer(allow_null=True))
+    def get_augmentation(self, item: Item) -> dict[str, Any] | None:
+        lineage = self._lineage(item)
+        return ItemAugmentationSerializer(lineage).data if lineage else None
 
 
 class ItemQuerySerializer(serializers.Serializer):
@@ -59,6 +90,9 @@ class ItemQuerySerializer(serializers.Serializer):
     batch = serializers.UUIDField(required=False, help_text="only items that came with this batch")
     split = serializers.ChoiceField(
         choices=SPLIT_FILTERS, required=False, help_text="only this split's items ('none': in no split)"
+    )
+    augmented = serializers.ChoiceField(
+        choices=["true", "false"], required=False, help_text="true: only augmented items; false: only originals"
     )
     q = serializers.CharField(
         required=False,

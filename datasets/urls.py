@@ -3,6 +3,5 @@ from django.urls import path
 from datasets import views
 
 urlpatterns = [
-    path("projects/<int:project_id>/versions/<int:number>/", views.version_detail, name="version-detail"),
     path("projects/<int:project_id>/images/<str:name>", views.item_image, name="item-image"),
 ]

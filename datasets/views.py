@@ -1,22 +1,25 @@
-"""Pages of a project's data: a version's items, and the images image items show."""
+"""Pages of a project's data: what a version page shows of its items, and the images image items show.
+
+The version page itself is served from the top floor, which adds its own sections to ``version_context``.
+"""
+
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import FileResponse, HttpRequest
 
 from datasets import selectors
 from datasets.forms import VersionItemsForm
 from datasets.keyset import LAST, keyset_page
-from projects.selectors import project_access, project_get_for_user
+from projects.selectors import ProjectAccess, project_get_for_user
 
 PAGE_SIZE = 50
 EXPORT_FORMATS = [("jsonl", "JSON Lines"), ("csv", "CSV"), ("parquet", "Parquet"), ("labelstudio", "Label Studio")]
+VERSION_TEMPLATE = "projects/version.html"
 
 
-@login_required
-def version_detail(request: HttpRequest, project_id: int, number: int) -> HttpResponse:
-    """A version's facts and a keyset page of its items: the same few queries on any page of any version."""
-    access = project_access(user=request.user, project_id=project_id)
+def version_context(request: HttpRequest, *, access: ProjectAccess, number: int) -> dict[str, Any]:
+    """What the version page shows of the data; the floors above add their sections to it."""
     project = access.project
     version = selectors.version_get(project=project, number=number)
     form = VersionItemsForm(request.GET)
@@ -49,7 +52,7 @@ def version_detail(request: HttpRequest, project_id: int, number: int) -> HttpRe
         "split": selectors.split_find(version=version),
         "export_formats": EXPORT_FORMATS + ([("conll", "CoNLL")] if project.task_type == "spans" else []),
     }
-    return render(request, "projects/version.html", context)
+    return context
 
 
 @login_required

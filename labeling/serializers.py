@@ -1,8 +1,9 @@
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from datasets.models import Item
+from datasets.models import Augmentation, Item
 from labeling.models import Annotation, AnnotationRevision
 
 # The two below answer every /next/ and every submit. Declared field by field rather than as
@@ -10,11 +11,22 @@ from labeling.models import Annotation, AnnotationRevision
 # those two requests their output is built by ``queue_item_data`` and ``annotation_data``.
 
 
+class AugmentationMarkSerializer(serializers.Serializer):
+    """An augmented item's mark where people label it (its method); null for an original."""
+
+    method = serializers.CharField()
+
+
 class QueueItemSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     external_id = serializers.CharField(read_only=True)
     data = serializers.JSONField(read_only=True)
     metadata = serializers.JSONField(read_only=True)
+    augmentation = serializers.SerializerMethodField()
+
+    @extend_schema_field(AugmentationMarkSerializer(allow_null=True))
+    def get_augmentation(self, item: Item) -> dict[str, str] | None:
+        return augmentation_mark(item)
 
 
 class AnnotationSerializer(serializers.Serializer):
@@ -30,10 +42,24 @@ class AnnotationSerializer(serializers.Serializer):
 _TIMESTAMP = serializers.DateTimeField(read_only=True)
 
 
+def augmentation_mark(item: Item) -> dict[str, str] | None:
+    """How an augmented item is marked where people label it: its method. One indexed read, for augmented items only."""
+    if item.source_id is None:
+        return None
+    method = Augmentation.objects.filter(item_id=item.pk).values_list("method", flat=True).first()
+    return None if method is None else {"method": method}
+
+
 def queue_item_data(item: Item) -> dict[str, Any]:
     """``QueueItemSerializer(item).data`` without a serializer: DRF deep-copies a serializer's
     fields for every instance, a tenth of a labeling request's CPU. Tests hold the two equal."""
-    return {"id": item.pk, "external_id": item.external_id, "data": item.data, "metadata": item.metadata}
+    return {
+        "id": item.pk,
+        "external_id": item.external_id,
+        "data": item.data,
+        "metadata": item.metadata,
+        "augmentation": augmentation_mark(item),
+    }
 
 
 def annotation_data(annotation: Annotation) -> dict[str, Any]:

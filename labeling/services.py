@@ -23,7 +23,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from config.errors import Conflict, DomainError, QueueFilling
-from datasets.models import Batch, DatasetVersion, Item
+from datasets.models import Augmentation, Batch, DatasetVersion, Item, LabelPolicy
 from labeling import queue_rule
 from labeling.claim_sql import claim, item_by_id
 from labeling.models import (
@@ -75,10 +75,15 @@ def queue_sync(*, project: Project, versions: QueueVersions | None = None) -> No
             JOIN {Batch._meta.db_table} b ON b.id = i.batch_id
             JOIN {DatasetVersion._meta.db_table} v ON v.id = b.version_id
             WHERE i.project_id = %s AND v.number > %s AND v.number <= %s
+              AND NOT EXISTS (
+                  SELECT 1 FROM {Augmentation._meta.db_table} a
+                  WHERE a.item_id = i.id AND a.label_policy = %s AND NOT a.label_check
+              )
             ON CONFLICT DO NOTHING
         """
+        # An item that inherits its label waits for no one, unless it is in the sample people check.
         with connection.cursor() as cursor:
-            cursor.execute(sql, [project.overlap, project.pk, sync.version_number, latest])
+            cursor.execute(sql, [project.overlap, project.pk, sync.version_number, latest, LabelPolicy.INHERIT])
             if cursor.rowcount > ANALYZE_AFTER_ROWS and connection.vendor == "postgresql":
                 # Statistics from before these rows would send the first /next/ scanning them all, and
                 # the pages of an older version walking the new items (ANALYZE sees this transaction's rows).

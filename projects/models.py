@@ -34,6 +34,9 @@ class Project(models.Model):
     labels = models.JSONField(default=list)
     label_scale = models.CharField(max_length=10, choices=LabelScale.choices, default=LabelScale.NOMINAL)
     overlap = models.PositiveSmallIntegerField(default=1)
+    # Of augmented items that inherit their source's label, the share still sent to people, to
+    # measure how often they agree with the inherited label (chosen by content hash, so stable).
+    inherit_check_share = models.FloatField(default=0.05)
     guidelines = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -43,6 +46,10 @@ class Project(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(overlap__gte=1), name="project_overlap_positive"),
+            models.CheckConstraint(
+                condition=models.Q(inherit_check_share__gte=0, inherit_check_share__lte=1),
+                name="project_inherit_check_share_range",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -24,7 +24,7 @@ class ProjectSerializer(serializers.ModelSerializer):
     class Meta:
         model = Project
         fields = [
-            "id", "name", "task_type", "labels", "label_scale", "overlap", "guidelines",
+            "id", "name", "task_type", "labels", "label_scale", "overlap", "inherit_check_share", "guidelines",
             "created_at", "role", "item_count", "latest_version",
         ]  # fmt: skip
 
@@ -49,6 +49,12 @@ class ProjectWriteSerializer(serializers.Serializer):
     labels = serializers.JSONField()
     label_scale = serializers.ChoiceField(choices=LabelScale.choices, default=LabelScale.NOMINAL)
     overlap = serializers.IntegerField(min_value=1, max_value=50, default=1)
+    inherit_check_share = serializers.FloatField(
+        min_value=0,
+        max_value=1,
+        default=0.05,
+        help_text="of augmented items that inherit their source's label, the share still sent to people to check",
+    )
     guidelines = serializers.CharField(allow_blank=True, default="", max_length=100_000)
 
 

@@ -37,6 +37,7 @@ def project_create(
     labels: Any,
     label_scale: str = LabelScale.NOMINAL,
     overlap: int = 1,
+    inherit_check_share: float = 0.05,
     guidelines: str = "",
 ) -> Project:
     """Create a project; its creator becomes its manager."""
@@ -49,6 +50,7 @@ def project_create(
         labels=normalized,
         label_scale=label_scale,
         overlap=overlap,
+        inherit_check_share=inherit_check_share,
         guidelines=guidelines or "",
         created_by=user,
     )
@@ -79,6 +81,10 @@ def project_update(*, project: Project, **fields: Any) -> Project:
     project.task_type = merged["task_type"]
     project.label_scale = merged["label_scale"]
     project.overlap = merged["overlap"]
+    if "inherit_check_share" in fields:
+        if not 0 <= fields["inherit_check_share"] <= 1:
+            raise DomainError("inherit_check_share is a share: between 0 and 1")
+        project.inherit_check_share = fields["inherit_check_share"]
     if "guidelines" in fields:
         project.guidelines = fields["guidelines"] or ""
     project.save()

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from quality.augment import views as augment_views
 from quality.leakage import views as leakage_views
 from quality.pipeline import views as pipeline_views
 from quality.reports import views as report_views
@@ -7,6 +8,7 @@ from quality.suites import views as suite_views
 
 urlpatterns = [
     path("projects/<int:project_id>/", pipeline_views.project_detail, name="project-detail"),
+    path("projects/<int:project_id>/versions/<int:number>/", augment_views.version_detail, name="version-detail"),
     path("projects/<int:project_id>/batches/", pipeline_views.batch_upload, name="batch-upload"),
     path("projects/<int:project_id>/suite/", suite_views.suite_edit, name="suite-edit"),
     path("projects/<int:project_id>/batches/<uuid:batch_id>/", pipeline_views.batch_results, name="batch-results"),

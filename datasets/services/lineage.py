@@ -28,7 +28,8 @@ from datasets.lineage_columns import (
     SOURCE_ID_COLUMN,
     SOURCE_ITEM_COLUMN,
 )
-from datasets.models import Augmentation, Item, LabelPolicy
+from datasets.models import Augmentation, Item, LabelPolicy, inherit_check_chosen
+from projects.models import Project
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,7 @@ def lineage_record(*, project_id: int, batch_id: str, user_id: int, rows: list[L
         ).values_list("content_hash", "pk")
     )
     rows = [row for row in rows if row.content_hash in written and row.source_id != written[row.content_hash]]
+    share = Project.objects.values_list("inherit_check_share", flat=True).get(pk=project_id)
     parents = {
         a.item_id: (a.root_id, a.generation)
         for a in Augmentation.objects.filter(item_id__in={row.source_id for row in rows})
@@ -178,6 +180,7 @@ def lineage_record(*, project_id: int, batch_id: str, user_id: int, rows: list[L
                 seed=row.seed,
                 config_hash=row.config_hash,
                 label_policy=row.label_policy,
+                label_check=row.label_policy == LabelPolicy.INHERIT and inherit_check_chosen(row.content_hash, share),
                 batch_id=batch_id,
                 job_id=row.job_id,
                 created_by_id=user_id,

@@ -139,6 +139,7 @@ def disagreements(
         rows.append(
             {
                 "item": {key: item[key] for key in ("id", "external_id", "data", "metadata")},
+                "augmentation_method": item["augmentation_method"],
                 "agreement": ranking["agreement"][index],
                 "label_issue_score": scores.get(str(item_id)),
                 "annotations": item["annotations"],

@@ -247,9 +247,16 @@ def slice_options(*, project: Project, version: int) -> list[SliceOption]:
 def items_with_annotations(*, item_ids: list[int]) -> dict[int, dict[str, Any]]:
     """The items, each with its annotations and latest adjudication: three queries for the page."""
     items = {
-        pk: {"id": pk, "external_id": external_id, "data": data, "metadata": metadata, "annotations": []}
-        for pk, external_id, data, metadata in Item.objects.filter(pk__in=item_ids).values_list(
-            "id", "external_id", "data", "metadata"
+        pk: {
+            "id": pk,
+            "external_id": external_id,
+            "data": data,
+            "metadata": metadata,
+            "augmentation_method": method,  # None for an original
+            "annotations": [],
+        }
+        for pk, external_id, data, metadata, method in Item.objects.filter(pk__in=item_ids).values_list(
+            "id", "external_id", "data", "metadata", "augmentation__method"
         )
     }
     annotations = (

@@ -7,8 +7,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_schema import error_responses
+from labeling.inherited import inherit_checks
 from projects.models import TaskType
-from projects.selectors import MANAGERS, project_get_for_user
+from projects.selectors import MANAGERS, REVIEWERS, project_get_for_user
 from quality.augment import selectors, services
 from quality.augment.augmenters import methods_for
 from quality.augment.serializers import AugmentationJobSerializer, GenerateSerializer, RegisterSerializer
@@ -64,3 +65,68 @@ class AugmentationJobApi(APIView):
     def get(self, request: Request, job_id: str) -> Response:
         job = selectors.job_get_for_user(user=request.user, job_id=job_id)
         return Response(AugmentationJobSerializer(job).data)
+
+
+class PreviewPairSerializer(serializers.Serializer):
+    source_item = serializers.IntegerField(source="source_id")
+    external_id = serializers.CharField()
+    source = serializers.CharField(help_text="the source's text, or its image's address")
+    augmented = serializers.CharField(help_text="the augmented text, or the augmented image as a PNG data URL")
+    params = serializers.JSONField(help_text="every value used, as the job would store it")
+    copy = serializers.IntegerField()
+
+
+class PreviewRequestSerializer(GenerateSerializer):
+    label_policy = None  # a preview stores nothing, so has no labels to decide
+
+
+class AugmentationPreviewApi(APIView):
+    """The first few sources a generation request would augment, each beside its copies; nothing is stored."""
+
+    @extend_schema(
+        request=PreviewRequestSerializer,
+        responses=inline_serializer("AugmentationPreview", {"pairs": PreviewPairSerializer(many=True)}),
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+        serializer = PreviewRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        pairs = services.augmentation_preview(
+            project=project,
+            version=data["version"],
+            method=data["method"],
+            params=data["params"],
+            copies_per_item=data["copies_per_item"],
+            seed=data["seed"],
+            item_filter=data["filter"],
+        )
+        return Response({"pairs": PreviewPairSerializer(pairs, many=True).data})
+
+
+class InheritCheckSerializer(serializers.Serializer):
+    method = serializers.CharField()
+    sampled = serializers.IntegerField(help_text="inherit items of this method sent to people to check")
+    settled = serializers.IntegerField(help_text="of those, with a final label from people to compare")
+    agreed = serializers.IntegerField(help_text="of those, whose final label equals the inherited one")
+    agreement = serializers.FloatField(allow_null=True, help_text="agreed / settled; null before any is settled")
+
+
+class AugmentationInheritChecksApi(APIView):
+    """Per method, how often people agree with the labels augmented items inherit from their source."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "InheritChecks",
+            {"inherit_check_share": serializers.FloatField(), "methods": InheritCheckSerializer(many=True)},
+        )
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id, roles=REVIEWERS)
+        checks = inherit_checks(project=project)
+        return Response(
+            {
+                "inherit_check_share": project.inherit_check_share,
+                "methods": InheritCheckSerializer(checks, many=True).data,
+            }
+        )

@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -111,8 +112,13 @@ def _chosen(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
     return np.flatnonzero(rng.random(n) < rate) if n else np.zeros(0, dtype=int)
 
 
+# Every character whose lower case is a key of NEIGHBOURS (the Kelvin sign lowers to "k"); a test
+# holds this equal to that rule over all of Unicode. A regular expression finds them ten times faster.
+TYPO_LETTERS = re.compile("[A-Za-z\u212a]")
+
+
 def keyboard_typos(text: str, params: dict[str, Any], rng: np.random.Generator) -> tuple[str, dict[str, Any]]:
-    letters = [i for i, ch in enumerate(text) if ch.lower() in NEIGHBOURS]
+    letters = [found.start() for found in TYPO_LETTERS.finditer(text)]
     chars = list(text)
     changes = []
     for index in _chosen(rng, len(letters), params["rate"]):

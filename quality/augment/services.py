@@ -5,11 +5,14 @@ importer records beside each item, so augmented items are validated, deduplicate
 versioned like any other. Checks run before anything is stored.
 """
 
+import base64
 import json
 import logging
 import re
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -34,6 +37,8 @@ from datasets.lineage_columns import (
 from datasets.models import Batch, Item, LabelPolicy
 from datasets.services import uploads
 from labeling.exports.records import version_chunks
+from labeling.models import Annotation
+from labeling.review.selectors import final_labels
 from projects.models import Project, TaskType
 from quality.augment.augmenters import (
     IMAGE,
@@ -69,6 +74,15 @@ def project_method(project: Project, name: str) -> Method:
     """The method by name, if it fits the project's items (and keeps spans right for span projects)."""
     try:
         return method_get(name, content_kind(project), spans=project.task_type == TaskType.SPANS)
+    except AugmentError as exc:
+        raise DomainError(str(exc)) from None
+
+
+def _method_and_params(project: Project, name: str, params: dict[str, Any] | None) -> tuple[Method, dict[str, Any]]:
+    """The method and its parameters with the defaults filled in, or a 400 saying what is wrong."""
+    chosen = project_method(project, name)
+    try:
+        return chosen, params_resolve(chosen, params)
     except AugmentError as exc:
         raise DomainError(str(exc)) from None
 
@@ -151,11 +165,7 @@ def augmentation_job_start(
     label_policy: str,
 ) -> AugmentationJob:
     """Check the request and queue its generation; the worker starts once this commits."""
-    chosen = project_method(project, method)
-    try:
-        resolved = params_resolve(chosen, params)
-    except AugmentError as exc:
-        raise DomainError(str(exc)) from None
+    chosen, resolved = _method_and_params(project, method, params)
     source_version = data_selectors.version_get(project=project, number=version)
     if source_version.item_count * copies_per_item > MAX_GENERATED_ROWS:
         raise TooLarge(f"that would make more than {MAX_GENERATED_ROWS:,} items in one job")
@@ -184,12 +194,16 @@ def _enqueue(job_id: uuid.UUID) -> None:
         logger.exception("could not enqueue augmentation job %s", job_id)
 
 
-def _sources(job: AugmentationJob) -> QuerySet[Item]:
-    items = data_selectors.items_in_version(project=job.project, number=job.version.number)
-    metadata = job.filter.get("metadata") or {}
+def _sources(*, project: Project, number: int, item_filter: dict[str, Any]) -> QuerySet[Item]:
+    items = data_selectors.items_in_version(project=project, number=number)
+    metadata = item_filter.get("metadata") or {}
     if metadata:
         items = items.filter(Q(**{f"metadata__{key}": value for key, value in metadata.items()}))
     return items
+
+
+def _has_label(final: Any, label: str) -> bool:
+    return final == label or (isinstance(final, list) and label in final)
 
 
 def _labelled(job: AugmentationJob, item_ids: set[int]) -> set[int]:
@@ -198,10 +212,19 @@ def _labelled(job: AugmentationJob, item_ids: set[int]) -> set[int]:
     chosen: set[int] = set()
     for chunk in version_chunks(project=job.project, number=job.version.number):
         for record in chunk:
-            final = record["final"]
-            if record["id"] in item_ids and (final == label or (isinstance(final, list) and label in final)):
+            if record["id"] in item_ids and _has_label(record["final"], label):
                 chosen.add(record["id"])
     return chosen
+
+
+def _made(
+    *, project: Project, method: Method, params: dict[str, Any], seed: int, content: str, content_hash: str, copy: int
+) -> tuple[str | bytes, dict[str, Any]]:
+    """One augmented copy of one source: what the job stores and what the preview shows, from one code path."""
+    rng = item_rng(seed, content_key(content_hash), copy)
+    if method.kind == IMAGE:
+        return augment_image(method, _image_bytes(project, content), params, rng)
+    return augment_text(method, content, params, rng)
 
 
 def generated_rows(job: AugmentationJob, on_progress: Callable[[float], None] | None = None) -> list[dict[str, Any]]:
@@ -209,7 +232,11 @@ def generated_rows(job: AugmentationJob, on_progress: Callable[[float], None] | 
     project = job.project
     method = project_method(project, job.method)
     column = project.content_column
-    sources = list(_sources(job).values_list("id", "data", "content_hash", "metadata"))
+    sources = list(
+        _sources(project=project, number=job.version.number, item_filter=job.filter).values_list(
+            "id", "data", "content_hash", "metadata"
+        )
+    )
     if job.filter.get("label"):
         keep = _labelled(job, {source[0] for source in sources})
         sources = [source for source in sources if source[0] in keep]
@@ -227,14 +254,18 @@ def generated_rows(job: AugmentationJob, on_progress: Callable[[float], None] | 
         content = (data or {}).get(column)
         if not isinstance(content, str):
             continue
-        raw = _image_bytes(project, content) if method.kind == IMAGE else None
         for copy in range(job.copies_per_item):
-            rng = item_rng(job.seed, content_key(content_hash), copy)
-            if raw is not None:
-                made, used = augment_image(method, raw, job.params, rng)
+            made, used = _made(
+                project=project,
+                method=method,
+                params=job.params,
+                seed=job.seed,
+                content=content,
+                content_hash=content_hash,
+                copy=copy,
+            )
+            if isinstance(made, bytes):
                 made = _image_keep(project, job, made, item_id, copy)
-            else:
-                made, used = augment_text(method, content, job.params, rng)
             # A copy keeps its source's metadata, so the suite, the slices and the filters see it as its source.
             rows.append(
                 {
@@ -248,6 +279,92 @@ def generated_rows(job: AugmentationJob, on_progress: Callable[[float], None] | 
         if on_progress and done % PROGRESS_EVERY == 0:
             on_progress(done / len(sources))
     return rows
+
+
+# -- preview -------------------------------------------------------------------------
+PREVIEW_SOURCES = 3
+PREVIEW_COPIES = 2
+PREVIEW_SCAN = 500
+
+
+@dataclass(frozen=True)
+class PreviewPair:
+    """A source and one augmented copy exactly as the job would make it; images as PNG data URLs."""
+
+    source_id: int
+    external_id: str
+    source: str
+    augmented: str
+    params: dict[str, Any]
+    copy: int
+
+    @property
+    def params_json(self) -> str:
+        return json.dumps(self.params, sort_keys=True)
+
+
+def _final_labels_of(item_ids: list[int]) -> dict[int, Any]:
+    values: dict[int, list[Any]] = defaultdict(list)
+    for item_id, value in Annotation.objects.filter(item_id__in=item_ids).values_list("item_id", "value"):
+        values[item_id].append(value)
+    return {item_id: final for item_id, (final, _) in final_labels(item_ids=item_ids, annotations=values).items()}
+
+
+def augmentation_preview(
+    *,
+    project: Project,
+    version: int,
+    method: str,
+    params: dict[str, Any] | None,
+    copies_per_item: int,
+    seed: int,
+    item_filter: dict[str, Any] | None,
+    limit: int = PREVIEW_SOURCES,
+) -> list[PreviewPair]:
+    """A few sources that the request would augment, each beside its copies; nothing is stored.
+
+    The same checks as ``augmentation_job_start`` and the same ``_made`` as the job, so what is
+    shown is byte for byte what the job makes. Reads only the first items that match.
+    """
+    chosen, resolved = _method_and_params(project, method, params)
+    data_selectors.version_get(project=project, number=version)
+    checked = _filter_check(project, item_filter or {})
+    column = project.content_column
+    items = _sources(project=project, number=version, item_filter=checked)
+    pairs: list[PreviewPair] = []
+    shown = 0
+    last_id = 0
+    while shown < limit:
+        page = list(
+            items.filter(id__gt=last_id).values_list("id", "external_id", "data", "content_hash")[:PREVIEW_SCAN]
+        )
+        if not page:
+            break
+        last_id = page[-1][0]
+        finals = _final_labels_of([row[0] for row in page]) if checked.get("label") else {}
+        for item_id, external_id, data, content_hash in page:
+            content = (data or {}).get(column)
+            if not isinstance(content, str) or (
+                checked.get("label") and not _has_label(finals[item_id], checked["label"])
+            ):
+                continue
+            shown += 1
+            for copy in range(min(copies_per_item, PREVIEW_COPIES)):
+                made, used = _made(
+                    project=project,
+                    method=chosen,
+                    params=resolved,
+                    seed=seed,
+                    content=content,
+                    content_hash=content_hash,
+                    copy=copy,
+                )
+                if isinstance(made, bytes):
+                    made = "data:image/png;base64," + base64.b64encode(made).decode()
+                pairs.append(PreviewPair(item_id, external_id, content, made, {**used, "copy": copy}, copy))
+            if shown == limit:
+                break
+    return pairs
 
 
 def _image_bytes(project: Project, url: str) -> bytes:

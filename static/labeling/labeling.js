@@ -255,22 +255,27 @@ function show(view) {
   el.name.textContent = `${editing ? "Changing" : "Item"} ${itemName(item)}`;
   el.content.dataset.item = String(item.id);
   el.content.dataset.mode = view.kind;
-  renderMeta(item.metadata);
+  renderMeta(item.metadata, item.augmentation);
   renderContent(item);
   renderMode();
   renderValue();
   if (usable) setStatus("↺ Restored your unsaved work on this item.", "info");
 }
 
-function renderMeta(metadata) {
+function renderMeta(metadata, augmentation) {
   const entries = metadata && typeof metadata === "object" ? Object.entries(metadata) : [];
-  el.meta.replaceChildren(
-    ...entries.map(([key, value]) => {
-      const li = node("li", "kv");
-      li.append(node("span", "k", `${key}: `), node("span", "v", typeof value === "string" ? value : JSON.stringify(value)));
-      return li;
-    }),
-  );
+  const items = entries.map(([key, value]) => {
+    const li = node("li", "kv");
+    li.append(node("span", "k", `${key}: `), node("span", "v", typeof value === "string" ? value : JSON.stringify(value)));
+    return li;
+  });
+  // An augmented copy says so, and how it was made: text nodes only, whatever the method's name holds.
+  if (augmentation && augmentation.method) {
+    const badge = node("li", "badge augmented", `augmented · ${augmentation.method}`);
+    badge.title = "An augmented copy of another item";
+    items.unshift(badge);
+  }
+  el.meta.replaceChildren(...items);
 }
 
 function safeImageUrl(raw) {

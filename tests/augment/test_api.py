@@ -222,3 +222,29 @@ def test_span_projects_refuse_methods_that_move_offsets(api_client, manager):
     response = generate(api_client(manager), spans, version=1, method="word_swap")
     assert response.status_code == 400 and "offsets" in response.json()["detail"]
     assert generate(api_client(manager), spans, version=1, method="case_noise").status_code == 202
+
+
+def test_items_list_carries_lineage_and_filters_by_augmented(api_client, project, manager, originals):
+    source = originals["r1"]
+    content = (
+        "text,source_item,augmentation_method,augmentation_params,augmentation_seed\n"
+        f'a fine dya,{source.pk},typo,"{{""at"": 8}}",3\n'
+    ).encode()
+    assert import_file(project, manager, "aug.csv", content).status == "accepted"
+    child = Item.objects.get(project=project, data={"text": "a fine dya"})
+    client = api_client(manager)
+    items_url = f"/api/projects/{project.pk}/items/"
+    body = client.get(items_url, {"augmented": "true"}).json()
+    assert [item["id"] for item in body["results"]] == [child.pk] and body["count"] is None
+    [made] = body["results"]
+    assert (made["source"], made["root"], made["split"]) == (source.pk, source.pk, None)
+    assert made["augmentation"] == {
+        "method": "typo", "params": {"at": 8}, "seed": 3, "generation": 1, "library": "", "library_version": "",
+        "config_hash": child.augmentation.config_hash, "label_policy": "relabel",
+    }  # fmt: skip
+    plain = client.get(items_url, {"augmented": "false"}).json()["results"]
+    assert sorted(item["id"] for item in plain) == sorted(item.pk for item in originals.values())
+    assert all(item["source"] is None and item["root"] is None and item["augmentation"] is None for item in plain)
+    assert client.get(items_url, {"augmented": "true", "split": "train"}).json()["results"] == []
+    refused = client.get(items_url, {"augmented": "yes"})
+    assert refused.status_code == 400 and "augmented" in refused.json()

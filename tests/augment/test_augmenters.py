@@ -75,3 +75,12 @@ def test_image_methods_give_byte_identical_pngs(name):
     assert first == again and used == used_again
     assert Image.open(io.BytesIO(first)).format == "PNG"
     assert first != _png() or name == "blur"
+
+
+def test_typo_letters_are_every_character_that_lowers_to_a_keyboard_letter():
+    from quality.augment.augmenters import NEIGHBOURS, TYPO_LETTERS
+
+    every = "".join(map(chr, range(0x110000)))
+    assert [m.start() for m in TYPO_LETTERS.finditer(every)] == [
+        i for i, ch in enumerate(every) if ch.lower() in NEIGHBOURS
+    ]

@@ -59,11 +59,14 @@ def test_items_of_a_version_exclude_later_batches(api_client, project, manager, 
     assert client.get(url, {"version": 3}).status_code == 404
 
 
+NO_LINEAGE = {"split": None, "source": None, "root": None, "augmentation": None}
+
+
 def test_items_shape_and_metadata(api_client, project, manager, two_versions):
     results = api_client(manager).get(f"/api/projects/{project.pk}/items/", {"version": 2}).json()["results"]
     assert [{k: v for k, v in item.items() if k != "id"} for item in results[3:]] == [
-        {"external_id": "b2", "data": {"text": "delta"}, "metadata": {"channel": "app"}, "split": None},
-        {"external_id": "b3", "data": {"text": "epsilon"}, "metadata": {"channel": None}, "split": None},
+        {"external_id": "b2", "data": {"text": "delta"}, "metadata": {"channel": "app"}, **NO_LINEAGE},
+        {"external_id": "b3", "data": {"text": "epsilon"}, "metadata": {"channel": None}, **NO_LINEAGE},
     ]
     assert all(isinstance(item["id"], int) for item in results)
 

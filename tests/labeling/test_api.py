@@ -18,7 +18,8 @@ def test_next_then_submit_then_the_same_uuid_again(loaded_project, annotator_cli
     response = annotator_client.get(f"/api/projects/{loaded_project.pk}/next/")
     assert response.status_code == 200
     item = response.json()["item"]
-    assert set(item) == {"id", "external_id", "data", "metadata"}
+    assert set(item) == {"id", "external_id", "data", "metadata", "augmentation"}
+    assert item["augmentation"] is None  # an original; an augmented copy names its method
     body = {"uuid": str(uuid.uuid4()), "value": "positive"}
     first = annotator_client.post(f"/api/items/{item['id']}/annotations/", body, format="json")
     again = annotator_client.post(f"/api/items/{item['id']}/annotations/", body, format="json")

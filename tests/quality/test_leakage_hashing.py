@@ -152,3 +152,14 @@ def test_a_resized_or_blurred_copy_has_a_near_perceptual_hash(picture):
         np.uint64,
     )
     assert pair_set(image_pairs(hashes)) == {(0, 1), (0, 2), (1, 2)}
+
+
+def test_minhash_signatures_are_datasketchs_bit_for_bit(monkeypatch):
+    from quality.leakage import hashing
+
+    monkeypatch.setattr(hashing, "SIGNATURE_CHUNK", 7)  # many chunks, sets across their edges
+    rng = np.random.default_rng(3)
+    words = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"]
+    sets = [shingles(" ".join(rng.choice(words, rng.integers(0, 25)))) for _ in range(300)] + [set(), {"x"}]
+    reference = MinHash.bulk(([s.encode() for s in shingle_set] for shingle_set in sets), num_perm=128, seed=1)
+    assert np.array_equal(minhash_signatures(sets), np.vstack([h.hashvalues for h in reference]))

@@ -205,3 +205,25 @@ def test_the_queue_hides_agreed_items_and_says_when_no_item_matches(labeled, rev
     assert "No item matches" in nothing and "Items appear here once" not in nothing
     assert '<option value="channel=email">' in page and '<option value="channel=web">' in page
     assert 'data-slice="channel=email"' in page
+
+
+def test_the_review_page_marks_augmented_items_with_their_method_escaped(labeled, reviewer, manager, team):
+    from tests.review.conftest import import_rows
+
+    source = items_of(labeled)[0]
+    import_rows(
+        labeled,
+        manager,
+        [{"text": "review numbr 0", "source_item": source.pk, "augmentation_method": HOSTILE}],
+    )
+    copy = items_of(labeled)[-1]
+    assert copy.source_id == source.pk
+    submit(copy, team[0], "positive")
+    submit(copy, team[1], "negative")
+    page = logged_in(reviewer).get(f"/projects/{labeled.pk}/review/").content.decode()
+    article = page[page.index(f'id="rv-item-{copy.pk}"') :]
+    article = article[: article.index("</header>")]
+    assert 'class="badge augmented"' in article and "augmented · &lt;script&gt;" in article
+    assert HOSTILE not in page
+    tie = items_of(labeled)[1]  # an original in the queue: no mark
+    assert "badge augmented" not in page[page.index(f'id="rv-item-{tie.pk}"') :].split("</header>")[0]

@@ -98,6 +98,8 @@ class Command(BaseCommand):
     def _augment_split_report(self, project: Project, manager) -> None:
         """Typo copies of the app reviews (v3), v3 split into train/dev/test and checked for leakage,
         and every version's report, all in-process, so the pages show them before the worker starts."""
+        # The copies inherit their source's label; a fifth of them still go to people, to check that label.
+        services.project_update(project=project, inherit_check_share=0.2)
         job = augment_services.augmentation_job_start(
             project=project, user=manager, version=2, method="keyboard_typos", params={"rate": 0.04},
             copies_per_item=1, seed=5, item_filter={"metadata": {"channel": "app"}}, label_policy="inherit",
