@@ -52,7 +52,7 @@ from datasets.models import ACTIVE_STATUSES, Batch, BatchStatus
 from datasets.services import items, lineage, uploads, versions
 from labeling.imports import rows as label_rows
 from labeling.imports.parse import SINGLE_LABEL, BatchLabels, LabelError, LabelMapping
-from labeling.imports.services import annotators_check, imported_labels_store
+from labeling.imports.services import annotators_check, imported_labels_store, labels_stage, staged_labels_discard
 from projects.models import Project
 from quality.pipeline.lease import LeaseKeeper, LeaseLost, Progress, heartbeat, lease_cutoff
 from quality.reports.services import report_request
@@ -232,6 +232,7 @@ def batch_fail(*, batch_id: str, token: uuid.UUID | None, message: str) -> None:
         if token is not None and batch.run_token != token:
             return
         items.items_discard(batch_id=batch.pk)
+        staged_labels_discard(batch_id=str(batch.pk))
         _mark_failed(batch, message)
 
 
@@ -405,10 +406,11 @@ def _run(
     labels = BatchLabels()
     try:
         heartbeat(batch_id, token, stage="importing")
+        staged_labels_discard(batch_id=batch_id)  # what an earlier run of this batch staged
         for chunk in reader.chunks():
-            # Labels ride in memory until the version is made; they are stored with it.
+            found = BatchLabels()
             chunk = label_rows.chunk_labels(
-                chunk, mapping=mapping, task_type=project.task_type, labels=project.label_names, into=labels
+                chunk, mapping=mapping, task_type=project.task_type, labels=project.label_names, into=found
             )
             # The rows and the heartbeat that proves the lease commit together, or not at all.
             with transaction.atomic():
@@ -424,6 +426,8 @@ def _run(
                 lineage.lineage_record(
                     project_id=project.pk, batch_id=str(batch.pk), user_id=batch.uploaded_by_id, rows=augmented
                 )
+                # Staged with the chunk's items; they become labels with the version.
+                labels_stage(project_id=project.pk, batch_id=str(batch.pk), labels=found)
                 added += chunk_added
                 duplicates += chunk_duplicates
                 empty += chunk.empty
@@ -433,6 +437,7 @@ def _run(
                     rows_added=added,
                     rows_duplicate=duplicates,
                 )
+            labels.absorb(found)
             if on_progress:
                 on_progress(progress.value)
         annotators_check(project=project, names=labels.annotators(), mapping=mapping)
@@ -558,6 +563,7 @@ def batch_recover_stale() -> list[str]:
         for batch in stale:
             if batch.status == BatchStatus.VALIDATING and batch.attempts >= settings.GROUNDWORK_BATCH_MAX_ATTEMPTS:
                 items.items_discard(batch_id=batch.pk)
+                staged_labels_discard(batch_id=str(batch.pk))
                 _mark_failed(batch, f"gave up after {batch.attempts} attempts; the worker stopped each time")
                 continue
             batch.status = BatchStatus.QUEUED
