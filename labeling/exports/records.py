@@ -7,7 +7,8 @@ Versions are immutable; annotations are read chunk by chunk, so an export that r
 people label holds each item's annotations as they were when its chunk was read. A record::
 
     {"id", "external_id", "data": {"text" | "image": ...}, "metadata": {...},
-     "annotations": [{"uuid", "annotator", "value", "revision", "created_at", "updated_at"}],
+     "annotations": [{"uuid", "annotator", "value", "revision", "created_at", "updated_at",
+                      "origin": "app" | "imported", "import_batch": batch id | None}],
      "final": ..., "final_source": "adjudication" | "consensus" | "inherited" | None,
      "source": item id | None, "root": item id | None,
      "augmentation": {"method", "params", "seed", "generation", "library", "library_version",
@@ -129,10 +130,13 @@ def _annotations_of(*, item_ids: list[int]) -> dict[int, list[Record]]:
     rows = (
         Annotation.objects.filter(item_id__in=item_ids)
         .order_by("item_id", "id")
-        .values_list("item_id", "uuid", "annotator__username", "value", "revision", "created_at", "updated_at")
-    )
+        .values_list(
+            "item_id", "uuid", "annotator__username", "value", "revision", "created_at", "updated_at", "origin",
+            "import_batch_id",
+        )
+    )  # fmt: skip
     by_item: dict[int, list[Record]] = defaultdict(list)
-    for item_id, uuid, username, value, revision, created_at, updated_at in rows:
+    for item_id, uuid, username, value, revision, created_at, updated_at, origin, import_batch in rows:
         by_item[item_id].append(
             {
                 "uuid": str(uuid),
@@ -141,6 +145,8 @@ def _annotations_of(*, item_ids: list[int]) -> dict[int, list[Record]]:
                 "revision": revision,
                 "created_at": created_at,
                 "updated_at": updated_at,
+                "origin": origin,
+                "import_batch": str(import_batch) if import_batch else None,
             }
         )
     return by_item
