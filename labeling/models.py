@@ -152,11 +152,14 @@ class StagedLabel(models.Model):
     leaves rows nobody sees (the next run of the batch, or its failure, deletes them).
     """
 
-    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+")
+    # The one index, (batch, kind, item), serves the batch's reads and each row's lookups.
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+", db_index=False)
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+", db_index=False)
     kind = models.CharField(max_length=10, choices=StagedLabelKind.choices)
     annotator_name = models.CharField(max_length=255, blank=True, default="")  # as the file names them
-    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+", db_index=False
+    )
     model_name = models.CharField(max_length=200, blank=True, default="")
     value = models.JSONField(null=True)  # a label, a gold answer, or a prediction's probabilities
     uuid = models.UUIDField(default=uuid.uuid4)  # the annotation's, and its first revision's request

@@ -24,7 +24,6 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
-    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -173,11 +172,20 @@ def imported_labels_store(
     staged = StagedLabel.objects.filter(batch_id=batch_id)
     if labels.staged or labels.count():
         _annotators_resolve(project=project, staged=staged, uploader_id=uploader_id, mapping=mapping, summary=summary)
+        _statistics_refresh()
         _annotations_move(project=project, batch_id=batch_id, staged=staged, summary=summary)
         _gold_move(project=project, staged=staged, uploader_id=uploader_id, summary=summary)
         _predictions_move(project=project, staged=staged, uploader_id=uploader_id, summary=summary)
         staged.delete()
     return summary
+
+
+def _statistics_refresh() -> None:
+    """Let PostgreSQL's planner see what was staged and resolved: with the statistics of an empty
+    table (or of unresolved annotators) it picks plans made for a handful of rows."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(StagedLabel._meta.db_table)}")
 
 
 def _annotators_resolve(
@@ -228,9 +236,12 @@ def _selecting(rows: QuerySet, *expressions: Any) -> QuerySet:
 def _annotations_move(*, project: Project, batch_id: str, staged: QuerySet, summary: dict) -> None:
     """Annotations with their first revision and a submitted assignment, skips as skipped
     assignments (the last row of each annotator and item), and the counters of their items."""
-    people = staged.filter(kind__in=[StagedLabelKind.ANNOTATION, StagedLabelKind.SKIP], annotator__isnull=False)
-    last = people.order_by().values("item_id", "annotator_id").annotate(last=Max("id")).values("last")
-    wanted = people.filter(id__in=last)
+    kinds = [StagedLabelKind.ANNOTATION, StagedLabelKind.SKIP]
+    people = staged.filter(kind__in=kinds, annotator__isnull=False)
+    later = staged.filter(
+        kind__in=kinds, item_id=OuterRef("item_id"), annotator_id=OuterRef("annotator_id"), id__gt=OuterRef("id")
+    )
+    wanted = people.filter(~Exists(later))  # an index lookup a row, whatever the planner knows of the table
     taken = Assignment.objects.filter(item_id=OuterRef("item_id"), annotator_id=OuterRef("annotator_id"))
     chosen = wanted.filter(~Exists(taken)).update(chosen=True)
     summary["already_labeled"] = wanted.count() - chosen
@@ -300,7 +311,7 @@ def _queue_counts(*, project: Project, labels: QuerySet, summary: dict) -> None:
 def _gold_move(*, project: Project, staged: QuerySet, uploader_id: int, summary: dict) -> None:
     """The last gold answer the file gives each item replaces the one it had."""
     gold = staged.filter(kind=StagedLabelKind.GOLD)
-    last = gold.filter(id__in=gold.order_by().values("item_id").annotate(last=Max("id")).values("last"))
+    last = gold.filter(~Exists(gold.filter(item_id=OuterRef("item_id"), id__gt=OuterRef("id"))))
     GoldLabel.objects.filter(item_id__in=last.values("item_id")).delete()
     summary["gold"] = _insert_select(
         GoldLabel,
@@ -315,7 +326,7 @@ def _predictions_move(*, project: Project, staged: QuerySet, uploader_id: int, s
     predictions = staged.filter(kind=StagedLabelKind.PREDICTION)
     for model in sorted(set(predictions.order_by().values_list("model_name", flat=True).distinct())):
         of_model = predictions.filter(model_name=model)
-        last = of_model.filter(id__in=of_model.order_by().values("item_id").annotate(last=Max("id")).values("last"))
+        last = of_model.filter(~Exists(of_model.filter(item_id=OuterRef("item_id"), id__gt=OuterRef("id"))))
         prediction_set = PredictionSet.objects.create(
             project=project, model_name=model, labels=project.label_names, created_by_id=uploader_id
         )

@@ -231,8 +231,8 @@ def batch_fail(*, batch_id: str, token: uuid.UUID | None, message: str) -> None:
             return
         if token is not None and batch.run_token != token:
             return
-        items.items_discard(batch_id=batch.pk)
         staged_labels_discard(batch_id=str(batch.pk))
+        items.items_discard(batch_id=batch.pk)
         _mark_failed(batch, message)
 
 
@@ -562,8 +562,8 @@ def batch_recover_stale() -> list[str]:
         stale = Batch.objects.select_for_update(no_key=True).filter(status__in=ACTIVE_STATUSES, heartbeat_at__lt=cutoff)
         for batch in stale:
             if batch.status == BatchStatus.VALIDATING and batch.attempts >= settings.GROUNDWORK_BATCH_MAX_ATTEMPTS:
-                items.items_discard(batch_id=batch.pk)
                 staged_labels_discard(batch_id=str(batch.pk))
+                items.items_discard(batch_id=batch.pk)
                 _mark_failed(batch, f"gave up after {batch.attempts} attempts; the worker stopped each time")
                 continue
             batch.status = BatchStatus.QUEUED
