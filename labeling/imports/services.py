@@ -9,6 +9,7 @@ leaves staged rows nobody sees, which its next run or its failure deletes, and a
 lost its batch's lease never gets there, so nothing is stored twice.
 """
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import islice
@@ -95,10 +96,11 @@ def _stamp(text: str | None) -> datetime | None:
 
 
 # -- while the batch imports: one chunk at a time ---------------------------------------------
-def labels_stage(*, project_id: int, batch_id: str, labels: BatchLabels) -> int:
+def labels_stage(*, project: Project, batch_id: str, uploader_id: int, labels: BatchLabels) -> int:
     """Write a chunk's labels as staged rows; call in the transaction that writes the chunk's items.
 
-    The items are the batch's own (written just before) or ones the dataset holds already.
+    The items are the batch's own (written just before) or ones the dataset holds already; the
+    annotators who are members are named by id here, the others when the version is made.
     Returns how many rows were staged.
     """
     hashes = {h for h, _ in labels.annotations} | set(labels.gold)
@@ -107,11 +109,15 @@ def labels_stage(*, project_id: int, batch_id: str, labels: BatchLabels) -> int:
     if not hashes:
         return 0
     item_ids = dict(
-        Item.objects.filter(Q(batch__version__isnull=False) | Q(batch_id=batch_id), project_id=project_id)
+        Item.objects.filter(Q(batch__version__isnull=False) | Q(batch_id=batch_id), project=project)
         .filter(content_hash__in=list(hashes))
         .values_list("content_hash", "pk")
     )
-    rows = _staged_rows(batch_id=batch_id, labels=labels, item_ids=item_ids)
+    members, _ = annotators_match(project=project, names=labels.annotators())
+    members[UPLOADER] = uploader_id
+    rows = _staged_rows(batch_id=batch_id, labels=labels, item_ids=item_ids, members=members)
+    if connection.vendor == "postgresql":
+        return _staged_copy(rows)
     staged = 0
     while block := list(islice(rows, BULK)):
         StagedLabel.objects.bulk_create(block)
@@ -119,7 +125,31 @@ def labels_stage(*, project_id: int, batch_id: str, labels: BatchLabels) -> int:
     return staged
 
 
-def _staged_rows(*, batch_id: str, labels: BatchLabels, item_ids: dict[str, int]) -> Iterator[StagedLabel]:
+STAGED_COLUMNS = ("batch_id", "item_id", "kind", "annotator_name", "annotator_id", "model_name", "value", "uuid",
+                  "created_at", "updated_at", "chosen")  # fmt: skip
+
+
+def _staged_copy(rows: Iterator[StagedLabel]) -> int:
+    """The rows by ``COPY``, on PostgreSQL: a chunk's hundreds of thousands of labels in seconds,
+    where INSERTs of model instances take minutes."""
+    table = connection.ops.quote_name(StagedLabel._meta.db_table)
+    statement = f"COPY {table} ({', '.join(STAGED_COLUMNS)}) FROM STDIN"
+    staged = 0
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(
+                (row.batch_id, row.item_id, row.kind, row.annotator_name, row.annotator_id, row.model_name,
+                 None if row.value is None else json.dumps(row.value),
+                 row.uuid, row.created_at, row.updated_at, False)
+            )  # fmt: skip
+            staged += 1
+    return staged
+
+
+def _staged_rows(
+    *, batch_id: str, labels: BatchLabels, item_ids: dict[str, int], members: dict[str, int]
+) -> Iterator[StagedLabel]:
     for content_hash, annotation in labels.annotations:
         if content_hash in item_ids:
             yield StagedLabel(
@@ -127,6 +157,7 @@ def _staged_rows(*, batch_id: str, labels: BatchLabels, item_ids: dict[str, int]
                 item_id=item_ids[content_hash],
                 kind=StagedLabelKind.SKIP if annotation.skipped else StagedLabelKind.ANNOTATION,
                 annotator_name=annotation.annotator[:255],
+                annotator_id=members.get(annotation.annotator),
                 value=annotation.value,
                 created_at=_stamp(annotation.created_at),
                 updated_at=_stamp(annotation.updated_at),
@@ -191,8 +222,8 @@ def _statistics_refresh() -> None:
 def _annotators_resolve(
     *, project: Project, staged: QuerySet, uploader_id: int, mapping: LabelMapping, summary: dict
 ) -> None:
-    """Each staged annotation's annotator, from the name the file gave; unmatched names as the mapping says."""
-    people = staged.filter(kind__in=[StagedLabelKind.ANNOTATION, StagedLabelKind.SKIP])
+    """The annotators staging left unnamed (not members then): members now, or as the mapping says."""
+    people = staged.filter(kind__in=[StagedLabelKind.ANNOTATION, StagedLabelKind.SKIP], annotator__isnull=True)
     names = set(people.order_by().values_list("annotator_name", flat=True).distinct())
     matched, unmatched = annotators_match(project=project, names=names - {UPLOADER})
     if unmatched:

@@ -427,7 +427,7 @@ def _run(
                     project_id=project.pk, batch_id=str(batch.pk), user_id=batch.uploaded_by_id, rows=augmented
                 )
                 # Staged with the chunk's items; they become labels with the version.
-                labels_stage(project_id=project.pk, batch_id=str(batch.pk), labels=found)
+                labels_stage(project=project, batch_id=str(batch.pk), uploader_id=batch.uploaded_by_id, labels=found)
                 added += chunk_added
                 duplicates += chunk_duplicates
                 empty += chunk.empty
