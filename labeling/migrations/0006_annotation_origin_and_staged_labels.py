@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('datasets', '0005_batch_label_mapping'),
-        ('labeling', '0004_items_in_datasets'),
+        ('labeling', '0005_predictions_for_every_task_and_uploads'),
         ('projects', '0006_data_models_deleted_from_state'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
