@@ -6,6 +6,7 @@ annotator, a hasty one who confuses "mixed" with the neighbouring labels, items 
 they tie, and labels spread over the last three weeks.
 """
 
+import json
 import random
 import uuid
 from collections import defaultdict
@@ -114,3 +115,52 @@ def demo_label(
     version = version_latest(project=project)
     review_result_compute(project=project, version=version.number, kind="label_issues")
     return {"annotations": len(made), "gold": GOLD_ITEMS, "predictions": len(predictions)}
+
+
+LABELSTUDIO_TASKS = 12
+
+
+def demo_labelstudio_export(project: Project) -> bytes:
+    """A Label Studio "Export -> JSON" of reviews the project holds but nobody labeled yet, as a team
+    moving over would upload it: two annotators' choices (one cancelled), ground truth on a few,
+    a model's predictions, and a rectangle the project cannot hold (reported, not imported)."""
+    rng = random.Random(23)
+    unlabeled = Item.objects.filter(project=project, source__isnull=True, annotations__isnull=True).order_by(
+        "external_id"
+    )[:LABELSTUDIO_TASKS]
+    tasks = []
+    for number, item in enumerate(unlabeled, start=1):
+        text = item.data[project.content_column]
+        truth = demo_tone(text)
+        choice = {"type": "choices", "from_name": "sentiment", "to_name": "text", "origin": "manual"}
+        annotations = [
+            {
+                "id": number * 10 + person,
+                "completed_by": {"id": person, "email": f"annotator{person}@example.com"},
+                "result": [{**choice, "id": f"r{number}-{person}", "value": {"choices": [truth]}}],
+                "was_cancelled": person == 2 and number % 5 == 0,
+                "ground_truth": person == 1 and number % 6 == 0,
+                "created_at": f"2024-03-{number:02d}T10:00:00.000000Z",
+                "updated_at": f"2024-03-{number:02d}T10:0{person}:00.000000Z",
+            }
+            for person in (1, 2)
+        ]
+        if number == 1:
+            box = {"x": 10, "y": 10, "width": 30, "height": 20, "rectanglelabels": ["logo"]}
+            annotations[0]["result"].append({"type": "rectanglelabels", "from_name": "box", "value": box})
+        guess = truth if rng.random() < 0.8 else rng.choice(project.label_names)
+        tasks.append(
+            {
+                "id": 7000 + number,
+                "data": {"text": text, **item.metadata},
+                "annotations": annotations,
+                "predictions": [
+                    {
+                        "model_version": "labelstudio-ml-backend-v3",
+                        "score": round(rng.uniform(0.55, 0.95), 2),
+                        "result": [{**choice, "origin": "prediction", "value": {"choices": [guess]}}],
+                    }
+                ],
+            }
+        )
+    return json.dumps(tasks).encode()

@@ -7,7 +7,10 @@
 - ``Assignment`` is an item handed to one annotator: held under a lease, skipped, or
   done. One per (item, annotator), so nobody is given an item twice.
 - ``Annotation`` is an annotator's current label of an item (one per item and
-  annotator); every change is kept as an append-only ``AnnotationRevision``.
+  annotator); every change is kept as an append-only ``AnnotationRevision``. Its ``origin``
+  says whether a person gave it here or it came in with a batch file (and which).
+- ``StagedLabel`` is a label read from a batch file while the batch imports, waiting for the
+  batch's version: it becomes an annotation, a gold answer or a prediction with it, or nothing.
 """
 
 import uuid
@@ -15,7 +18,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from datasets.models import Item
+from datasets.models import Batch, Item
 from projects.models import Project
 
 
@@ -83,6 +86,11 @@ class Assignment(models.Model):
         return f"item {self.item_id} to {self.annotator_id} ({self.status})"
 
 
+class AnnotationOrigin(models.TextChoices):
+    APP = "app"  # given by a person here: the labeling page, the review page or the API
+    IMPORTED = "imported"  # came in with a batch file (``import_batch``)
+
+
 class Annotation(models.Model):
     uuid = models.UUIDField(unique=True, default=uuid.uuid4)
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="annotations")
@@ -92,10 +100,22 @@ class Annotation(models.Model):
     revision = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A database default too: the submit's raw INSERT names no origin and means "app".
+    origin = models.CharField(
+        max_length=10, choices=AnnotationOrigin.choices, default=AnnotationOrigin.APP, db_default=AnnotationOrigin.APP
+    )
+    import_batch = models.ForeignKey(Batch, on_delete=models.RESTRICT, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["item", "annotator"], name="annotation_once_per_annotator")]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "annotator"], name="annotation_once_per_annotator"),
+            models.CheckConstraint(
+                condition=models.Q(origin="app", import_batch__isnull=True)
+                | models.Q(origin="imported", import_batch__isnull=False),
+                name="annotation_origin_names_its_batch",
+            ),
+        ]
         indexes = [
             models.Index(fields=["project", "annotator", "-updated_at"], name="annotation_history"),
             # The team page: items done per annotator, today and per week, and the newest submits' pace.
@@ -119,6 +139,43 @@ class AnnotationRevision(models.Model):
 
     def __str__(self) -> str:
         return f"revision {self.number} of {self.annotation_id}"
+
+
+class StagedLabelKind(models.TextChoices):
+    ANNOTATION = "annotation"
+    SKIP = "skip"  # a cancelled annotation: the annotator saw the item and gave no label
+    GOLD = "gold"
+    PREDICTION = "prediction"
+
+
+class StagedLabel(models.Model):
+    """A label of a batch file, written with its chunk of items and moved into the annotations,
+    gold answers and predictions in the transaction that makes the batch's version.
+
+    Nothing reads these but the import, so a batch holds no label in memory and a run that dies
+    leaves rows nobody sees (the next run of the batch, or its failure, deletes them).
+    """
+
+    # The one index, (batch, kind, item), serves the batch's reads and each row's lookups.
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+", db_index=False)
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+", db_index=False)
+    kind = models.CharField(max_length=10, choices=StagedLabelKind.choices)
+    annotator_name = models.CharField(max_length=255, blank=True, default="")  # as the file names them
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+", db_index=False
+    )
+    model_name = models.CharField(max_length=200, blank=True, default="")
+    value = models.JSONField(null=True)  # a label, a gold answer, or a prediction's probabilities
+    uuid = models.UUIDField(default=uuid.uuid4)  # the annotation's, and its first revision's request
+    created_at = models.DateTimeField(null=True)  # the file's, when it has them
+    updated_at = models.DateTimeField(null=True)
+    chosen = models.BooleanField(default=False)  # becomes an annotation or a skip: the last of its annotator's
+
+    class Meta:
+        indexes = [models.Index(fields=["batch", "kind", "item"], name="stagedlabel_batch")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of item {self.item_id} in batch {self.batch_id}"
 
 
 # Review: adjudication, gold answers, model predictions and cached agreement -------

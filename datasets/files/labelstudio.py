@@ -4,7 +4,7 @@ A task of Label Studio's JSON export is ``{"id", "data": {"text": ..., ...}, "me
 "predictions", ...}``: its ``data`` holds what is labeled and its other columns. Such a task becomes
 the row of its ``data``; the external id is ``meta.external_id`` (our own Label Studio export writes
 it there) or else the task's id, and ``meta.metadata`` (ours again) joins the row's metadata. The
-task's ``annotations`` and ``predictions`` are not part of the item: they ride along under
+task's ``annotations``, ``predictions`` and ``meta.gold`` (ours) are not part of the item: they ride along under
 ``LABELSTUDIO_COLUMN`` for the import to turn into labels (``labeling.imports``).
 """
 
@@ -33,6 +33,8 @@ def task_row(record: dict[str, Any], content_column: str, id_column: str) -> dic
         for key, value in metadata.items():
             row.setdefault(key, value)
     labels = {key: record[key] for key in ("annotations", "predictions") if record.get(key)}
+    if meta.get("gold") is not None:  # our own export's gold answer that no annotation gives
+        labels["gold"] = meta["gold"]
     if labels:
         row[LABELSTUDIO_COLUMN] = labels
     return row

@@ -287,7 +287,9 @@ def item_story(*, item_id: int, user: AbstractBaseUser) -> ItemStory:
     The caller's access to the item's project is checked before (``item_get_for_user``).
     """
     item = Item.objects.select_related("batch", "batch__version", "augmentation").get(pk=item_id)
-    annotations = list(Annotation.objects.filter(item=item).select_related("annotator").order_by("annotator__username"))
+    annotations = list(
+        Annotation.objects.filter(item=item).select_related("annotator", "import_batch").order_by("annotator__username")
+    )
     revisions: dict[int, list[AnnotationRevision]] = defaultdict(list)
     for revision in AnnotationRevision.objects.filter(annotation__item=item).order_by("annotation_id", "number"):
         revisions[revision.annotation_id].append(revision)

@@ -16,6 +16,8 @@ ANNOTATION_TYPE = pa.struct(
         ("revision", pa.int32()),
         ("created_at", pa.timestamp("us", tz="UTC")),
         ("updated_at", pa.timestamp("us", tz="UTC")),
+        ("origin", pa.string()),  # "app" or "imported"
+        ("import_batch", pa.string()),  # the batch an imported annotation came with
     ]
 )
 

@@ -8,7 +8,8 @@ Versions are immutable; annotations are read chunk by chunk, so an export that r
 people label holds each item's annotations as they were when its chunk was read. A record::
 
     {"id", "external_id", "data": {"text" | "image": ...}, "metadata": {...},
-     "annotations": [{"uuid", "annotator", "value", "revision", "created_at", "updated_at"}],  # times: ISO text
+     "annotations": [{"uuid", "annotator", "value", "revision", "created_at", "updated_at",  # times: ISO text
+                      "origin": "app" | "imported", "import_batch": batch id | None}],
      "final": ..., "final_source": "adjudication" | "consensus" | "inherited" | None,
      "source": item id | None, "root": item id | None,
      "augmentation": {"method", "params", "seed", "generation", "library", "library_version",
@@ -65,7 +66,7 @@ _PARAMS = ITEM_COLUMNS.index("augmentation__params")
 # in bench/export.py), and the driver then makes no Python object per UUID, JSON value or time.
 _ANNOTATIONS_SQL = f"""
     SELECT a.item_id, a.uuid::text, u.username, a.value::text, a.revision, (a.created_at AT TIME ZONE 'UTC')::text,
-           (a.updated_at AT TIME ZONE 'UTC')::text
+           (a.updated_at AT TIME ZONE 'UTC')::text, a.origin, a.import_batch_id
     FROM {Annotation._meta.db_table} a JOIN {get_user_model()._meta.db_table} u ON u.id = a.annotator_id
     WHERE a.item_id = ANY(%s) ORDER BY a.item_id, a.id
 """
@@ -213,7 +214,7 @@ def _annotations_of(*, item_ids: list[int]) -> dict[int, list[Record]]:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(_ANNOTATIONS_SQL, [item_ids])
-            for item_id, uuid, username, value, revision, created_at, updated_at in cursor.fetchall():
+            for item_id, uuid, username, value, revision, created_at, updated_at, origin, batch in cursor.fetchall():
                 by_item[item_id].append(
                     {
                         "uuid": uuid,
@@ -222,15 +223,20 @@ def _annotations_of(*, item_ids: list[int]) -> dict[int, list[Record]]:
                         "revision": revision,
                         "created_at": _pg_iso(created_at),
                         "updated_at": _pg_iso(updated_at),
+                        "origin": origin,
+                        "import_batch": str(batch) if batch else None,
                     }
                 )
         return by_item
     rows = (
         Annotation.objects.filter(item_id__in=item_ids)
         .order_by("item_id", "id")
-        .values_list("item_id", "uuid", "annotator__username", "value", "revision", "created_at", "updated_at")
-    )
-    for item_id, uuid, username, value, revision, created_at, updated_at in rows:
+        .values_list(
+            "item_id", "uuid", "annotator__username", "value", "revision", "created_at", "updated_at", "origin",
+            "import_batch_id",
+        )
+    )  # fmt: skip
+    for item_id, uuid, username, value, revision, created_at, updated_at, origin, import_batch in rows:
         by_item[item_id].append(
             {
                 "uuid": str(uuid),
@@ -239,6 +245,8 @@ def _annotations_of(*, item_ids: list[int]) -> dict[int, list[Record]]:
                 "revision": revision,
                 "created_at": iso(created_at),
                 "updated_at": iso(updated_at),
+                "origin": origin,
+                "import_batch": str(import_batch) if import_batch else None,
             }
         )
     return by_item

@@ -72,13 +72,17 @@ class RowLabels:
 
 @dataclass
 class BatchLabels:
-    """Every row's labels, keyed by the content hash of the item they belong to."""
+    """The labels of a chunk of rows, keyed by the content hash of the item they belong to;
+    for a whole batch (``absorb``), only what its result reports: the tasks with results we
+    cannot hold, and how many labels were staged."""
 
     annotations: list[tuple[str, ImportedAnnotation]] = field(default_factory=list)
     gold: dict[str, Any] = field(default_factory=dict)
     predictions: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # model -> hash -> probabilities
     unsupported: list[dict[str, Any]] = field(default_factory=list)
     unsupported_count: int = 0
+    staged: int = 0  # labels of earlier chunks, written to the database already
+    names: set[str] = field(default_factory=set)  # the annotators earlier chunks named
 
     def add(self, content_hash: str, labels: RowLabels, *, row: int, task_id: Any = None) -> None:
         self.annotations.extend((content_hash, annotation) for annotation in labels.annotations)
@@ -91,11 +95,21 @@ class BatchLabels:
             if len(self.unsupported) < UNSUPPORTED_KEPT:
                 self.unsupported.append({"row": row, "task": task_id, "not_imported": labels.unsupported})
 
+    def absorb(self, chunk: "BatchLabels") -> None:
+        """Count a chunk's labels once they are staged, keeping only what the batch's result names."""
+        self.staged += chunk.count()
+        self.names |= chunk.annotators()
+        self.unsupported_count += chunk.unsupported_count
+        self.unsupported.extend(chunk.unsupported[: max(UNSUPPORTED_KEPT - len(self.unsupported), 0)])
+
+    def count(self) -> int:
+        return len(self.annotations) + len(self.gold) + sum(len(p) for p in self.predictions.values())
+
     def annotators(self) -> set[str]:
-        return {a.annotator for _, a in self.annotations if a.annotator != UPLOADER}
+        return self.names | {a.annotator for _, a in self.annotations if a.annotator != UPLOADER}
 
     def __bool__(self) -> bool:
-        return bool(self.annotations or self.gold or self.predictions or self.unsupported_count)
+        return bool(self.staged or self.count() or self.unsupported_count)
 
 
 def _checked(value: Any, *, task_type: str, labels: list[str], text: str | None, row: int, what: str) -> Any:
@@ -149,12 +163,23 @@ def _result_value(results: list[Any], *, task_type: str) -> tuple[Any, list[str]
     return choices[0], unsupported
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _prediction(
-    results: list[Any], *, score: Any, task_type: str, labels: list[str]
+    results: list[Any], *, score: Any, task_type: str, labels: list[str], probabilities: Any = None
 ) -> tuple[list[float] | None, list[str]]:
-    """Class probabilities from a prediction: its choice gets its score (1 without one), the others share the rest."""
+    """Class probabilities from a prediction: every label's when it has ``probabilities`` (our own
+    export writes them), else its choice gets its score (1 without one) and the others share the rest."""
     if task_type not in SINGLE_LABEL:
         return None, [f"prediction ({task_type} projects take no predictions)"]
+    if isinstance(probabilities, dict) and probabilities:
+        strangers = sorted(str(label) for label in probabilities if label not in labels)
+        if strangers:
+            return None, [f"prediction: {', '.join(strangers)} not a label of this project"]
+        if all(_number(p) and 0 <= p <= 1 for p in probabilities.values()):
+            return [float(probabilities.get(label, 0.0)) for label in labels], []
     value, unsupported = _result_value(results, task_type=task_type)
     if value is None:
         return None, [f"prediction: {kind}" for kind in unsupported] or ["prediction without a choice"]
@@ -200,6 +225,8 @@ def labelstudio_row_labels(
         found.annotations.append(ImportedAnnotation(annotator, value, row, **stamps))
         if annotation.get("ground_truth"):
             found.gold = value
+    if found.gold is None and payload.get("gold") is not None:
+        found.gold = _checked(payload["gold"], task_type=task_type, labels=labels, text=text, row=row, what="meta.gold")
     for number, prediction in enumerate(payload.get("predictions") or [], start=1):
         if not isinstance(prediction, dict):
             found.unsupported.append(f"prediction {number}: not an object")
@@ -207,7 +234,11 @@ def labelstudio_row_labels(
         results = prediction.get("result") if isinstance(prediction.get("result"), list) else []
         try:
             probabilities, unsupported = _prediction(
-                results, score=prediction.get("score"), task_type=task_type, labels=labels
+                results,
+                score=prediction.get("score"),
+                task_type=task_type,
+                labels=labels,
+                probabilities=prediction.get("probabilities"),
             )
         except LabelError as exc:
             raise LabelError(f"row {row}: prediction {number}: {exc}") from None

@@ -52,7 +52,7 @@ from datasets.models import ACTIVE_STATUSES, Batch, BatchStatus
 from datasets.services import items, lineage, uploads, versions
 from labeling.imports import rows as label_rows
 from labeling.imports.parse import SINGLE_LABEL, BatchLabels, LabelError, LabelMapping
-from labeling.imports.services import annotators_check, imported_labels_store
+from labeling.imports.services import annotators_check, imported_labels_store, labels_stage, staged_labels_discard
 from labeling.services import queue_sync
 from projects.models import Project
 from quality.pipeline.lease import LeaseKeeper, LeaseLost, Progress, heartbeat, lease_cutoff
@@ -232,6 +232,7 @@ def batch_fail(*, batch_id: str, token: uuid.UUID | None, message: str) -> None:
             return
         if token is not None and batch.run_token != token:
             return
+        staged_labels_discard(batch_id=str(batch.pk))
         items.items_discard(batch_id=batch.pk)
         _mark_failed(batch, message)
 
@@ -406,10 +407,11 @@ def _run(
     labels = BatchLabels()
     try:
         heartbeat(batch_id, token, stage="importing")
+        staged_labels_discard(batch_id=batch_id)  # what an earlier run of this batch staged
         for chunk in reader.chunks():
-            # Labels ride in memory until the version is made; they are stored with it.
+            found = BatchLabels()
             chunk = label_rows.chunk_labels(
-                chunk, mapping=mapping, task_type=project.task_type, labels=project.label_names, into=labels
+                chunk, mapping=mapping, task_type=project.task_type, labels=project.label_names, into=found
             )
             # The rows and the heartbeat that proves the lease commit together, or not at all.
             with transaction.atomic():
@@ -425,6 +427,8 @@ def _run(
                 lineage.lineage_record(
                     project_id=project.pk, batch_id=str(batch.pk), user_id=batch.uploaded_by_id, rows=augmented
                 )
+                # Staged with the chunk's items; they become labels with the version.
+                labels_stage(project=project, batch_id=str(batch.pk), uploader_id=batch.uploaded_by_id, labels=found)
                 added += chunk_added
                 duplicates += chunk_duplicates
                 empty += chunk.empty
@@ -434,6 +438,7 @@ def _run(
                     rows_added=added,
                     rows_duplicate=duplicates,
                 )
+            labels.absorb(found)
             if on_progress:
                 on_progress(progress.value)
         annotators_check(project=project, names=labels.annotators(), mapping=mapping)
@@ -561,6 +566,7 @@ def batch_recover_stale() -> list[str]:
         stale = Batch.objects.select_for_update(no_key=True).filter(status__in=ACTIVE_STATUSES, heartbeat_at__lt=cutoff)
         for batch in stale:
             if batch.status == BatchStatus.VALIDATING and batch.attempts >= settings.GROUNDWORK_BATCH_MAX_ATTEMPTS:
+                staged_labels_discard(batch_id=str(batch.pk))
                 items.items_discard(batch_id=batch.pk)
                 _mark_failed(batch, f"gave up after {batch.attempts} attempts; the worker stopped each time")
                 continue

@@ -26,11 +26,13 @@ def test_the_demo_has_versions_and_labels_worth_reviewing(demo):
     assert versions[2][1] - 364 == augmented.count() > 100
     assert set(augmented.values_list("method", flat=True)) == {"keyboard_typos"}
     annotations = Annotation.objects.filter(project=demo)
-    assert 400 < annotations.count() <= 3 * 160
+    assert 400 < annotations.count() <= 3 * 160 + 2 * 12  # and a Label Studio export's two annotators
     assert annotations.values("annotator").distinct().count() == 3
-    assert GoldLabel.objects.filter(item__project=demo).count() == 12
+    assert GoldLabel.objects.filter(item__project=demo).count() == 12 + 2
     assert Prediction.objects.filter(item__project=demo, prediction_set__model_name="demo-sentiment-v1").count() == 160
-    assert Prediction.objects.filter(item__project=demo).count() == 2 * 160  # two model versions
+    assert Prediction.objects.filter(item__project=demo).count() == 2 * 160 + 12  # two model versions, Label Studio's
+    imported = annotations.filter(origin="imported")
+    assert imported.count() == 2 * 12 - 2 and imported.values("import_batch").distinct().count() == 1
     quarantined = Batch.objects.get(project=demo, status="quarantined")
     failed = {(r["type"], r.get("column")) for r in quarantined.results if not r["success"]}
     assert {

@@ -16,7 +16,16 @@ from config.errors import DomainError
 from conftest import wait_for
 from datasets.models import Batch, Item
 from labeling.imports.parse import LabelMapping
-from labeling.models import Annotation, AnnotationRevision, Assignment, GoldLabel, ItemState, Prediction, PredictionSet
+from labeling.models import (
+    Annotation,
+    AnnotationRevision,
+    Assignment,
+    GoldLabel,
+    ItemState,
+    Prediction,
+    PredictionSet,
+    StagedLabel,
+)
 from projects.models import Membership
 from quality.pipeline import services
 from tests.factories import ProjectFactory, UserFactory, add_member
@@ -144,6 +153,42 @@ def test_a_labelstudio_export_brings_annotations_skips_gold_and_predictions(proj
     state = ItemState.objects.get(item=items["101"])
     assert (state.submitted, state.is_open, state.started) == (2, False, True)  # overlap 2: full
     assert ItemState.objects.get(item=items["102"]).submitted == 1
+    assert set(Annotation.objects.values_list("origin", "import_batch")) == {("imported", batch.pk)}
+    assert not StagedLabel.objects.exists()
+
+
+def test_a_batch_that_fails_after_its_labels_were_staged_leaves_none(project, manager, team, settings):
+    """Labels staged with an earlier chunk, on an item the dataset held already, go with the failure."""
+    assert run(upload(project, manager, "b.csv", "text\ngreat film\n")).status == "accepted"
+    settings.GROUNDWORK_IMPORT_CHUNK_ROWS = 1
+    export = labelstudio_export()
+    export[1]["annotations"][1]["result"] = [choice("furious")]
+    batch = run(upload(project, manager, "ls.json", json.dumps(export)))
+    assert batch.status == "failed" and "row 2" in batch.error
+    assert not StagedLabel.objects.exists()
+    assert not Annotation.objects.exists() and not Assignment.objects.exists() and not GoldLabel.objects.exists()
+    assert Item.objects.filter(project=project).count() == 1
+
+
+def test_our_own_export_fields_gold_without_an_annotation_and_every_probability(project, manager, team):
+    task = {
+        "id": 9,
+        "data": {"text": "fine"},
+        "meta": {"gold": "neutral"},
+        "annotations": [{"completed_by": "ann", "result": [choice("positive")]}],
+        "predictions": [
+            {"model_version": "m", "score": 0.5, "result": [choice("negative")],
+             "probabilities": {"positive": 0.2, "negative": 0.5, "neutral": 0.3}},
+            {"model_version": "odd", "result": [choice("negative")], "probabilities": {"furious": 1.0}},
+        ],
+    }  # fmt: skip
+    batch = run(upload(project, manager, "ls.json", json.dumps([task])))
+    assert batch.status == "accepted", batch.error
+    assert GoldLabel.objects.get(item__external_id="9").value == "neutral"
+    assert Prediction.objects.get(prediction_set__model_name="m").probabilities == pytest.approx([0.2, 0.5, 0.3])
+    assert imported(batch)["labels"]["unsupported_tasks"][0]["not_imported"] == [
+        "prediction: furious not a label of this project"
+    ]
 
 
 def test_the_queue_takes_in_the_imported_items_without_losing_their_counts(project, manager, team, api_client):

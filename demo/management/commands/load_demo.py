@@ -11,7 +11,7 @@ from django.db import transaction
 
 from datasets.models import DatasetVersion
 from demo.data import DEMO_SUITE, GUIDELINES, demo_bad_batch, demo_reviews
-from demo.labels import demo_label
+from demo.labels import demo_label, demo_labelstudio_export
 from labeling.exports import jobs as export_jobs
 from labeling.exports.job_run import export_job_run
 from projects import services
@@ -88,6 +88,7 @@ class Command(BaseCommand):
             f"{made['gold']} gold answers, two model versions' predictions for {made['predictions']} items"
         )
         self._augment_split_report(project, users["manager"])
+        self._import(project, users["manager"], "reviews-labelstudio-export.json", demo_labelstudio_export(project))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo project {PROJECT_NAME!r} loaded: three versions (the third of augmented reviews), "
@@ -130,3 +131,9 @@ class Command(BaseCommand):
         )
         batch = quality_services.batch_import(batch_id=str(batch.pk))
         self.stdout.write(f"  {name}: {batch.status}, {batch.rows_added} added, {batch.rows_duplicate} duplicates")
+        labels = next((r.get("labels") for r in batch.results if r.get("check") == "import"), None)
+        if labels:
+            self.stdout.write(
+                f"    with {labels['annotations']} annotations, {labels['skips']} skips, {labels['gold']} gold answers "
+                f"and {labels['predictions']} predictions"
+            )
