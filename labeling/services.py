@@ -37,6 +37,7 @@ from labeling.models import (
 from labeling.review.selectors import label_uses
 from labeling.selectors import QueueVersions, queue_versions
 from labeling.submit_sql import submit_snapshot, submit_store
+from labeling.suggestions.uncertainty import queue_order_apply
 from labeling.values import InvalidValue, check_value
 from projects.models import Membership, Project
 from projects.services import project_update
@@ -77,6 +78,7 @@ def queue_sync(*, project: Project, versions: QueueVersions | None = None) -> No
         """
         with connection.cursor() as cursor:
             cursor.execute(sql, [project.overlap, project.pk, sync.version_number, latest])
+        queue_order_apply(project=project, only_new=True)
         sync.version_number = latest
         sync.save(update_fields=["version_number"])
 
@@ -96,10 +98,10 @@ def project_settings_update(*, project: Project, **fields: Any) -> Project:
     """Change a project's settings under labeling's rules, in one transaction.
 
     A label that annotations, final labels or gold answers hold cannot leave the schema;
-    a new overlap reopens or closes items in the queue at once.
+    a new overlap reopens or closes items in the queue at once, a new queue order reorders it.
     """
     with transaction.atomic():
-        old_overlap = project.overlap
+        old_overlap, old_order = project.overlap, project.queue_order
         old_labels = set(project.label_names)
         project = project_update(project=project, **fields)
         dropped = old_labels - set(project.label_names)
@@ -111,6 +113,8 @@ def project_settings_update(*, project: Project, **fields: Any) -> Project:
             )
         if project.overlap != old_overlap:
             queue_overlap_changed(project=project)
+        if project.queue_order != old_order:
+            queue_order_apply(project=project)
     return project
 
 
@@ -321,7 +325,7 @@ def annotation_submit(
         if snapshot is None:
             queue_sync(project=project)
             snapshot = submit_snapshot(item=item, user=user, request_uuid=request_uuid)
-        submitted, held, extra, same_request, own, uuid_of_a_change, status = snapshot
+        submitted, held, extra, same_request, own, uuid_of_a_change, status, suggestion = snapshot
         if same_request is not None:
             existing = Annotation.objects.select_related("annotator").get(pk=same_request)
             if existing.annotator_id != user.pk or existing.item_id != item.pk:
@@ -341,10 +345,12 @@ def annotation_submit(
             value=value,
             assigned=status is not None,
             released=1 if holding else 0,
+            suggestion=suggestion,
         )
     annotation = Annotation(
         id=annotation_id, uuid=request_uuid, item=item, project=project, annotator=user, value=value,
-        revision=1, created_at=now, updated_at=now,
+        revision=1, suggestion_set_id=suggestion.set_id, suggestion_value=suggestion.value,
+        suggestion_shown=suggestion.shown, created_at=now, updated_at=now,
     )  # fmt: skip
     return annotation, True
 

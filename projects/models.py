@@ -20,6 +20,19 @@ class LabelScale(models.TextChoices):
     INTERVAL = "interval"
 
 
+class Suggestions(models.TextChoices):
+    """How the labeling page shows the newest model's suggestion."""
+
+    OFF = "off"
+    PRESELECT = "preselect"  # the suggested label is chosen already: Enter accepts it
+    HINT = "hint"  # a marker beside the suggested label; nothing is chosen
+
+
+class QueueOrder(models.TextChoices):
+    DEFAULT = "default"  # a stable random order (the content hash)
+    UNCERTAINTY = "uncertainty"  # the newest model's smallest margin first
+
+
 class Role(models.TextChoices):
     MANAGER = "manager"
     REVIEWER = "reviewer"
@@ -35,6 +48,10 @@ class Project(models.Model):
     label_scale = models.CharField(max_length=10, choices=LabelScale.choices, default=LabelScale.NOMINAL)
     overlap = models.PositiveSmallIntegerField(default=1)
     guidelines = models.TextField(blank=True)
+    suggestions = models.CharField(max_length=10, choices=Suggestions.choices, default=Suggestions.OFF)
+    # The share of (item, annotator) pairs shown without the suggestion, to measure its pull.
+    suggestion_holdout = models.FloatField(default=0.1)
+    queue_order = models.CharField(max_length=12, choices=QueueOrder.choices, default=QueueOrder.DEFAULT)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
@@ -43,6 +60,10 @@ class Project(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(overlap__gte=1), name="project_overlap_positive"),
+            models.CheckConstraint(
+                condition=models.Q(suggestion_holdout__gte=0, suggestion_holdout__lte=1),
+                name="project_suggestion_holdout_share",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from projects.models import LabelScale, Membership, Project, Role, TaskType
+from projects.models import LabelScale, Membership, Project, QueueOrder, Role, Suggestions, TaskType
 
 
 class LabelSerializer(serializers.Serializer):
@@ -25,6 +25,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         model = Project
         fields = [
             "id", "name", "task_type", "labels", "label_scale", "overlap", "guidelines",
+            "suggestions", "suggestion_holdout", "queue_order",
             "created_at", "role", "item_count", "latest_version",
         ]  # fmt: skip
 
@@ -50,6 +51,15 @@ class ProjectWriteSerializer(serializers.Serializer):
     label_scale = serializers.ChoiceField(choices=LabelScale.choices, default=LabelScale.NOMINAL)
     overlap = serializers.IntegerField(min_value=1, max_value=50, default=1)
     guidelines = serializers.CharField(allow_blank=True, default="", max_length=100_000)
+    suggestions = serializers.ChoiceField(
+        choices=Suggestions.choices, required=False, help_text="show the newest model's suggestion while labeling"
+    )
+    suggestion_holdout = serializers.FloatField(
+        min_value=0, max_value=1, required=False, help_text="share of items shown without the suggestion"
+    )
+    queue_order = serializers.ChoiceField(
+        choices=QueueOrder.choices, required=False, help_text="uncertainty: the newest model's smallest margin first"
+    )
 
 
 class MembershipSerializer(serializers.ModelSerializer):

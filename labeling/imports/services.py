@@ -27,6 +27,7 @@ from labeling.models import (
     Prediction,
     PredictionSet,
 )
+from labeling.suggestions.uncertainty import queue_order_apply
 from projects.models import Project
 from projects.services import inactive_annotators_add
 
@@ -114,6 +115,8 @@ def imported_labels_store(
             batch_size=BULK,
         )
         summary["predictions"] += len(rows)
+    if labels.predictions:
+        queue_order_apply(project=project)  # the newest model may reorder the queue
     return summary
 
 
