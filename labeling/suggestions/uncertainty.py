@@ -52,7 +52,7 @@ def rank_sql(*, vendor: str, task_type: str) -> str:
     if vendor == "postgresql":
         digits = f"lpad(floor(least(greatest(m, 0), 1) * 1000)::int::text, {RANK_DIGITS}, '0')"
     else:
-        digits = f"printf('%0{RANK_DIGITS}d', CAST(min(max(m, 0), 1) * 1000 AS INTEGER))"
+        digits = f"printf('%%0{RANK_DIGITS}d', CAST(min(max(m, 0), 1) * 1000 AS INTEGER))"
     return f"(SELECT {digits} FROM (SELECT {margin} AS m) r WHERE m IS NOT NULL)"
 
 
