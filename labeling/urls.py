@@ -3,6 +3,7 @@ from django.urls import path
 from labeling import views
 from labeling.models_eval import views as models_eval_views
 from labeling.review import views as review_views
+from labeling.suggestions import views as suggestion_views
 
 urlpatterns = [
     path("projects/<int:project_id>/label/", views.label_page, name="label"),
@@ -21,4 +22,5 @@ urlpatterns = [
         models_eval_views.evaluation_page,
         name="model-evaluation",
     ),
+    path("projects/<int:project_id>/model-settings/", suggestion_views.model_settings, name="model-settings"),
 ]

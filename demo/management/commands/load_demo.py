@@ -12,6 +12,7 @@ from django.db import transaction
 from datasets.models import DatasetVersion
 from demo.data import DEMO_SUITE, GUIDELINES, demo_bad_batch, demo_reviews
 from demo.labels import demo_label
+from demo.suggestions import demo_suggest
 from projects import services
 from projects.models import Project
 from quality.augment import services as augment_services
@@ -84,6 +85,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  labels: {made['annotations']} annotations by {len(annotators)} annotators, "
             f"{made['gold']} gold answers, two model versions' predictions for {made['predictions']} items"
+        )
+        suggested = demo_suggest(project=project, annotators=annotators, manager=users["manager"])
+        self.stdout.write(
+            f"  model in the loop: suggestions on, {suggested['annotations']} annotations made with or without them"
         )
         self._augment_split_report(project, users["manager"])
         self.stdout.write(
