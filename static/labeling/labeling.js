@@ -46,8 +46,12 @@ const state = {
   cursor: null, // keyboard selection over tokens: {a, b, hidden}
 };
 
-// What the browser test reads: milliseconds from Enter to the next item on screen.
-const metrics = { submitToNextMs: [], confirmMs: [], pending: () => state.pending.size };
+// What the browser test reads: milliseconds from Enter to the next item on screen, and since
+// the last submit (an Enter sooner than BOUNCE_MS is taken for a double press).
+const metrics = {
+  submitToNextMs: [], confirmMs: [], pending: () => state.pending.size,
+  sinceSubmitMs: () => performance.now() - state.lastSubmitAt,
+};
 window.gwLabeling = metrics;
 
 // -- small helpers ----------------------------------------------------------------------
