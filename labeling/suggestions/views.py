@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
@@ -10,13 +11,16 @@ from config.errors import DomainError
 from config.forms import first_error
 from labeling.services import project_settings_update
 from labeling.suggestions.forms import ModelSettingsForm
-from projects.selectors import MANAGERS, project_get_for_user
+from projects.selectors import MANAGERS, RoleRequired, project_get_for_user
 
 
 @login_required
 @require_POST
 def model_settings(request: HttpRequest, project_id: int) -> HttpResponse:
-    project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+    try:
+        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+    except RoleRequired:
+        raise PermissionDenied("managers only") from None
     form = ModelSettingsForm(request.POST)
     if not form.is_valid():
         messages.error(request, first_error(form))
