@@ -1,4 +1,4 @@
-"""The demo's model in the loop: a second model version whose suggestions the annotators see
+"""The demo's model in the loop: a third model version whose suggestions the annotators see
 while labeling (preselected, a fifth of the items held out), and who follow it more when they
 see it, so the agreement page's anchoring figures have something to show."""
 

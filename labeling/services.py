@@ -37,6 +37,7 @@ from labeling.models import (
 from labeling.review.selectors import label_uses
 from labeling.selectors import QueueVersions, queue_versions
 from labeling.submit_sql import submit_snapshot, submit_store
+from labeling.suggestions.refresh import queue_order_refresh
 from labeling.suggestions.uncertainty import queue_order_apply
 from labeling.values import InvalidValue, check_value
 from projects.models import Membership, Project
@@ -114,7 +115,7 @@ def project_settings_update(*, project: Project, **fields: Any) -> Project:
         if project.overlap != old_overlap:
             queue_overlap_changed(project=project)
         if project.queue_order != old_order:
-            queue_order_apply(project=project)
+            queue_order_refresh(project=project, order_changed=True)
     return project
 
 

@@ -27,7 +27,7 @@ from labeling.models import (
     Prediction,
     PredictionSet,
 )
-from labeling.suggestions.uncertainty import queue_order_apply
+from labeling.suggestions.refresh import queue_order_refresh
 from projects.models import Project
 from projects.services import inactive_annotators_add
 
@@ -116,7 +116,7 @@ def imported_labels_store(
         )
         summary["predictions"] += len(rows)
     if labels.predictions:
-        queue_order_apply(project=project)  # the newest model may reorder the queue
+        queue_order_refresh(project=project)  # the newest model may reorder the queue
     return summary
 
 

@@ -146,7 +146,8 @@ class AnchoringApi(APIView):
         row = _current(project, version, "anchoring")
         if row.status != ReviewResultStatus.DONE:
             return _not_ready(row)
-        return Response({**row.result, "status": "done", "version": version, "computed_at": row.computed_at})
+        body = {**row.result, "suggestions": project.suggestions, "holdout": project.suggestion_holdout}
+        return Response({**body, "status": "done", "version": version, "computed_at": row.computed_at})
 
 
 DISAGREEMENT_PARAMS = ("version", "page", "page_size", "label", "annotator", "metadata", "order", "all")

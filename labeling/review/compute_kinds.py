@@ -90,14 +90,12 @@ def _anchoring(project: Project, version: int) -> dict[str, Any]:
         shown.append(was_shown)
         values.append(canonical(value))
         suggested.append(canonical(suggestion))
-    report = anchoring_report(
+    return anchoring_report(
         items=np.array(items, dtype=np.int64),
         shown=np.array(shown, dtype=bool),
         values=np.array(values, dtype=object),
         suggested=np.array(suggested, dtype=object),
     )
-    report.update(holdout=project.suggestion_holdout, suggestions=project.suggestions)
-    return report
 
 
 KIND_FUNCTIONS = {
