@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 N_RESAMPLES = 1000
 LEVEL = 0.95
-_CHUNK = 50  # resamples drawn at once: memory stays at 50 x items
 
 
 @dataclass(frozen=True)
@@ -35,30 +35,40 @@ class Figure:
 
 def _per_item(items: np.ndarray, hits: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sums of ``hits`` and ``counts`` per distinct item (the bootstrap's unit)."""
-    _, index = np.unique(items, return_inverse=True)
+    index, _ = pd.factorize(items)  # hashing, not sorting: a few million items in a fraction of a second
     return np.bincount(index, weights=hits), np.bincount(index, weights=counts)
+
+
+def _resampled_ratios(hits: np.ndarray, counts: np.ndarray, rng: np.random.Generator, resamples: int) -> np.ndarray:
+    """sum(hits) / sum(counts) of ``resamples`` resamples of the clusters, drawn with replacement
+    (NaN where a resample counts nothing).
+
+    Clusters with the same (hits, counts) are interchangeable, and an item holds a handful of
+    labels, so there are few distinct pairs: drawing n clusters with replacement is drawing how
+    many of each pair, a multinomial. Exactly the same distribution as resampling clusters one
+    by one, at a cost that does not grow with the number of items.
+    """
+    width = int(counts.max()) + 1  # hits and counts are whole numbers: one integer key per pair
+    keys, frequency = np.unique(hits.astype(np.int64) * width + counts.astype(np.int64), return_counts=True)
+    drawn = rng.multinomial(len(counts), frequency / frequency.sum(), size=resamples)
+    h, c = drawn @ (keys // width), drawn @ (keys % width)
+    return np.divide(h, c, out=np.full(resamples, np.nan), where=c > 0)
+
+
+def _percentiles(values: np.ndarray, level: float) -> tuple[float, float]:
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
 
 
 def ratio_interval(
     hits: np.ndarray, counts: np.ndarray, *, seed: int = 0, resamples: int = N_RESAMPLES, level: float = LEVEL
 ) -> tuple[float | None, float | None, float | None]:
     """sum(hits) / sum(counts) over clusters, with the percentile interval of resampled clusters."""
-    n = len(counts)
-    total = counts.sum()
-    if n == 0 or total == 0:
+    if len(counts) == 0 or counts.sum() == 0:
         return None, None, None
-    value = float(hits.sum() / total)
-    rng = np.random.default_rng(seed)
-    ratios = []
-    for start in range(0, resamples, _CHUNK):
-        drawn = rng.integers(0, n, size=(min(_CHUNK, resamples - start), n))
-        h, c = hits[drawn].sum(axis=1), counts[drawn].sum(axis=1)
-        ratios.append(np.divide(h, c, out=np.full(len(h), np.nan), where=c > 0))
-    ratios = np.concatenate(ratios)
-    ratios = ratios[~np.isnan(ratios)]
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(ratios, [tail, 100 - tail])
-    return value, float(low), float(high)
+    ratios = _resampled_ratios(hits, counts, np.random.default_rng(seed), resamples)
+    return float(hits.sum() / counts.sum()), *_percentiles(ratios[~np.isnan(ratios)], level)
 
 
 def _figure(items: np.ndarray, hits: np.ndarray, counts: np.ndarray, seed: int) -> Figure:
@@ -71,13 +81,14 @@ def _figure(items: np.ndarray, hits: np.ndarray, counts: np.ndarray, seed: int) 
 
 
 def _pairs(items: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per item: agreeing pairs of annotations and all pairs (sum over values of c(c-1)/2)."""
+    """Per item: agreeing pairs of annotations and all pairs (sum over values of c(c-1)/2).
+    ``values``: integer codes."""
     if len(items) == 0:
         return np.array([], dtype=np.int64), np.array([]), np.array([])
-    item_keys, item_index = np.unique(items, return_inverse=True)
-    _, value_index = np.unique(values, return_inverse=True)
-    cells, per_cell = np.unique(np.stack([item_index, value_index]), axis=1, return_counts=True)
-    agreeing = np.bincount(cells[0], weights=per_cell * (per_cell - 1) / 2, minlength=len(item_keys))
+    item_index, item_keys = pd.factorize(items)
+    width = int(values.max()) + 1
+    cells, per_cell = np.unique(item_index.astype(np.int64) * width + values, return_counts=True)
+    agreeing = np.bincount(cells // width, weights=per_cell * (per_cell - 1) / 2, minlength=len(item_keys))
     sizes = np.bincount(item_index, minlength=len(item_keys)).astype(float)
     return item_keys, agreeing, sizes * (sizes - 1) / 2
 
@@ -97,7 +108,7 @@ class Condition:
 
 
 def condition_figures(*, items: np.ndarray, values: np.ndarray, suggested: np.ndarray, seed: int = 0) -> Condition:
-    """``values`` and ``suggested``: one comparable text (or code) per annotation."""
+    """``values`` and ``suggested``: one integer code per annotation (equal codes, equal values)."""
     agree = (values == suggested).astype(float)
     with_model = _figure(items, agree, np.ones(len(items)), seed)
     pair_items, agreeing, pairs = _pairs(items, values)
@@ -113,21 +124,20 @@ def difference_interval(
     if not ca.sum() or not cb.sum():
         return None, None, None
     rng = np.random.default_rng(seed)
-    diffs = np.empty(resamples)
-    for k in range(resamples):
-        da, db = rng.integers(0, len(ca), len(ca)), rng.integers(0, len(cb), len(cb))
-        sa, sb = ca[da].sum(), cb[db].sum()
-        diffs[k] = (ha[da].sum() / sa if sa else np.nan) - (hb[db].sum() / sb if sb else np.nan)
+    # Each group resampled on its own; a resample whose ratio is undefined in either is dropped.
+    diffs = _resampled_ratios(ha, ca, rng, resamples) - _resampled_ratios(hb, cb, rng, resamples)
     diffs = diffs[~np.isnan(diffs)]
-    tail = (1 - LEVEL) / 2 * 100
-    low, high = np.percentile(diffs, [tail, 100 - tail])
-    return float(ha.sum() / ca.sum() - hb.sum() / cb.sum()), float(low), float(high)
+    return float(ha.sum() / ca.sum() - hb.sum() / cb.sum()), *_percentiles(diffs, LEVEL)
 
 
 def anchoring_report(
     *, items: np.ndarray, shown: np.ndarray, values: np.ndarray, suggested: np.ndarray, seed: int = 0
 ) -> dict[str, Any]:
-    """Both groups' figures and the gap in agreement with the model (shown minus withheld)."""
+    """Both groups' figures and the gap in agreement with the model (shown minus withheld).
+
+    ``values`` and ``suggested``: one comparable value per annotation (text, or codes)."""
+    codes, _ = pd.factorize(np.concatenate([values, suggested]))
+    values, suggested = codes[: len(values)], codes[len(values) :]
     groups = {}
     per_item = {}
     for name, mask in (("shown", shown), ("withheld", ~shown)):

@@ -62,10 +62,24 @@ def test_the_interval_matches_scipy_bootstrap_with_one_annotation_per_item():
 
 def test_no_annotations_and_no_pairs_give_no_figure():
     empty = condition_figures(
-        items=np.array([], dtype=np.int64), values=np.array([], dtype=object), suggested=np.array([], dtype=object)
+        items=np.array([], dtype=np.int64), values=np.array([], dtype=np.int64), suggested=np.array([], dtype=np.int64)
     )
     assert empty.with_model.value is None and empty.between_people.n == 0
-    single = condition_figures(
-        items=np.array([1, 2]), values=np.array(["a", "b"], dtype=object), suggested=np.array(["a", "a"], dtype=object)
-    )
+    single = condition_figures(items=np.array([1, 2]), values=np.array([0, 1]), suggested=np.array([0, 0]))
     assert single.with_model.value == 0.5 and single.between_people.value is None
+
+
+def test_the_interval_over_items_matches_resampling_items_one_by_one():
+    """Items of 1 to 4 labels: our multinomial draw of identical items against the plain loop."""
+    rng = np.random.default_rng(5)
+    counts = rng.integers(1, 5, 1500).astype(float)
+    hits = rng.binomial(counts.astype(int), 0.6).astype(float)
+    _, low, high = ratio_interval(hits, counts, seed=3, resamples=4000)
+    plain = np.random.default_rng(4)
+    ratios = []
+    for _ in range(4000):
+        drawn = plain.integers(0, len(counts), len(counts))
+        ratios.append(hits[drawn].sum() / counts[drawn].sum())
+    reference_low, reference_high = np.percentile(ratios, [2.5, 97.5])
+    assert low == pytest.approx(reference_low, abs=0.004)
+    assert high == pytest.approx(reference_high, abs=0.004)
