@@ -148,8 +148,8 @@ def main() -> None:
             item = services.next_item(project=project, user=user)
             suggestion_serve(project=project, user=user, item=item)
             spent[with_suggestion] += time.perf_counter() - started
-        print(f"  next_item, suggestions off (no query more)      {spent[False] / args.claims * 1000:8.2f} ms per claim")
-        print(f"  next_item + suggestion_serve (one query more)   {spent[True] / args.claims * 1000:8.2f} ms per claim")
+        print(f"  next_item, suggestions off      {spent[False] / args.claims * 1000:8.2f} ms per claim")
+        print(f"  next_item + suggestion_serve    {spent[True] / args.claims * 1000:8.2f} ms per claim")
 
         n = args.annotations
         rng = np.random.default_rng(2)
