@@ -159,7 +159,8 @@ def test_spans_projects_get_suggestions_only_from_a_spans_key(manager, api_clien
     Prediction.objects.create(
         prediction_set=prediction_set,
         item=item,
-        probabilities={"spans": [{"start": 0, "end": 3, "label": "PER", "score": 0.9}]},
+        probabilities=[],
+        spans=[{"start": 0, "end": 3, "label": "PER", "score": 0.9}],
     )
     body = api_client(annotator).get(f"/api/projects/{spans.pk}/next/").json()
     assert body["suggestion"]["value"] == [{"start": 0, "end": 3, "label": "PER"}]

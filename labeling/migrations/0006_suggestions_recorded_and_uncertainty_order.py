@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('labeling', '0004_items_in_datasets'),
+        ('labeling', '0005_predictions_for_every_task_and_uploads'),
     ]
 
     operations = [
