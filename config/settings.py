@@ -281,6 +281,9 @@ GROUNDWORK_QUEUE_FILL_IN_REQUEST_MAX = env_int("GROUNDWORK_QUEUE_FILL_IN_REQUEST
 # Review: agreement, consensus and label issues of a project with fewer annotations than this are
 # computed in the request; a larger project's are computed by a worker while the pages poll.
 GROUNDWORK_REVIEW_INLINE_MAX = env_int("GROUNDWORK_REVIEW_INLINE_MAX", 20_000)
+# Items up to which a new queue order (or a new model under the uncertainty order) is applied in
+# the request; a larger project's is applied by a worker.
+GROUNDWORK_QUEUE_ORDER_INLINE_MAX = env_int("GROUNDWORK_QUEUE_ORDER_INLINE_MAX", 20_000)
 CELERY_BEAT_SCHEDULE = {
     "batch-recover-stale": {
         "task": "quality.tasks.batch_recover_stale",

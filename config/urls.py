@@ -77,6 +77,7 @@ api_patterns = [
         "projects/<int:project_id>/disagreements/", review_api.DisagreementListApi.as_view(), name="api-disagreements"
     ),
     path("projects/<int:project_id>/team/", TeamApi.as_view(), name="api-team"),
+    path("projects/<int:project_id>/anchoring/", review_api.AnchoringApi.as_view(), name="api-anchoring"),
     path("projects/<int:project_id>/consensus/", review_api.ConsensusApi.as_view(), name="api-consensus"),
     path("projects/<int:project_id>/predictions/", predictions_api.PredictionsApi.as_view(), name="api-predictions"),
     path(

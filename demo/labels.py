@@ -37,7 +37,7 @@ DAYS = 21
 TODAY_SHARE = 0.06  # of the annotations, made today
 
 
-def _given(rng: random.Random, truth: str, profile: tuple, labels: list[str]) -> str:
+def given_label(rng: random.Random, truth: str, profile: tuple, labels: list[str]) -> str:
     accuracy, _, confusions = profile
     if rng.random() < accuracy:
         return truth
@@ -46,7 +46,7 @@ def _given(rng: random.Random, truth: str, profile: tuple, labels: list[str]) ->
     return rng.choice([label for label in labels if label != truth])
 
 
-def _probabilities(rng: random.Random, truth: str, labels: list[str], accuracy: float = 0.85) -> list[float]:
+def model_probabilities(rng: random.Random, truth: str, labels: list[str], accuracy: float = 0.85) -> list[float]:
     """A decent model: right about ``accuracy`` of the time, less sure when it is wrong."""
     predicted = truth if rng.random() < accuracy else rng.choice(labels)
     weights = [rng.uniform(0.02, 0.15) for _ in labels]
@@ -90,7 +90,7 @@ def demo_label(
         for username, profile in PROFILES.items():
             if rng.random() >= profile[1]:
                 continue
-            value = _given(rng, truths[item.pk], profile, labels)
+            value = given_label(rng, truths[item.pk], profile, labels)
             annotation, _ = services.annotation_submit(
                 item=item, user=annotators[username], request_uuid=uuid.uuid4(), value=value
             )
@@ -101,14 +101,16 @@ def demo_label(
     Annotation.objects.bulk_update(made, ["created_at", "updated_at"], batch_size=500)
     for item in rng.sample(items, GOLD_ITEMS):
         review_services.gold_set(item=item, user=manager, value=truths[item.pk])
-    predictions = [{"item": item.pk, "probabilities": _probabilities(rng, truths[item.pk], labels)} for item in items]
+    predictions = [
+        {"item": item.pk, "probabilities": model_probabilities(rng, truths[item.pk], labels)} for item in items
+    ]
     review_services.predictions_store(
         project=project, user=manager, model_name="demo-sentiment-v1", predictions=predictions
     )
     # A second, better model version: the evaluation page compares the two, side by side.
     newer = random.Random(seed + 100)
     better = [
-        {"item": item.pk, "probabilities": _probabilities(newer, truths[item.pk], labels, 0.93)} for item in items
+        {"item": item.pk, "probabilities": model_probabilities(newer, truths[item.pk], labels, 0.93)} for item in items
     ]
     review_services.predictions_store(project=project, user=manager, model_name="demo-sentiment-v2", predictions=better)
     # Ranked now, so the explorer's "flagged as a label issue" filter has a ranking to read.

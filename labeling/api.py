@@ -20,9 +20,11 @@ from labeling.serializers import (
     QueueItemSerializer,
     RevisionSerializer,
     SkipSerializer,
+    SuggestionSerializer,
     annotation_data,
     queue_item_data,
 )
+from labeling.suggestions.serve import suggestion_serve
 from projects.models import Project
 from projects.selectors import MANAGERS, ProjectAccess, project_access, project_get_for_user
 from projects.serializers import ProjectSerializer, ProjectWriteSerializer
@@ -47,7 +49,16 @@ class NextItemApi(APIView):
         ],
         responses={
             # The progress is its own endpoint: this one is asked all day and reads no counts.
-            200: inline_serializer("NextItem", {"item": QueueItemSerializer()}),
+            200: inline_serializer(
+                "NextItem",
+                {
+                    "item": QueueItemSerializer(),
+                    "suggestion": SuggestionSerializer(allow_null=True),
+                    "suggestion_withheld": serializers.BooleanField(
+                        help_text="a model suggestion exists but this item is labeled without it (the holdout)"
+                    ),
+                },
+            ),
             204: OpenApiResponse(description="Nothing left for the caller in this project."),
             **error_responses(409, 503),
         },
@@ -62,7 +73,8 @@ class NextItemApi(APIView):
         )
         if item is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response({"item": queue_item_data(item)})
+        served = suggestion_serve(project=queue.access.project, user=request.user, item=item)
+        return Response({"item": queue_item_data(item), **served.as_data()})
 
 
 class ProgressApi(APIView):

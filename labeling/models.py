@@ -41,7 +41,9 @@ class ItemState(models.Model):
     started = models.BooleanField(default=False)  # submitted + held > 0: finish these first
     priority = models.SmallIntegerField(default=0)
     extra = models.PositiveSmallIntegerField(default=0)  # annotations wanted beyond the overlap (sent back)
-    sort_key = models.CharField(max_length=64)  # the content hash: a stable random order
+    # The content hash, a stable random order; under the uncertainty order the newest model's
+    # margin (4 digits) comes before it: labeling.suggestions.uncertainty.
+    sort_key = models.CharField(max_length=72)
 
     class Meta:
         indexes = [
@@ -72,6 +74,13 @@ class Assignment(models.Model):
     status = models.CharField(max_length=10, choices=AssignmentStatus.choices, default=AssignmentStatus.ACTIVE)
     leased_until = models.DateTimeField(null=True, blank=True)
     skip_reason = models.CharField(max_length=500, blank=True, default="")
+    # The model whose suggestion /next/ last served with this item (shown, or withheld to
+    # measure anchoring); the submit copies it onto the annotation. No index: written on
+    # every /next/, and only a rare prediction-set deletion looks rows up by it.
+    suggestion_set = models.ForeignKey(
+        "PredictionSet", on_delete=models.SET_NULL, null=True, blank=True, db_index=False, related_name="+"
+    )
+    suggestion_withheld = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -98,6 +107,14 @@ class Annotation(models.Model):
     annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations")
     value = models.JSONField()
     revision = models.PositiveIntegerField(default=1)
+    # The model suggestion that applied when the item was served (from the assignment, never the
+    # client): its set and value, and whether it was on screen (False: withheld, or none).
+    # No index of its own, as on the assignment: readers go by project.
+    suggestion_set = models.ForeignKey(
+        "PredictionSet", on_delete=models.SET_NULL, null=True, blank=True, db_index=False, related_name="+"
+    )
+    suggestion_value = models.JSONField(null=True, blank=True)
+    suggestion_shown = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # A database default too: the submit's raw INSERT names no origin and means "app".

@@ -29,6 +29,16 @@ class QueueItemSerializer(serializers.Serializer):
         return augmentation_mark(item)
 
 
+class SuggestionSerializer(serializers.Serializer):
+    """The newest model's suggestion for an item, as the labeling page shows it."""
+
+    prediction_set = serializers.IntegerField(read_only=True)
+    model = serializers.CharField(read_only=True)
+    value = serializers.JSONField(read_only=True)
+    confidence = serializers.FloatField(read_only=True, allow_null=True)
+    mode = serializers.ChoiceField(choices=["preselect", "hint"], read_only=True)
+
+
 class AnnotationSerializer(serializers.Serializer):
     uuid = serializers.UUIDField(read_only=True)
     item = serializers.IntegerField(source="item_id", read_only=True)

@@ -37,6 +37,8 @@ from labeling.models import (
 from labeling.review.selectors import label_uses
 from labeling.selectors import QueueVersions, queue_backlog, queue_projects_behind, queue_versions
 from labeling.submit_sql import submit_snapshot, submit_store
+from labeling.suggestions.refresh import queue_order_refresh
+from labeling.suggestions.uncertainty import queue_order_apply
 from labeling.values import InvalidValue, check_value
 from projects.models import Membership, Project
 from projects.services import project_update
@@ -89,6 +91,7 @@ def queue_sync(*, project: Project, versions: QueueVersions | None = None) -> No
                 # the pages of an older version walking the new items (ANALYZE sees this transaction's rows).
                 # The items' batch column only: their text's statistics are autovacuum's (tens of seconds).
                 cursor.execute(f"ANALYZE {ItemState._meta.db_table}, {Item._meta.db_table} (batch_id)")
+        queue_order_apply(project=project, only_new=True)
         sync.version_number = latest
         sync.save(update_fields=["version_number"])
 
@@ -140,10 +143,10 @@ def project_settings_update(*, project: Project, **fields: Any) -> Project:
     """Change a project's settings under labeling's rules, in one transaction.
 
     A label that annotations, final labels or gold answers hold cannot leave the schema;
-    a new overlap reopens or closes items in the queue at once.
+    a new overlap reopens or closes items in the queue at once, a new queue order reorders it.
     """
     with transaction.atomic():
-        old_overlap = project.overlap
+        old_overlap, old_order = project.overlap, project.queue_order
         old_labels = set(project.label_names)
         project = project_update(project=project, **fields)
         dropped = old_labels - set(project.label_names)
@@ -155,6 +158,8 @@ def project_settings_update(*, project: Project, **fields: Any) -> Project:
             )
         if project.overlap != old_overlap:
             queue_overlap_changed(project=project)
+        if project.queue_order != old_order:
+            queue_order_refresh(project=project, order_changed=True)
     return project
 
 
@@ -371,7 +376,7 @@ def annotation_submit(
             if not queue_catch_up(project=project):
                 raise _queue_filling()
             snapshot = submit_snapshot(item=item, user=user, request_uuid=request_uuid)
-        submitted, held, extra, same_request, own, uuid_of_a_change, status = snapshot
+        submitted, held, extra, same_request, own, uuid_of_a_change, status, suggestion = snapshot
         if same_request is not None:
             existing = Annotation.objects.select_related("annotator").get(pk=same_request)
             if existing.annotator_id != user.pk or existing.item_id != item.pk:
@@ -391,10 +396,12 @@ def annotation_submit(
             value=value,
             assigned=status is not None,
             released=1 if holding else 0,
+            suggestion=suggestion,
         )
     annotation = Annotation(
         id=annotation_id, uuid=request_uuid, item=item, project=project, annotator=user, value=value,
-        revision=1, created_at=now, updated_at=now,
+        revision=1, suggestion_set_id=suggestion.set_id, suggestion_value=suggestion.value,
+        suggestion_shown=suggestion.shown, created_at=now, updated_at=now,
     )  # fmt: skip
     return annotation, True
 

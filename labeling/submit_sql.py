@@ -6,6 +6,7 @@ on PostgreSQL as one statement of data-modifying CTEs, elsewhere as one statemen
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,16 +16,68 @@ from django.utils import timezone
 
 from config.raw_rows import db_value
 from datasets.models import Item
-from labeling.models import Annotation, AnnotationRevision, Assignment, AssignmentStatus, ItemState
+from labeling.models import (
+    Annotation,
+    AnnotationRevision,
+    Assignment,
+    AssignmentStatus,
+    ItemState,
+    Prediction,
+    PredictionSet,
+)
 from labeling.queue_rule import open_sql
+from labeling.suggestions.serve import json_column, stored_prediction
+from labeling.suggestions.values import suggested_value
 
 _ANNOTATION, _REVISION = Annotation._meta.db_table, AnnotationRevision._meta.db_table
 _ASSIGNMENT, _STATE = Assignment._meta.db_table, ItemState._meta.db_table
+_SET, _PREDICTION = PredictionSet._meta.db_table, Prediction._meta.db_table
 
 _INSERT_ANNOTATION = f"""
-    INSERT INTO {_ANNOTATION} (uuid, item_id, project_id, annotator_id, value, revision, created_at, updated_at)
-    VALUES (%(uuid)s, %(item)s, %(project)s, %(user)s, %(value)s, 1, %(stamp)s, %(stamp)s) RETURNING id
+    INSERT INTO {_ANNOTATION} (uuid, item_id, project_id, annotator_id, value, revision,
+                               suggestion_set_id, suggestion_value, suggestion_shown, created_at, updated_at)
+    VALUES (%(uuid)s, %(item)s, %(project)s, %(user)s, %(value)s, 1,
+            %(suggestion_set)s, %(suggestion_value)s, %(suggestion_shown)s, %(stamp)s, %(stamp)s) RETURNING id
 """
+# The caller's assignment, locked, with the suggestion /next/ recorded on it (the set's label
+# order and this item's prediction): what the annotation is to say was on screen.
+_ASSIGNMENT_WITH_SUGGESTION = f"""
+    SELECT a.status, a.suggestion_set_id, a.suggestion_withheld, ps.labels, p.probabilities, p.spans
+    FROM {_ASSIGNMENT} a
+    LEFT JOIN {_SET} ps ON ps.id = a.suggestion_set_id
+    LEFT JOIN {_PREDICTION} p ON p.prediction_set_id = a.suggestion_set_id AND p.item_id = a.item_id
+    WHERE a.item_id = %s AND a.annotator_id = %s
+"""
+
+
+@dataclass(frozen=True)
+class SuggestionRecord:
+    """The suggestion an annotation records: its model set and value, and whether it was on screen."""
+
+    set_id: int | None = None
+    value: Any = None
+    shown: bool = False
+
+
+NO_SUGGESTION = SuggestionRecord()
+
+
+def _suggestion_record(item: Item, row: tuple) -> SuggestionRecord:
+    set_id, held_out, set_labels, probabilities, spans = row
+    if set_id is None:
+        return NO_SUGGESTION
+    project = item.project
+    suggested = suggested_value(
+        task_type=project.task_type,
+        set_labels=json_column(set_labels),
+        labels=project.label_names,
+        prediction=stored_prediction(probabilities, spans),
+    )
+    if suggested is None:
+        return NO_SUGGESTION
+    return SuggestionRecord(set_id=set_id, value=suggested.value, shown=not held_out)
+
+
 _REVISION_INTO = f"{_REVISION} (annotation_id, number, request_uuid, value, created_at)"
 _INSERT_REVISION = f"INSERT INTO {_REVISION_INTO} VALUES (%(annotation)s, 1, %(uuid)s, %(value)s, %(stamp)s)"
 _SUBMIT_ASSIGNMENT = f"""
@@ -63,7 +116,8 @@ def submit_snapshot(*, item: Item, user: AbstractBaseUser, request_uuid: uuid.UU
     """What decides a submit, read under the item's lock: its counters (submitted, held, extra),
     the id of the annotation that has this request's uuid, the uuid of the caller's own
     annotation of the item, whether a revision has this request's uuid, and the caller's
-    assignment status (also locked). None when the item has no queue row yet.
+    assignment status (also locked) and the suggestion recorded on it. None when the item has no
+    queue row yet.
 
     The annotations are read by a statement of their own, after the locks: its snapshot then
     holds what a concurrent submit of the same item (a double click) committed while we waited.
@@ -75,10 +129,8 @@ def submit_snapshot(*, item: Item, user: AbstractBaseUser, request_uuid: uuid.UU
         counters = cursor.fetchone()
         if counters is None:
             return None
-        cursor.execute(
-            f"SELECT status FROM {_ASSIGNMENT} WHERE item_id = %s AND annotator_id = %s{lock}", [item.pk, user.pk]
-        )
-        status = cursor.fetchone()
+        cursor.execute(f"{_ASSIGNMENT_WITH_SUGGESTION}{lock and ' FOR UPDATE OF a'}", [item.pk, user.pk])
+        assignment = cursor.fetchone()
         cursor.execute(
             f"""
             SELECT (SELECT a.id FROM {_ANNOTATION} a WHERE a.uuid = %s),
@@ -88,11 +140,20 @@ def submit_snapshot(*, item: Item, user: AbstractBaseUser, request_uuid: uuid.UU
             [request_key, item.pk, user.pk, request_key],
         )
         found = cursor.fetchone()
-    return (*counters, *found, status[0] if status else None)
+    if assignment is None:
+        return (*counters, *found, None, NO_SUGGESTION)
+    return (*counters, *found, assignment[0], _suggestion_record(item, assignment[1:]))
 
 
 def submit_store(
-    *, item: Item, user: AbstractBaseUser, request_uuid: uuid.UUID, value: Any, assigned: bool, released: int
+    *,
+    item: Item,
+    user: AbstractBaseUser,
+    request_uuid: uuid.UUID,
+    value: Any,
+    assigned: bool,
+    released: int,
+    suggestion: SuggestionRecord = NO_SUGGESTION,
 ) -> tuple[int, datetime]:
     """Write the annotation, its first revision, the assignment and the counters; returns (id, time).
 
@@ -109,6 +170,9 @@ def submit_store(
         "submitted": AssignmentStatus.SUBMITTED,
         "released": released,
         "overlap": item.project.overlap,
+        "suggestion_set": suggestion.set_id,
+        "suggestion_value": db_value(Annotation, "suggestion_value", suggestion.value),
+        "suggestion_shown": suggestion.shown,
     }
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

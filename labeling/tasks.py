@@ -8,7 +8,10 @@ from labeling.models_eval.services import model_evaluation_compute
 from labeling.predictions.services import prediction_upload_process
 from labeling.review.services.results import review_result_compute
 from labeling.services import queues_fill_behind as queues_fill_behind_service
+from labeling.suggestions.tasks import queue_order_apply_task
 from projects.models import Project
+
+__all__ = ["queue_order_apply_task", "review_result_compute_task"]  # the worker finds both here
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

@@ -5,6 +5,7 @@ from labeling.exports import views as export_views
 from labeling.models_eval import views as models_eval_views
 from labeling.project_settings import views as settings_views
 from labeling.review import views as review_views
+from labeling.suggestions import views as suggestion_views
 from labeling.team import views as team_views
 
 urlpatterns = [
@@ -27,4 +28,5 @@ urlpatterns = [
     path("projects/<int:project_id>/settings/", settings_views.settings_page, name="project-settings"),
     path("projects/<int:project_id>/team/", team_views.team_page, name="team"),
     path("projects/<int:project_id>/versions/<int:number>/export/", export_views.export_page, name="version-export"),
+    path("projects/<int:project_id>/model-settings/", suggestion_views.model_settings, name="model-settings"),
 ]

@@ -20,6 +20,19 @@ class LabelScale(models.TextChoices):
     INTERVAL = "interval"
 
 
+class Suggestions(models.TextChoices):
+    """How the labeling page shows the newest model's suggestion."""
+
+    OFF = "off"
+    PRESELECT = "preselect"  # the suggested label is chosen already: Enter accepts it
+    HINT = "hint"  # a marker beside the suggested label; nothing is chosen
+
+
+class QueueOrder(models.TextChoices):
+    DEFAULT = "default"  # a stable random order (the content hash)
+    UNCERTAINTY = "uncertainty"  # the newest model's smallest margin first
+
+
 class Role(models.TextChoices):
     MANAGER = "manager"
     REVIEWER = "reviewer"
@@ -38,6 +51,10 @@ class Project(models.Model):
     # measure how often they agree with the inherited label (chosen by content hash, so stable).
     inherit_check_share = models.FloatField(default=0.05)
     guidelines = models.TextField(blank=True)
+    suggestions = models.CharField(max_length=10, choices=Suggestions.choices, default=Suggestions.OFF)
+    # The share of (item, annotator) pairs shown without the suggestion, to measure its pull.
+    suggestion_holdout = models.FloatField(default=0.1)
+    queue_order = models.CharField(max_length=12, choices=QueueOrder.choices, default=QueueOrder.DEFAULT)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
@@ -49,6 +66,10 @@ class Project(models.Model):
             models.CheckConstraint(
                 condition=models.Q(inherit_check_share__gte=0, inherit_check_share__lte=1),
                 name="project_inherit_check_share_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(suggestion_holdout__gte=0, suggestion_holdout__lte=1),
+                name="project_suggestion_holdout_share",
             ),
         ]
 

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from projects.models import LabelScale, Membership, Project, Role, TaskType
+from projects.models import LabelScale, Membership, Project, QueueOrder, Role, Suggestions, TaskType
 
 
 class LabelSerializer(serializers.Serializer):
@@ -25,6 +25,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         model = Project
         fields = [
             "id", "name", "task_type", "labels", "label_scale", "overlap", "inherit_check_share", "guidelines",
+            "suggestions", "suggestion_holdout", "queue_order",
             "created_at", "role", "item_count", "latest_version",
         ]  # fmt: skip
 
@@ -56,6 +57,15 @@ class ProjectWriteSerializer(serializers.Serializer):
         help_text="of augmented items that inherit their source's label, the share still sent to people to check",
     )
     guidelines = serializers.CharField(allow_blank=True, default="", max_length=100_000)
+    suggestions = serializers.ChoiceField(
+        choices=Suggestions.choices, required=False, help_text="show the newest model's suggestion while labeling"
+    )
+    suggestion_holdout = serializers.FloatField(
+        min_value=0, max_value=1, required=False, help_text="share of items shown without the suggestion"
+    )
+    queue_order = serializers.ChoiceField(
+        choices=QueueOrder.choices, required=False, help_text="uncertainty: the newest model's smallest margin first"
+    )
 
 
 class MembershipSerializer(serializers.ModelSerializer):

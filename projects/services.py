@@ -8,7 +8,7 @@ from django.db import transaction
 
 from config.errors import DomainError
 from projects.label_schema import LabelSchemaError, normalize_labels
-from projects.models import LabelScale, Membership, Project, Role, TaskType
+from projects.models import LabelScale, Membership, Project, QueueOrder, Role, Suggestions, TaskType
 
 MAX_OVERLAP = 50
 
@@ -28,6 +28,17 @@ def _check_project_fields(*, name: str, task_type: str, labels: Any, label_scale
         raise DomainError(str(exc)) from None
 
 
+def _check_model_settings(*, suggestions: str, suggestion_holdout: Any, queue_order: str) -> None:
+    if suggestions not in Suggestions.values:
+        raise DomainError(f"suggestions must be one of {', '.join(Suggestions.values)}")
+    if isinstance(suggestion_holdout, bool) or not isinstance(suggestion_holdout, int | float):
+        raise DomainError("suggestion_holdout must be a number from 0 to 1")
+    if not 0 <= suggestion_holdout <= 1:
+        raise DomainError("suggestion_holdout must be a number from 0 to 1")
+    if queue_order not in QueueOrder.values:
+        raise DomainError(f"queue_order must be one of {', '.join(QueueOrder.values)}")
+
+
 @transaction.atomic
 def project_create(
     *,
@@ -39,11 +50,15 @@ def project_create(
     overlap: int = 1,
     inherit_check_share: float = 0.05,
     guidelines: str = "",
+    suggestions: str = Suggestions.OFF,
+    suggestion_holdout: float = 0.1,
+    queue_order: str = QueueOrder.DEFAULT,
 ) -> Project:
     """Create a project; its creator becomes its manager."""
     normalized = _check_project_fields(
         name=name, task_type=task_type, labels=labels, label_scale=label_scale, overlap=overlap
     )
+    _check_model_settings(suggestions=suggestions, suggestion_holdout=suggestion_holdout, queue_order=queue_order)
     project = Project.objects.create(
         name=name.strip(),
         task_type=task_type,
@@ -52,6 +67,9 @@ def project_create(
         overlap=overlap,
         inherit_check_share=inherit_check_share,
         guidelines=guidelines or "",
+        suggestions=suggestions,
+        suggestion_holdout=float(suggestion_holdout),
+        queue_order=queue_order,
         created_by=user,
     )
     Membership.objects.create(project=project, user=user, role=Role.MANAGER)
@@ -76,6 +94,12 @@ def project_update(*, project: Project, **fields: Any) -> Project:
     if merged["task_type"] != project.task_type and project.items.exists():
         raise DomainError("the task type cannot change once the project holds items")
     labels = _check_project_fields(**merged)
+    model_settings = {key: getattr(project, key) for key in ("suggestions", "suggestion_holdout", "queue_order")}
+    model_settings.update({key: value for key, value in fields.items() if key in model_settings})
+    _check_model_settings(**model_settings)
+    project.suggestions = model_settings["suggestions"]
+    project.suggestion_holdout = float(model_settings["suggestion_holdout"])
+    project.queue_order = model_settings["queue_order"]
     project.labels = labels
     project.name = merged["name"].strip()
     project.task_type = merged["task_type"]

@@ -111,7 +111,7 @@ def test_answers_that_once_disagreed_with_the_schema_are_described_as_they_are(s
     assert {"count", "next", "previous", "results"} <= set(
         schema["components"]["schemas"]["DisagreementPage"]["required"]
     )
-    assert schema["components"]["schemas"]["NextItem"]["required"] == ["item"]
+    assert schema["components"]["schemas"]["NextItem"]["required"] == ["item", "suggestion", "suggestion_withheld"]
     assert "409" in paths["/api/batches/{batch_id}/reject/"]["post"]["responses"]
     assert "413" in paths["/api/projects/{project_id}/batches/"]["post"]["responses"]
 

@@ -55,6 +55,7 @@ from labeling.models import (
     StagedLabelKind,
 )
 from labeling.queue_rule import STARTED_FLAG, open_flag
+from labeling.suggestions.refresh import queue_order_refresh
 from projects.models import Project
 from projects.services import inactive_annotators_add
 
@@ -208,6 +209,8 @@ def imported_labels_store(
         _gold_move(project=project, staged=staged, uploader_id=uploader_id, summary=summary)
         _predictions_move(project=project, staged=staged, uploader_id=uploader_id, summary=summary)
         staged.delete()
+        if summary["predictions"]:
+            queue_order_refresh(project=project)  # the newest model may reorder the queue
     return summary
 
 

@@ -24,6 +24,7 @@ from datasets.models import Item
 from datasets.selectors import JSONText
 from labeling.models import Prediction, PredictionSet, PredictionUpload, PredictionUploadStatus
 from labeling.predictions.rows import InvalidRow, check_row
+from labeling.suggestions.refresh import queue_order_refresh
 from projects.models import Project, TaskType
 
 MAX_BODY_ROWS = 50_000
@@ -145,6 +146,7 @@ def _write(*, project: Project, user: AbstractBaseUser, model_name: str, checked
             with cursor.cursor.copy(copy_sql) as copy:
                 for item, probabilities, span_text in rows():
                     copy.write_row((prediction_set.pk, item, probabilities, span_text))
+        queue_order_refresh(project=project)  # the newest model may reorder the queue
         return prediction_set
     batch: list[Prediction] = []
     for item, probabilities, span_text in rows():
@@ -160,6 +162,7 @@ def _write(*, project: Project, user: AbstractBaseUser, model_name: str, checked
             Prediction.objects.bulk_create(batch)
             batch = []
     Prediction.objects.bulk_create(batch)
+    queue_order_refresh(project=project)
     return prediction_set
 
 

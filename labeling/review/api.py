@@ -136,6 +136,20 @@ class AgreementApi(APIView):
         return Response(body)
 
 
+class AnchoringApi(APIView):
+    """Agreement with the model and between people, with the suggestion on screen and without it."""
+
+    @extend_schema(parameters=[VERSION], responses={200: OpenApiTypes.OBJECT, **NOT_READY})
+    def get(self, request: Request, project_id: int) -> Response:
+        project, version = _reviewer_project(request, project_id)
+        _check_params(request, ("version",))
+        row = _current(project, version, "anchoring")
+        if row.status != ReviewResultStatus.DONE:
+            return _not_ready(row)
+        body = {**row.result, "suggestions": project.suggestions, "holdout": project.suggestion_holdout}
+        return Response({**body, "status": "done", "version": version, "computed_at": row.computed_at})
+
+
 DISAGREEMENT_PARAMS = ("version", "page", "page_size", "label", "annotator", "metadata", "order", "all")
 
 

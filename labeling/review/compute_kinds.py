@@ -7,8 +7,9 @@ import numpy as np
 from config.errors import DomainError
 from labeling.models import Prediction
 from labeling.review import compute
-from labeling.review.data import SINGLE_LABEL, annotation_arrays, annotations_queryset
+from labeling.review.data import SINGLE_LABEL, annotation_arrays, annotations_queryset, canonical
 from labeling.review.selectors import inline_limit, latest_prediction_set, slice_items
+from labeling.suggestions.anchoring import anchoring_report
 from projects.models import Project
 
 
@@ -76,7 +77,34 @@ def _label_issues(project: Project, version: int) -> dict[str, Any]:
     return result
 
 
-KIND_FUNCTIONS = {"agreement": _agreement, "items": _items, "dawid_skene": _dawid_skene, "label_issues": _label_issues}
+def _anchoring(project: Project, version: int) -> dict[str, Any]:
+    """Annotations made while a model suggestion existed: shown, or withheld by the holdout."""
+    rows = (
+        annotations_queryset(project=project, version=version)
+        .filter(suggestion_set__isnull=False)
+        .values_list("item_id", "suggestion_shown", "value", "suggestion_value")
+    )
+    items, shown, values, suggested = [], [], [], []
+    for item_id, was_shown, value, suggestion in rows.iterator(chunk_size=10_000):
+        items.append(item_id)
+        shown.append(was_shown)
+        values.append(canonical(value))
+        suggested.append(canonical(suggestion))
+    return anchoring_report(
+        items=np.array(items, dtype=np.int64),
+        shown=np.array(shown, dtype=bool),
+        values=np.array(values, dtype=object),
+        suggested=np.array(suggested, dtype=object),
+    )
+
+
+KIND_FUNCTIONS = {
+    "agreement": _agreement,
+    "items": _items,
+    "dawid_skene": _dawid_skene,
+    "label_issues": _label_issues,
+    "anchoring": _anchoring,
+}
 
 
 def compute_kind(*, project: Project, version: int, kind: str) -> dict[str, Any]:

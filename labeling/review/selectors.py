@@ -37,7 +37,7 @@ from projects.models import Project, TaskType
 
 METADATA_KEY = re.compile(r"^[\w\- .]{1,100}$")
 METADATA_FORMAT = "metadata must look like key=value (key: letters, digits, space, - _ .)"
-RESULT_KINDS = ("agreement", "items", "dawid_skene", "label_issues")
+RESULT_KINDS = ("agreement", "items", "dawid_skene", "label_issues", "anchoring")
 # The slice picker: metadata of this many of the newest items, keys with this many values at most.
 SLICE_SAMPLE, SLICE_MAX_VALUES, SLICE_MAX_KEYS = 2000, 12, 8
 

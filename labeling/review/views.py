@@ -27,7 +27,7 @@ from labeling.review.forms import ReviewDecisionForm
 from labeling.review.report import AgreementReport
 from labeling.review.services.refresh import review_result_refresh
 from labeling.selectors import item_get_for_user
-from projects.models import Project, Role, TaskType
+from projects.models import Project, Role, Suggestions, TaskType
 from projects.selectors import REVIEWERS, RoleRequired, project_get_for_user
 
 logger = logging.getLogger(__name__)
@@ -234,7 +234,32 @@ def agreement_page(request: HttpRequest, project_id: int) -> HttpResponse:
         context.update(_dashboard(project=project, report=report))
         if project.task_type in SINGLE_LABEL:
             context["dawid_skene"] = _dawid_skene_panel(project=project, version=version)
+        if project.suggestions != Suggestions.OFF:
+            context["anchoring"] = _anchoring_panel(project=project, version=version)
     return render(request, "labeling/review/agreement.html", context)
+
+
+def _anchoring_panel(*, project: Project, version: int) -> dict[str, Any]:
+    """Agreement with the model and between people, with and without the suggestion on screen."""
+    row = _current(project, version, "anchoring")
+    panel: dict[str, Any] = {
+        "status": row.status,
+        "error": row.error,
+        "poll_url": reverse("api-anchoring", args=[project.pk]) + f"?version={version}",
+    }
+    if row.status != ReviewResultStatus.DONE:
+        return panel
+    result = row.result
+    panel.update(
+        holdout_percent=f"{project.suggestion_holdout * 100:g}",
+        gap=result["model_agreement_gap"],
+        groups=[
+            {"key": key, "name": name, "with_model": result[key]["agreement_with_model"],
+             "between_people": result[key]["agreement_between_people"]}
+            for key, name in (("shown", "With the suggestion"), ("withheld", "Without it (holdout)"))
+        ],
+    )  # fmt: skip
+    return panel
 
 
 def _dawid_skene_panel(*, project: Project, version: int) -> dict[str, Any]:

@@ -21,6 +21,7 @@ const el = {
   labels: $("lp-labels"), status: $("lp-status"), announce: $("lp-announce"), alert: $("lp-alert"),
   alertText: $("lp-alert-text"), reloadEntry: $("lp-reload-entry"), mode: $("lp-mode"), keys: $("lp-keys"),
   guidelines: $("lp-guidelines"), skip: $("lp-skip"), skipReason: $("lp-skip-reason"),
+  suggestion: $("lp-suggestion"),
 };
 const labelButtons = [...el.labels.querySelectorAll(".lp-label")];
 
@@ -45,8 +46,12 @@ const state = {
   cursor: null, // keyboard selection over tokens: {a, b, hidden}
 };
 
-// What the browser test reads: milliseconds from Enter to the next item on screen.
-const metrics = { submitToNextMs: [], confirmMs: [], pending: () => state.pending.size };
+// What the browser test reads: milliseconds from Enter to the next item on screen, and since
+// the last submit (an Enter sooner than BOUNCE_MS is taken for a double press).
+const metrics = {
+  submitToNextMs: [], confirmMs: [], pending: () => state.pending.size,
+  sinceSubmitMs: () => performance.now() - state.lastSubmitAt,
+};
 window.gwLabeling = metrics;
 
 // -- small helpers ----------------------------------------------------------------------
@@ -243,7 +248,8 @@ function show(view) {
     state.undo = draft.undo || [];
   } else {
     if (draft) dropDraft(item.id);
-    state.value = editing ? copy(view.entry.value) : emptyValue();
+    const preselected = !editing && item.suggestion && item.suggestion.mode === "preselect";
+    state.value = editing ? copy(view.entry.value) : preselected ? copy(item.suggestion.value) : emptyValue();
     state.uuid = uuid4();
     state.base = editing ? view.entry.revision : null;
     state.undo = [];
@@ -258,6 +264,7 @@ function show(view) {
   renderMeta(item.metadata, item.augmentation);
   renderContent(item);
   renderMode();
+  renderSuggestion(editing ? null : item.suggestion);
   renderValue();
   if (usable) setStatus("↺ Restored your unsaved work on this item.", "info");
 }
@@ -336,6 +343,32 @@ function renderMode() {
     `You are changing your label of “${itemName(view.entry.item)}” (revision ${view.entry.revision}, ` +
     `${when}). Enter saves the change; Esc goes back to your current item.`;
   el.mode.hidden = false;
+}
+
+// The model's suggestion: a note above the item and a marker on each suggested label. Preselected,
+// it is the value already (Enter accepts it); as a hint, nothing is chosen.
+function renderSuggestion(suggestion) {
+  for (const mark of el.labels.querySelectorAll(".lp-suggested-mark")) mark.remove();
+  for (const button of labelButtons) button.classList.remove("lp-suggested");
+  if (!suggestion) {
+    el.suggestion.hidden = true;
+    el.suggestion.textContent = "";
+    return;
+  }
+  const value = suggestion.value;
+  const names = TASK === "spans" ? [...new Set(value.map((s) => s.label))] : TASK === "multilabel" ? value : [value];
+  for (const button of labelButtons) {
+    if (!names.includes(button.dataset.label)) continue;
+    button.classList.add("lp-suggested");
+    button.append(node("span", "lp-suggested-mark", "model"));
+  }
+  let what = names.length ? names.join(", ") : "no label";
+  if (TASK === "spans") what = value.length ? value.map((s) => `${s.label} “${[...itemText()].slice(s.start, s.end).join("")}”`).join(", ") : "no spans";
+  const sure = suggestion.confidence == null ? "" : ` (${Math.round(suggestion.confidence * 100)}%)`;
+  const how = suggestion.mode === "preselect" ? "preselected: Enter accepts it, or choose another" : "a hint: choose as you see it";
+  el.suggestion.textContent = `Model ${suggestion.model} suggests ${what}${sure}, ${how}.`;
+  el.suggestion.dataset.mode = suggestion.mode;
+  el.suggestion.hidden = false;
 }
 
 function renderValue() {
@@ -432,6 +465,7 @@ function showEmpty() {
   el.empty.hidden = false;
   el.item.setAttribute("aria-busy", "false");
   el.mode.hidden = true;
+  renderSuggestion(null);
   for (const button of labelButtons) if (button.hasAttribute("aria-pressed")) button.setAttribute("aria-pressed", "false");
 }
 
@@ -715,12 +749,18 @@ async function send(entry, started) {
   }
 }
 
+// The suggestion travels with its item (prefetched, on screen, in the outbox); the server
+// records what it served, so nothing of it is sent back with the label.
+function withSuggestion(data) {
+  return { ...data.item, suggestion: data.suggestion || null };
+}
+
 async function prefetch() {
   if (state.prefetching || !state.queueItem) return;
   const exclude = [state.queueItem.id, ...state.pending.keys()];
   state.prefetching = api("GET", `${config.urls.next}?exclude=${exclude.join(",")}`)
     .then((result) => {
-      const item = result.status === 200 ? result.data.item : null;
+      const item = result.status === 200 ? withSuggestion(result.data) : null;
       const onScreen = (id) => id === (state.queueItem && state.queueItem.id) || state.pending.has(id);
       if (item && !exclude.includes(item.id) && !onScreen(item.id)) state.prefetched = item;
       else if (result.status === 204) state.prefetched = null;
@@ -756,7 +796,7 @@ async function loadNext(started) {
     state.queueDone = true;
     if (state.histIndex < 0) showEmpty();
   } else if (result.status === 200) {
-    state.queueItem = result.data.item;
+    state.queueItem = withSuggestion(result.data);
     state.queueDone = false;
     if (state.histIndex < 0) show({ kind: "queue", item: state.queueItem });
     prefetch();

@@ -26,11 +26,11 @@ def test_the_demo_has_versions_and_labels_worth_reviewing(demo):
     assert versions[2][1] - 364 == augmented.count() > 100
     assert set(augmented.values_list("method", flat=True)) == {"keyboard_typos"}
     annotations = Annotation.objects.filter(project=demo)
-    assert 400 < annotations.count() <= 3 * 160 + 2 * 12  # and a Label Studio export's two annotators
+    assert 400 < annotations.count() <= 3 * 160 + 2 * 12 + 3 * 40  # Label Studio's two annotators; 40 each by queue
     assert annotations.values("annotator").distinct().count() == 3
     assert GoldLabel.objects.filter(item__project=demo).count() == 12 + 2
     assert Prediction.objects.filter(item__project=demo, prediction_set__model_name="demo-sentiment-v1").count() == 160
-    assert Prediction.objects.filter(item__project=demo).count() == 2 * 160 + 12  # two model versions, Label Studio's
+    assert Prediction.objects.filter(item__project=demo).count() == 2 * 160 + 12 + 364  # and Label Studio's
     imported = annotations.filter(origin="imported")
     assert imported.count() == 2 * 12 - 2 and imported.values("import_batch").distinct().count() == 1
     quarantined = Batch.objects.get(project=demo, status="quarantined")
@@ -54,6 +54,14 @@ def test_the_demo_has_splits_a_leakage_check_and_reports(demo):
     reports = VersionReport.objects.filter(project=demo, status="done")
     assert reports.count() == DatasetVersion.objects.filter(project=demo).count()
     assert reports.get(version=latest).data["data_mix"]["by_method"][0]["method"] == "keyboard_typos"
+
+
+def test_the_demo_labels_with_model_suggestions(demo):
+    assert (demo.suggestions, demo.queue_order) == ("preselect", "uncertainty")
+    report = review_services.review_result_compute(project=demo, version=2, kind="anchoring").result
+    shown, withheld = report["shown"]["agreement_with_model"], report["withheld"]["agreement_with_model"]
+    assert shown["n"] > 0 and withheld["n"] > 0
+    assert shown["value"] > withheld["value"]  # the demo's annotators follow what they see
 
 
 def test_a_second_run_changes_nothing(demo):

@@ -12,6 +12,7 @@ from django.db import transaction
 from datasets.models import DatasetVersion
 from demo.data import DEMO_SUITE, GUIDELINES, demo_bad_batch, demo_reviews
 from demo.labels import demo_label, demo_labelstudio_export
+from demo.suggestions import demo_suggest
 from labeling.exports import jobs as export_jobs
 from labeling.exports.job_run import export_job_run
 from projects import services
@@ -87,8 +88,13 @@ class Command(BaseCommand):
             f"  labels: {made['annotations']} annotations by {len(annotators)} annotators, "
             f"{made['gold']} gold answers, two model versions' predictions for {made['predictions']} items"
         )
-        self._augment_split_report(project, users["manager"])
+        # A team moving over: a Label Studio export of reviews nobody here labeled yet, labels and all.
         self._import(project, users["manager"], "reviews-labelstudio-export.json", demo_labelstudio_export(project))
+        suggested = demo_suggest(project=project, annotators=annotators, manager=users["manager"])
+        self.stdout.write(
+            f"  model in the loop: suggestions on, {suggested['annotations']} annotations made with or without them"
+        )
+        self._augment_split_report(project, users["manager"])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo project {PROJECT_NAME!r} loaded: three versions (the third of augmented reviews), "
