@@ -27,6 +27,8 @@ from labeling.agreement._common import LEVELS
 
 # Resamples are drawn in batches of about this many (resample x unit) cells, to bound memory.
 BATCH_CELLS = 2_000_000
+# Row keys below this many possible values are counted into slots instead of sorted.
+KEY_SLOTS = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -63,16 +65,20 @@ def row_sums(matrix: np.ndarray) -> np.ndarray:
     return np.asarray(matrix, dtype=np.float64) @ np.ones(matrix.shape[1])
 
 
-def coincidences(counts: np.ndarray) -> np.ndarray:
+def coincidences(counts: np.ndarray, freq: np.ndarray | None = None) -> np.ndarray:
     """Krippendorff's (V, V) coincidence matrix of the units (rows) with two or more values.
 
-    ``o_ck = sum_u (n_uc * n_uk - [c == k] * n_uc) / (m_u - 1)``.
+    ``o_ck = sum_u f_u * (n_uc * n_uk - [c == k] * n_uc) / (m_u - 1)``, with ``f_u`` how many
+    units the row stands for (``freq``; one each without it).
     """
     counts = np.asarray(counts, dtype=np.float64)
     totals = row_sums(counts)
     keep = totals >= 2
     paired = counts[keep]
-    scaled = paired / (totals[keep] - 1.0)[:, None]
+    share = 1.0 / (totals[keep] - 1.0)
+    if freq is not None:
+        share = share * np.asarray(freq, dtype=np.float64)[keep]
+    scaled = paired * share[:, None]
     return scaled.T @ paired - np.diag(np.ones(paired.shape[0]) @ scaled)
 
 
@@ -109,29 +115,63 @@ def alpha_from_coincidences(matrix: np.ndarray, *, level: str, scale: ArrayLike 
     return 1.0 - (pooled.sum() - 1.0) * float((matrix * delta).sum()) / expected
 
 
-def merge_identical(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For a non-negative int matrix: the index of one row per distinct row, and how often each occurs.
-
-    Rows are keyed by one integer: exact mixed-radix digits when they fit in 62 bits, else a
-    multiplicative hash that is then checked row by row (falling back to sorting whole rows
-    on a collision), since sorting rows themselves is an order of magnitude slower.
-    """
-    if counts.shape[0] == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+def _row_keys(counts: np.ndarray) -> tuple[np.ndarray, int | None]:
+    """One int64 key per row: exact mixed-radix digits in ``base`` when they fit in 62 bits,
+    else a multiplicative hash (``base`` None) that callers check, since sorting rows themselves
+    is an order of magnitude slower than sorting one integer per row."""
     base = int(counts.max()) + 1
     width = counts.shape[1]
     if width * np.log2(max(base, 2)) < 62:
-        keys = counts @ (base ** np.arange(width, dtype=np.int64))
-        _, first, freq = np.unique(keys, return_index=True, return_counts=True)
-        return first, freq
+        return counts @ (base ** np.arange(width, dtype=np.int64)), base
     multipliers = np.random.default_rng(0).integers(1, 2**62, size=width, dtype=np.int64) | 1
     with np.errstate(over="ignore"):
-        keys = counts.astype(np.int64) @ multipliers
+        return counts.astype(np.int64) @ multipliers, None
+
+
+def merge_identical(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For a non-negative int matrix: the index of one row per distinct row, and how often each occurs.
+
+    Distinct rows come in the order of their keys (``_row_keys``), falling back to sorting
+    whole rows on a hash collision.
+    """
+    if counts.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    keys, base = _row_keys(counts)
+    if base is not None:
+        _, first, freq = np.unique(keys, return_index=True, return_counts=True)
+        return first, freq
     _, first, inverse, freq = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
     if np.array_equal(counts[first][inverse.ravel()], counts):
         return first, freq
     _, first, freq = np.unique(counts, axis=0, return_index=True, return_counts=True)
     return first, freq
+
+
+def distinct_rows(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For a non-negative int matrix: its distinct rows, each row's index among them, and how
+    often each occurs, with the distinct rows in the same order as ``merge_identical`` gives them.
+
+    When there are few possible exact keys (a million items of three ratings over five labels
+    have 4^5) they are counted into slots instead of sorted, and the rows read back from them.
+    """
+    if counts.shape[0] == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return counts[:0], empty, empty
+    keys, base = _row_keys(counts)
+    width = counts.shape[1]
+    if base is not None and base**width <= KEY_SLOTS:
+        freq = np.bincount(keys, minlength=base**width)
+        present = np.flatnonzero(freq)
+        slot = np.zeros(freq.size, dtype=np.int64)
+        slot[present] = np.arange(present.size)
+        rows = present[:, None] // (base ** np.arange(width, dtype=np.int64))[None, :] % base
+        return rows.astype(counts.dtype), slot[keys], freq[present]
+    _, first, inverse, freq = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    if base is None and not np.array_equal(counts[first][inverse], counts):
+        _, first, inverse, freq = np.unique(counts, axis=0, return_index=True, return_inverse=True, return_counts=True)
+        inverse = inverse.ravel()
+    return counts[first], inverse, freq
 
 
 def units_from_counts(
@@ -150,10 +190,19 @@ def units_from_counts(
         counts = counts[first]
     else:
         freq = np.ones(counts.shape[0], dtype=np.int64)
-    counts = counts.astype(np.float64)
+    return units_from_rows(counts, freq, level=level, scale=scale)
+
+
+def units_from_rows(counts: np.ndarray, freq: np.ndarray, *, level: str, scale: ArrayLike | None = None) -> AlphaUnits:
+    """Alpha units from count rows that stand for ``freq`` items each; rows under two ratings drop out."""
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}")
+    keep = row_sums(counts) >= 2
+    counts = np.asarray(counts)[keep].astype(np.float64)
+    freq = np.asarray(freq)[keep].astype(np.float64)
     totals = row_sums(counts)
     if level == "ordinal":
-        return AlphaUnits(counts=counts, totals=totals, freq=freq.astype(np.float64), level=level)
+        return AlphaUnits(counts=counts, totals=totals, freq=freq, level=level)
     if level == "nominal":
         pairs = totals**2 - row_sums(counts**2)
         delta = None
@@ -164,7 +213,7 @@ def units_from_counts(
     return AlphaUnits(
         counts=counts,
         totals=totals,
-        freq=freq.astype(np.float64),
+        freq=freq,
         level=level,
         disagreement=pairs / (totals - 1.0) if counts.shape[0] else np.zeros(0),
         delta=delta,
@@ -278,11 +327,12 @@ def krippendorff_alpha(
     return alpha_point(units_from_counts(counts, level=level, scale=scale))
 
 
-def one_vs_rest_alpha(counts: np.ndarray) -> np.ndarray:
+def one_vs_rest_alpha(counts: np.ndarray, freq: np.ndarray | None = None) -> np.ndarray:
     """Nominal alpha of each category against all others (binary per category), NaN where undefined.
 
     For binary data a unit's disagreement is ``2 * a * (m - a) / (m - 1)`` with ``a`` the
     unit's count of the category, so all categories come out of one pass over the counts.
+    ``freq``: how many units each row stands for (one each without it).
     """
     totals = row_sums(counts)
     pairable = totals >= 2
@@ -290,9 +340,10 @@ def one_vs_rest_alpha(counts: np.ndarray) -> np.ndarray:
     totals = totals[pairable]
     if counts.shape[0] == 0:
         return np.full(counts.shape[1], np.nan)
-    n = totals.sum()
-    observed = (2.0 * counts * (totals[:, None] - counts) / (totals[:, None] - 1.0)).sum(axis=0)
-    used = counts.sum(axis=0)
+    weight = np.ones(totals.size) if freq is None else np.asarray(freq, dtype=np.float64)[pairable]
+    n = weight @ totals
+    observed = weight @ (2.0 * counts * (totals[:, None] - counts) / (totals[:, None] - 1.0))
+    used = weight @ counts
     expected = 2.0 * used * (n - used)
     with np.errstate(divide="ignore", invalid="ignore"):
         alpha = 1.0 - (n - 1.0) * observed / expected

@@ -17,15 +17,17 @@ from labeling.agreement._common import (
     number,
 )
 from labeling.agreement.alpha import (
+    KEY_SLOTS,
     alpha_from_coincidences,
     alpha_point,
     coincidences,
+    distinct_rows,
     interval_or_reason,
     interval_scale,
     item_counts,
     one_vs_rest_alpha,
     row_sums,
-    units_from_counts,
+    units_from_rows,
 )
 from labeling.agreement.kappa import SCALE_WEIGHTS, fleiss_kappa, gwet_ac, pairwise_kappa
 
@@ -77,20 +79,23 @@ def classification_report(
     scale = interval_scale(n_categories, scale) if level == "interval" else None
 
     reasons: dict[str, str] = {}
+    # Every figure below but the pairwise ones depends on an item only through its row of
+    # label counts, so it is computed once per distinct row, weighted by how many items have it.
     counts = item_counts(items, values, n_items=n_items, n_categories=n_categories)
-    totals = row_sums(counts)
+    rows, row_of_item, freq = distinct_rows(counts)
+    totals = row_sums(rows)
     pairable = totals >= 2
-    n_compared = int(pairable.sum())
+    n_compared = int(freq[pairable].sum())
     annotations = int(items.size)
     report: dict[str, Any] = {
         "annotations": annotations,
-        "items": int((totals > 0).sum()),
+        "items": int(freq[totals > 0].sum()),
         "items_compared": n_compared,
         "level": level,
     }
 
-    units = units_from_counts(counts, level=level, merge=bootstrap > 0, scale=scale)
-    counts = counts.astype(np.float64)
+    units = units_from_rows(rows, freq, level=level, scale=scale)
+    rows = rows.astype(np.float64)
     alpha = alpha_point(units)
     report["krippendorff_alpha"] = number(alpha)
     if report["krippendorff_alpha"] is None:
@@ -99,21 +104,22 @@ def classification_report(
     if why:
         reasons["krippendorff_alpha_ci"] = why
 
-    kappa, why = fleiss_kappa(counts)
+    kappa, why = fleiss_kappa(rows, freq)
     report["fleiss_kappa"] = number(kappa)
     if why:
         reasons["fleiss_kappa"] = why
 
     report["percent_agreement"] = None
     if n_compared:
-        paired = counts[pairable].astype(np.float64)
-        m = totals[pairable].astype(np.float64)
-        report["percent_agreement"] = number((row_sums(paired * (paired - 1.0)) / (m * (m - 1.0))).mean())
+        paired = rows[pairable]
+        m = totals[pairable]
+        share = row_sums(paired * (paired - 1.0)) / (m * (m - 1.0))
+        report["percent_agreement"] = number(freq[pairable] @ share / n_compared)
     else:
         reasons["percent_agreement"] = alpha_reason(annotations, 0)
 
     weights = SCALE_WEIGHTS[level]
-    gwet, why = gwet_ac(counts, weights=weights, scale=scale)
+    gwet, why = gwet_ac(rows, weights=weights, scale=scale, freq=freq)
     report["gwet_ac"] = number(gwet)
     report["gwet_weights"] = weights or "unweighted"
     if why:
@@ -126,9 +132,16 @@ def classification_report(
     if not report["pairwise"]:
         reasons["pairwise"] = "no two annotators share an item" if annotations else NO_ANNOTATIONS
 
-    report["per_label"] = _per_label(counts, values)
+    report["per_label"] = _per_label(rows, freq, values)
     report["per_annotator"] = _per_annotator(
-        items, annotators, values, counts=counts, pairs=pairs, level=level, scale=scale, n_annotators=n_annotators
+        annotators,
+        row_of_item[items] * n_categories + values,
+        rows=rows,
+        freq=freq,
+        pairs=pairs,
+        level=level,
+        scale=scale,
+        n_annotators=n_annotators,
     )
     report["reasons"] = reasons
     return report
@@ -151,11 +164,11 @@ def _pairwise_entries(pairs) -> list[dict[str, Any]]:
     return entries
 
 
-def _per_label(counts: np.ndarray, values: np.ndarray) -> list[dict[str, Any]]:
-    used = np.bincount(values, minlength=counts.shape[1])
-    alphas = one_vs_rest_alpha(counts)
+def _per_label(rows: np.ndarray, freq: np.ndarray, values: np.ndarray) -> list[dict[str, Any]]:
+    used = np.bincount(values, minlength=rows.shape[1])
+    alphas = one_vs_rest_alpha(rows, freq)
     entries = []
-    for label in range(counts.shape[1]):
+    for label in range(rows.shape[1]):
         entry = {"label": label, "count": int(used[label]), "alpha": number(alphas[label])}
         if entry["alpha"] is None:
             entry["reason"] = "this label is used on all or none of the compared annotations"
@@ -163,25 +176,41 @@ def _per_label(counts: np.ndarray, values: np.ndarray) -> list[dict[str, Any]]:
     return entries
 
 
+def _rated_cells(annotators: np.ndarray, cells: np.ndarray, *, n_annotators: int, n_cells: int):
+    """The distinct (annotator, cell) pairs of the ratings, annotator first, and how many ratings each has."""
+    if n_annotators * n_cells <= KEY_SLOTS:
+        count = np.bincount(annotators * n_cells + cells, minlength=n_annotators * n_cells)
+        present = np.flatnonzero(count)
+        count = count[present]
+    else:
+        present, count = np.unique(annotators * n_cells + cells, return_counts=True)
+    return present // n_cells, present % n_cells, count
+
+
 def _per_annotator(
-    items: np.ndarray,
     annotators: np.ndarray,
-    values: np.ndarray,
+    cells: np.ndarray,
     *,
-    counts: np.ndarray,
+    rows: np.ndarray,
+    freq: np.ndarray,
     pairs,
     level: str,
     scale: np.ndarray | None,
     n_annotators: int,
 ) -> list[dict[str, Any]]:
-    totals = row_sums(counts)
-    row_totals = totals[items]
-    compared = row_totals >= 2
+    """Per annotator figures. A rating is a cell ``row * V + value`` of the distinct count rows:
+    every figure of it depends on the item only through the item's row, so each annotator's
+    ratings are first counted per cell, and the figures weigh each cell by that count."""
+    n_rows, n_categories = rows.shape
+    who, cell, count = _rated_cells(annotators, cells, n_annotators=n_annotators, n_cells=n_rows * n_categories)
+    row, value = cell // n_categories, cell % n_categories
+    totals = row_sums(rows)
+    compared = totals[row] >= 2
     with np.errstate(divide="ignore", invalid="ignore"):
-        agree = np.where(compared, (counts[items, values] - 1.0) / (row_totals - 1.0), 0.0)
-    ratings = np.bincount(annotators, minlength=n_annotators)
-    ratings_compared = np.bincount(annotators, weights=compared, minlength=n_annotators)
-    agreed = np.bincount(annotators, weights=agree, minlength=n_annotators)
+        agree = np.where(compared, (rows[row, value] - 1.0) / (totals[row] - 1.0), 0.0)
+    ratings = np.bincount(who, weights=count, minlength=n_annotators)
+    ratings_compared = np.bincount(who, weights=count * compared, minlength=n_annotators)
+    agreed = np.bincount(who, weights=count * agree, minlength=n_annotators)
 
     defined = np.isfinite(pairs.cohen_kappa)
     kappa_weight = np.where(defined, pairs.n, 0).astype(np.float64)
@@ -192,17 +221,16 @@ def _per_annotator(
     kappa_of += np.bincount(pairs.b, weights=kappa_sum, minlength=n_annotators)
 
     # Alpha without one annotator: only the items they rated change, so their coincidences are
-    # swapped for those of the same items less that annotator's rating.
-    everyone = coincidences(counts)
-    order = np.argsort(annotators, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(ratings)])
+    # swapped for those of the same items less that annotator's rating, per cell times its count.
+    everyone = coincidences(rows, freq)
+    before = rows[row]
+    after = before.copy()
+    after[np.arange(row.size), value] -= 1.0
+    bounds = np.searchsorted(who, np.arange(n_annotators + 1))
     entries = []
     for annotator in np.flatnonzero(ratings).tolist():
-        mine = order[bounds[annotator] : bounds[annotator + 1]]
-        before = counts[items[mine]]
-        after = before.copy()
-        after[np.arange(mine.size), values[mine]] -= 1.0
-        without = everyone - coincidences(before) + coincidences(after)
+        mine = slice(bounds[annotator], bounds[annotator + 1])
+        without = everyone - coincidences(before[mine], count[mine]) + coincidences(after[mine], count[mine])
         entry = {
             "annotator": int(annotator),
             "n": int(ratings[annotator]),

@@ -19,14 +19,17 @@ from labeling.agreement.alpha import interval_scale, row_sums
 SCALE_WEIGHTS = {"nominal": None, "ordinal": "linear", "interval": "quadratic"}
 
 
-def fleiss_kappa(counts: np.ndarray) -> tuple[float, str | None]:
+def fleiss_kappa(counts: np.ndarray, freq: np.ndarray | None = None) -> tuple[float, str | None]:
     """Fleiss' kappa of an (items, categories) count table of rated items, or NaN and why not.
 
-    Defined only when every item has the same number (two or more) of ratings.
+    Defined only when every item has the same number (two or more) of ratings. ``freq``: how
+    many items each row stands for (one each without it).
     """
     raters = row_sums(counts)
-    counts = np.asarray(counts, dtype=np.float64)[raters > 0]
-    raters = raters[raters > 0]
+    rated = raters > 0
+    counts = np.asarray(counts, dtype=np.float64)[rated]
+    raters = raters[rated]
+    weight = np.ones(raters.size) if freq is None else np.asarray(freq, dtype=np.float64)[rated]
     if counts.shape[0] == 0:
         return float("nan"), "no annotations"
     if not np.all(raters == raters[0]):
@@ -35,11 +38,12 @@ def fleiss_kappa(counts: np.ndarray) -> tuple[float, str | None]:
     if m < 2:
         return float("nan"), "every item has a single annotation"
     per_item = (row_sums(counts**2) - m) / (m * (m - 1.0))
-    share = counts.sum(axis=0) / counts.sum()
+    used = weight @ counts
+    share = used / used.sum()
     chance = float((share**2).sum())
     if chance >= 1.0:
         return float("nan"), "all annotations agree and only one label was used: expected disagreement is zero"
-    return (float(per_item.mean()) - chance) / (1.0 - chance), None
+    return (float(weight @ per_item / weight.sum()) - chance) / (1.0 - chance), None
 
 
 def agreement_weights(n_categories: int, kind: str | None, scale: ArrayLike | None = None) -> np.ndarray:
@@ -56,17 +60,23 @@ def agreement_weights(n_categories: int, kind: str | None, scale: ArrayLike | No
 
 
 def gwet_ac(
-    counts: np.ndarray, *, weights: str | None = None, scale: ArrayLike | None = None
+    counts: np.ndarray,
+    *,
+    weights: str | None = None,
+    scale: ArrayLike | None = None,
+    freq: np.ndarray | None = None,
 ) -> tuple[float, str | None]:
     """Gwet's AC1 (``weights=None``) or AC2 (``"linear"``/``"quadratic"``) with missing ratings.
 
     As in Gwet's Handbook of Inter-Rater Reliability (2014): observed agreement over items
     with two or more ratings, chance agreement ``T_w / (q (q - 1)) * sum(pi_k (1 - pi_k))``
     from the mean per-item shares ``pi`` over all rated items, ``q`` the size of the domain.
+    ``freq``: how many items each row of ``counts`` stands for (one each without it).
     """
     counts = np.asarray(counts, dtype=np.float64)
     q = counts.shape[1]
     totals = row_sums(counts)
+    weight = np.ones(totals.size) if freq is None else np.asarray(freq, dtype=np.float64)
     rated = totals > 0
     if not rated.any():
         return float("nan"), "no annotations"
@@ -78,8 +88,9 @@ def gwet_ac(
     w = agreement_weights(q, weights, scale)
     paired = counts[pairable]
     m = totals[pairable]
-    observed = float((row_sums(paired * (paired @ w - 1.0)) / (m * (m - 1.0))).mean())
-    shares = (counts[rated] / totals[rated, None]).mean(axis=0)
+    per_item = row_sums(paired * (paired @ w - 1.0)) / (m * (m - 1.0))
+    observed = float(weight[pairable] @ per_item / weight[pairable].sum())
+    shares = weight[rated] @ (counts[rated] / totals[rated, None]) / weight[rated].sum()
     chance = float(w.sum() / (q * (q - 1.0)) * (shares * (1.0 - shares)).sum())
     if chance >= 1.0:
         return float("nan"), "chance agreement is one"
