@@ -146,7 +146,10 @@ def test_manager_creates_a_project_and_uploads_batches_that_become_versions(
         expect(row.locator('[data-field="rows_total"]')).to_have_text(str(batch.rows_total))
         progress = float(row.locator('[data-field="progress"]').evaluate("bar => bar.value"))
         assert 0 < progress < 1
-        assert progress == pytest.approx(0.98 * batch.rows_total / CSV_ROWS, abs=0.01)  # rows done, not bytes read
+        # Rows done, not bytes read: validation reads the file for the first share of the bar
+        # (its 90%), the import for the rest; the pause may land in either.
+        share = 0.5 * 0.9 if batch.stage == "validating" else 0.98
+        assert progress == pytest.approx(share * batch.rows_total / CSV_ROWS, abs=0.01), batch.stage
         expect(row.locator('[data-field="percent"]')).to_have_text(f"{round(100 * progress)}%")
         shot(p, "06-validating")
     finally:
