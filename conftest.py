@@ -163,6 +163,16 @@ class WorkerProcess:
         pattern = re.compile(rf"Task {re.escape(task)}\[([0-9a-f-]+)\] {event}")
         return pattern.findall(self.log())
 
+    def succeeded(self, task: str, task_id: str | None = None, timeout: float = 60) -> list[str]:
+        """The ids of ``task`` this worker logged as succeeded, once it has logged ``task_id`` (or any).
+
+        A task's effects are committed before the worker logs its success, so a test that saw the effect
+        waits for the log line rather than reading the log at once.
+        """
+        wanted = (lambda ids: task_id in ids) if task_id else bool
+        wait_for(lambda: wanted(self.task_ids(task, "succeeded")), timeout=timeout, what=f"{task} to succeed")
+        return self.task_ids(task, "succeeded")
+
 
 @pytest.fixture
 def worker_factory(transactional_db, tmp_path) -> Iterator[Callable[..., WorkerProcess]]:

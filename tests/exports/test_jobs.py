@@ -104,7 +104,7 @@ def test_a_real_worker_writes_the_file(celery_worker_process, explored, manager,
     assert [json.loads(line)["external_id"] for line in body.splitlines()] == ["e1", "c2"]
     assert body == streamed(client, explored.project, 2, "format=jsonl&label=negative")
     assert default_storage.exists(ExportJob.objects.get(pk=job["id"]).file)
-    assert celery_worker_process.task_ids("labeling.tasks.export_job_run_task", "succeeded")
+    assert celery_worker_process.succeeded("labeling.tasks.export_job_run_task")
 
 
 def test_the_export_page_starts_a_job_for_its_selection(explored, manager, client, django_capture_on_commit_callbacks):

@@ -156,7 +156,7 @@ def test_the_same_worker_takes_a_batch_after_a_broker_restart_and_a_killed_child
     batch = wait_batch(batch.pk, lambda b: b.status == "accepted", worker, what="the batch to be accepted", timeout=75)
 
     assert worker.process.poll() is None and worker.process.pid == main_pid, logs(worker)
-    assert task_id in worker.task_ids(TASK, "succeeded"), logs(worker)
+    assert task_id in worker.succeeded(TASK, task_id), logs(worker)
     assert batch.rows_added == 200 and batch.results, batch.results
     assert "Timed out waiting for UP message" not in worker.log(), logs(worker)
     replacements = wait_for(lambda: pool_pids(private_redis, worker), timeout=20, what="the worker to report its pool")

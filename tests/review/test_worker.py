@@ -32,7 +32,7 @@ def test_large_projects_are_computed_by_a_worker_and_cached(
     expected = compute_kinds.compute_kind(project=project, version=1, kind="agreement")
     assert body["krippendorff_alpha"] == pytest.approx(expected["krippendorff_alpha"], abs=1e-12)
     assert body["annotations"] == len(rows)
-    succeeded = celery_worker_process.task_ids("labeling.tasks.review_result_compute_task", "succeeded")
+    succeeded = celery_worker_process.succeeded("labeling.tasks.review_result_compute_task")
     assert len(succeeded) == 1, celery_worker_process.log()
 
     disagreements = client.get(f"/api/projects/{project.pk}/disagreements/")

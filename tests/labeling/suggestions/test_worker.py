@@ -19,7 +19,7 @@ def test_a_large_projects_new_order_is_applied_by_a_worker(settings, celery_work
         timeout=90,
         what="the worker's reorder",
     )
-    succeeded = celery_worker_process.task_ids("labeling.suggestions.tasks.queue_order_apply_task", "succeeded")
+    succeeded = celery_worker_process.succeeded("labeling.suggestions.tasks.queue_order_apply_task")
     assert len(succeeded) == 1, celery_worker_process.log()
     hashes = dict(Item.objects.filter(project=loaded_project).values_list("id", "content_hash"))
     assert dict(ItemState.objects.values_list("item_id", "sort_key")) == {k: "9999" + h for k, h in hashes.items()}
