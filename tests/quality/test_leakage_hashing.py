@@ -8,10 +8,12 @@ import pytest
 from datasketch import MinHash, MinHashLSH
 from PIL import Image, ImageFilter
 
+from quality.leakage import hashing
 from quality.leakage.hashing import (
     LSH_WEIGHTS,
     MINHASH_SEED,
     TEXT_JACCARD_THRESHOLD,
+    band_keys,
     bucket_pairs,
     image_pairs,
     image_phash,
@@ -19,7 +21,11 @@ from quality.leakage.hashing import (
     lsh_bands,
     lsh_candidates,
     minhash_signatures,
+    normalise,
+    pair_jaccard,
+    shingle_table,
     shingles,
+    text_minhashes,
     text_pairs,
 )
 
@@ -94,17 +100,93 @@ def test_near_pairs_match_brute_force_jaccard():
     assert len(found) >= 0.8 * len(truth) and truth  # LSH may miss a pair right at the threshold
 
 
+def datasketch_minhash(text: str) -> MinHash:
+    minhash = MinHash(num_perm=128, seed=MINHASH_SEED)
+    minhash.update_batch([s.encode() for s in sorted(shingles(text))])
+    return minhash
+
+
+def tricky_texts(n: int, seed: int = 8) -> list[str]:
+    """Texts drawn from ASCII (every byte, controls and all) and a few non-ASCII letters, spaces and forms."""
+    rng = np.random.default_rng(seed)
+    alphabet = [chr(c) for c in range(128)] + list("éÉßẞ\u212a\u0130ﬁ\uff12\u00a0\u2003\u0085\u200bÅ\u0301ǅ٣")
+    pieces = ["Alpha", "beta", "GAMMA", "x_1", "  ", "\t", "\x1c", "\n", ", ", "Straße", "STRASSE", "ﬁne", "fine"]
+    texts = ["", " ", "\x1f", "word", "Word  ", "two words", "!!!", "???", "K\u212a k", "ǅ"]
+    for _ in range(n):
+        if rng.random() < 0.5:
+            texts.append("".join(rng.choice(alphabet, rng.integers(0, 40))))
+        else:
+            texts.append("".join(rng.choice(pieces, rng.integers(0, 12))))
+    return texts
+
+
+def test_texts_are_normalised_and_shingled_as_the_python_definition_says():
+    texts = tricky_texts(600) + random_texts(50)
+    normalised, signatures = text_minhashes(texts)
+    assert normalised.to_pylist() == [normalise(t) for t in texts]
+    reference = MinHash.bulk(([s.encode() for s in shingles(t)] for t in texts), num_perm=128, seed=MINHASH_SEED)
+    assert np.array_equal(signatures, np.vstack([h.hashvalues for h in reference]))
+    table = shingle_table(texts)
+    assert table.lengths.tolist() == [len(shingles(t)) for t in texts]
+    rng = np.random.default_rng(9)
+    a, b = rng.integers(len(texts), size=(2, 3000))
+    a[:50], b[:50] = np.arange(50), np.arange(50)  # a text with itself
+    expected = [jaccard(shingles(texts[i]), shingles(texts[j])) for i, j in zip(a, b, strict=True)]
+    assert pair_jaccard(table, a, b).tolist() == expected
+
+
+def test_chunks_change_nothing(monkeypatch):
+    texts = tricky_texts(150, seed=10) + random_texts(150, seed=11)
+    texts += [t.upper() for t in texts[200:230]] + [t + " omega" for t in texts[230:260]]
+    whole = text_pairs(texts)
+    monkeypatch.setattr(hashing, "TEXT_CHUNK", 7)
+    monkeypatch.setattr(hashing, "VERIFY_CHUNK", 5)
+    monkeypatch.setattr(hashing, "SIGNATURE_CHUNK", 11)
+    chunked = text_pairs(texts)
+    assert whole.exact.sum() >= 30 and (~whole.exact).sum() >= 10
+    for name in ("a", "b", "similarity", "exact"):
+        assert np.array_equal(getattr(whole, name), getattr(chunked, name))
+
+
+def test_near_pairs_are_what_datasketch_lsh_finds_verified():
+    """datasketch as documented: MinHash per text, MinHashLSH insert then query; its candidates at the threshold."""
+    rng = np.random.default_rng(12)
+    texts = random_texts(400, seed=13)
+    for k in range(120):
+        words = texts[k].split()
+        for _ in range(rng.integers(1, 3)):
+            words[rng.integers(len(words))] = str(rng.choice(WORDS))
+        texts.append(" ".join(words))
+    texts += [texts[5].upper(), texts[6] + " ", "ﬁne straße " + texts[7], "fine strasse " + texts[7]]
+    lsh = MinHashLSH(threshold=TEXT_JACCARD_THRESHOLD, num_perm=128, weights=LSH_WEIGHTS)
+    hashes = [datasketch_minhash(t) for t in texts]
+    for index, minhash in enumerate(hashes):
+        lsh.insert(index, minhash)
+    candidates = {(min(i, j), max(i, j)) for i, h in enumerate(hashes) for j in lsh.query(h) if i != j}
+    exact = {(i, j) for i, j in candidates if normalise(texts[i]) == normalise(texts[j])}
+    expected = {
+        (i, j): jaccard(shingles(texts[i]), shingles(texts[j]))
+        for i, j in candidates - exact
+        if jaccard(shingles(texts[i]), shingles(texts[j])) >= TEXT_JACCARD_THRESHOLD
+    }
+    found = text_pairs(texts)
+    near = {
+        (int(a), int(b)): float(s)
+        for a, b, s, e in zip(found.a, found.b, found.similarity, found.exact, strict=True)
+        if not e
+    }
+    assert near == expected and len(expected) >= 20
+    assert {(int(a), int(b)) for a, b, e in zip(found.a, found.b, found.exact, strict=True) if e} == exact
+    assert {(5, 520), (6, 521), (522, 523)} <= exact  # the planted copies: case, a space, NFKC and folding
+
+
 def test_lsh_candidates_are_datasketchs():
     texts = random_texts(150, seed=3) + [t + " extra" for t in random_texts(30, seed=3)]
     signatures = minhash_signatures([shingles(t) for t in texts])
     bands, rows = lsh_bands(0.8)
-    ours = set(zip(*(x.tolist() for x in lsh_candidates(signatures, bands, rows)), strict=True))
+    ours = set(zip(*(x.tolist() for x in lsh_candidates(band_keys(signatures, bands, rows))), strict=True))
     lsh = MinHashLSH(threshold=0.8, num_perm=signatures.shape[1], weights=LSH_WEIGHTS)
-    hashes = []
-    for text in texts:
-        minhash = MinHash(num_perm=signatures.shape[1], seed=MINHASH_SEED)
-        minhash.update_batch([s.encode() for s in sorted(shingles(text))])
-        hashes.append(minhash)
+    hashes = [datasketch_minhash(text) for text in texts]
     for index, minhash in enumerate(hashes):
         lsh.insert(index, minhash)
     theirs = {(min(i, j), max(i, j)) for i, h in enumerate(hashes) for j in lsh.query(h) if i != j}
@@ -155,8 +237,6 @@ def test_a_resized_or_blurred_copy_has_a_near_perceptual_hash(picture):
 
 
 def test_minhash_signatures_are_datasketchs_bit_for_bit(monkeypatch):
-    from quality.leakage import hashing
-
     monkeypatch.setattr(hashing, "SIGNATURE_CHUNK", 7)  # many chunks, sets across their edges
     rng = np.random.default_rng(3)
     words = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"]
