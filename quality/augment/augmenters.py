@@ -10,8 +10,8 @@ import hashlib
 import io
 import json
 import math
-import re
-from collections.abc import Callable
+import string
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +75,103 @@ def item_rng(seed: int, source_key: int, copy: int) -> np.random.Generator:
     return np.random.default_rng([seed, source_key, copy])
 
 
+# numpy's SeedSequence (a pool of four 32-bit words) and PCG64 seeding, as numpy/random/bit_generator.pyx
+# and pcg64.h define them; a test holds the states equal to ``item_rng``'s.
+_MASK32 = 0xFFFFFFFF
+_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
+_MIX_MULT_L, _MIX_MULT_R = np.uint32(0xCA01F9DD), np.uint32(0x4973F715)
+_POOL_SIZE = 4
+_PCG_MULTIPLIER = (2549297995355413924 << 64) + 4865540595714422341
+_MASK128 = (1 << 128) - 1
+
+
+def _int_words(value: int) -> list[int]:
+    """An integer as SeedSequence reads it: 32-bit words, least significant first, at least one."""
+    if value < 0:
+        raise ValueError("seeds and keys must not be negative")
+    words = [value & _MASK32]
+    while value >> 32:
+        value >>= 32
+        words.append(value & _MASK32)
+    return words
+
+
+def _seed_words(entropy: np.ndarray) -> np.ndarray:
+    """``SeedSequence(row).generate_state(4, np.uint64)`` for each row of 32-bit entropy words, at once."""
+    multiplier = [_INIT_A]
+
+    def hashmix(value: np.ndarray) -> np.ndarray:
+        value = value ^ np.uint32(multiplier[0])
+        multiplier[0] = (multiplier[0] * _MULT_A) & _MASK32
+        value = value * np.uint32(multiplier[0])
+        return value ^ (value >> np.uint32(16))
+
+    def mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        result = _MIX_MULT_L * x - _MIX_MULT_R * y
+        return result ^ (result >> np.uint32(16))
+
+    rows, width = entropy.shape
+    zero = np.zeros(rows, np.uint32)
+    pool = [hashmix(entropy[:, i] if i < width else zero) for i in range(_POOL_SIZE)]
+    for source in range(_POOL_SIZE):
+        for target in range(_POOL_SIZE):
+            if source != target:
+                pool[target] = mix(pool[target], hashmix(pool[source]))
+    for source in range(_POOL_SIZE, width):
+        for target in range(_POOL_SIZE):
+            pool[target] = mix(pool[target], hashmix(entropy[:, source]))
+    constant = _INIT_B
+    state = []
+    for index in range(8):
+        value = pool[index % _POOL_SIZE] ^ np.uint32(constant)
+        constant = (constant * _MULT_B) & _MASK32
+        value = value * np.uint32(constant)
+        state.append(value ^ (value >> np.uint32(16)))
+    return np.ascontiguousarray(np.stack(state, axis=1).astype("<u4")).view("<u8").astype(np.uint64)
+
+
+class ItemGenerators:
+    """``item_rng(seed, key, copy)`` for many sources and copies, seeded in bulk: the same streams.
+
+    ``default_rng`` costs some 25 microseconds a call, most of it SeedSequence's hashing in Python;
+    here that hashing runs once over every (seed, source, copy) in numpy, and each call only sets the
+    state of one shared generator. So a generator is good until the next call: use it, then ask again.
+    """
+
+    def __init__(self, seed: int, source_keys: Sequence[int], copies: int) -> None:
+        keys = [int(key) for key in source_keys]
+        self._words = np.zeros((len(keys), copies, 4), np.uint64)
+        seed_words = _int_words(seed)
+        by_width: dict[int, list[int]] = {}
+        for position, key in enumerate(keys):
+            by_width.setdefault(len(_int_words(key)), []).append(position)
+        for copy in range(copies):
+            copy_words = _int_words(copy)
+            for width, positions in by_width.items():
+                entropy = np.zeros((len(positions), len(seed_words) + width + len(copy_words)), np.uint32)
+                entropy[:, : len(seed_words)] = seed_words
+                chosen = np.array([keys[p] for p in positions], dtype=np.uint64)
+                for word in range(width):
+                    entropy[:, len(seed_words) + word] = (chosen >> np.uint64(32 * word)) & np.uint64(_MASK32)
+                entropy[:, len(seed_words) + width :] = copy_words
+                self._words[positions, copy] = _seed_words(entropy)
+        self._bit_generator = np.random.PCG64(0)
+        self._generator = np.random.Generator(self._bit_generator)
+
+    def __call__(self, source: int, copy: int) -> np.random.Generator:
+        """The generator of the ``source``-th key's ``copy``, as ``item_rng`` makes it."""
+        s0, s1, i0, i1 = (int(word) for word in self._words[source, copy])
+        increment = ((((i0 << 64) | i1) << 1) | 1) & _MASK128
+        state = (((((s0 << 64) | s1) + increment) * _PCG_MULTIPLIER) + increment) & _MASK128
+        self._bit_generator.state = {
+            "bit_generator": "PCG64",
+            "state": {"state": state, "inc": increment},
+            "has_uint32": 0,
+            "uinteger": 0,
+        }
+        return self._generator
+
+
 def content_key(content_hash: str) -> int:
     """A source's content hash as the integer that seeds its generators."""
     return int(content_hash[:16], 16)
@@ -112,20 +209,58 @@ def _chosen(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
     return np.flatnonzero(rng.random(n) < rate) if n else np.zeros(0, dtype=int)
 
 
-# Every character whose lower case is a key of NEIGHBOURS (the Kelvin sign lowers to "k"); a test
-# holds this equal to that rule over all of Unicode. A regular expression finds them ten times faster.
-TYPO_LETTERS = re.compile("[A-Za-z\u212a]")
+KELVIN_SIGN = 0x212A
+_ASCII_LETTER = np.zeros(128, bool)
+_ASCII_LETTER[[ord(c) for c in string.ascii_letters]] = True
+
+
+def typo_letters(text: str) -> np.ndarray:
+    """Positions of every character whose lower case is a key of NEIGHBOURS: ASCII letters and the
+    Kelvin sign (it lowers to "k"); a test holds this equal to that rule over all of Unicode."""
+    if text.isascii():
+        return np.flatnonzero(_ASCII_LETTER[np.frombuffer(text.encode("ascii"), np.uint8)])
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+    folded = codes | np.uint32(0x20)  # A-Z onto a-z; nothing else lands there
+    return np.flatnonzero(((folded >= ord("a")) & (folded <= ord("z"))) | (codes == KELVIN_SIGN))
+
+
+def _integers(rng: np.random.Generator, highs: list[int]) -> list[int]:
+    """``[int(rng.integers(high)) for high in highs]``: the same values, leaving the generator as they would.
+
+    For a bound below 2**32 numpy takes one 32-bit draw (none for a bound of 1) and keeps it by
+    Lemire's rule, drawing again only when the product's low half falls under ``2**32 % high`` (about
+    once in a billion for these bounds). The first draws are taken here in one call; a refused one
+    takes the next, and draws past those come one at a time, as numpy's would.
+    """
+    draws = rng.integers(0, 2**32, size=sum(high > 1 for high in highs), dtype=np.uint32).tolist()
+    values = []
+    taken = 0
+    for high in highs:
+        if high == 1:
+            values.append(0)
+            continue
+        threshold = (2**32 - high) % high
+        while True:
+            draw = draws[taken] if taken < len(draws) else int(rng.integers(0, 2**32, dtype=np.uint32))
+            taken += 1
+            product = draw * high
+            if product & _MASK32 >= threshold:
+                break
+        values.append(product >> 32)
+    return values
 
 
 def keyboard_typos(text: str, params: dict[str, Any], rng: np.random.Generator) -> tuple[str, dict[str, Any]]:
-    letters = [found.start() for found in TYPO_LETTERS.finditer(text)]
+    letters = typo_letters(text)
+    positions = letters[_chosen(rng, len(letters), params["rate"])].tolist()
+    originals = [text[position] for position in positions]
+    options = [NEIGHBOURS[original.lower()] for original in originals]
     chars = list(text)
     changes = []
-    for index in _chosen(rng, len(letters), params["rate"]):
-        position = letters[int(index)]
-        original = chars[position]
-        options = NEIGHBOURS[original.lower()]
-        typed = options[int(rng.integers(len(options)))]
+    for position, original, choices, pick in zip(
+        positions, originals, options, _integers(rng, [len(o) for o in options]), strict=True
+    ):
+        typed = choices[pick]
         chars[position] = typed.upper() if original.isupper() else typed
         changes.append([position, chars[position]])
     return "".join(chars), {"replaced": changes}

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -46,6 +47,7 @@ from quality.augment.augmenters import (
     LIBRARY_VERSION,
     TEXT,
     AugmentError,
+    ItemGenerators,
     Method,
     augment_image,
     augment_text,
@@ -218,10 +220,12 @@ def _labelled(job: AugmentationJob, item_ids: set[int]) -> set[int]:
 
 
 def _made(
-    *, project: Project, method: Method, params: dict[str, Any], seed: int, content: str, content_hash: str, copy: int
+    *, project: Project, method: Method, params: dict[str, Any], content: str, rng: np.random.Generator
 ) -> tuple[str | bytes, dict[str, Any]]:
-    """One augmented copy of one source: what the job stores and what the preview shows, from one code path."""
-    rng = item_rng(seed, content_key(content_hash), copy)
+    """One augmented copy of one source: what the job stores and what the preview shows, from one code path.
+
+    ``rng`` is ``item_rng(seed, content_key(source's content hash), copy)`` (or the same from ``ItemGenerators``).
+    """
     if method.kind == IMAGE:
         return augment_image(method, _image_bytes(project, content), params, rng)
     return augment_text(method, content, params, rng)
@@ -250,19 +254,14 @@ def generated_rows(job: AugmentationJob, on_progress: Callable[[float], None] | 
         JOB_COLUMN: str(job.pk),
     }
     rows = []
-    for done, (item_id, data, content_hash, metadata) in enumerate(sources, start=1):
+    generators = ItemGenerators(job.seed, [content_key(source[2]) for source in sources], job.copies_per_item)
+    for done, (item_id, data, _, metadata) in enumerate(sources, start=1):
         content = (data or {}).get(column)
         if not isinstance(content, str):
             continue
         for copy in range(job.copies_per_item):
             made, used = _made(
-                project=project,
-                method=method,
-                params=job.params,
-                seed=job.seed,
-                content=content,
-                content_hash=content_hash,
-                copy=copy,
+                project=project, method=method, params=job.params, content=content, rng=generators(done - 1, copy)
             )
             if isinstance(made, bytes):
                 made = _image_keep(project, job, made, item_id, copy)
@@ -354,10 +353,8 @@ def augmentation_preview(
                     project=project,
                     method=chosen,
                     params=resolved,
-                    seed=seed,
                     content=content,
-                    content_hash=content_hash,
-                    copy=copy,
+                    rng=item_rng(seed, content_key(content_hash), copy),
                 )
                 if isinstance(made, bytes):
                     made = "data:image/png;base64," + base64.b64encode(made).decode()

@@ -8,13 +8,18 @@ from PIL import Image
 
 from quality.augment.augmenters import (
     METHODS,
+    NEIGHBOURS,
     AugmentError,
+    ItemGenerators,
+    _integers,
     augment_image,
     augment_text,
     item_rng,
+    keyboard_typos,
     method_get,
     methods_for,
     params_resolve,
+    typo_letters,
 )
 
 TEXT = "The quick brown fox jumps over the lazy dog near the river bank"
@@ -78,9 +83,57 @@ def test_image_methods_give_byte_identical_pngs(name):
 
 
 def test_typo_letters_are_every_character_that_lowers_to_a_keyboard_letter():
-    from quality.augment.augmenters import NEIGHBOURS, TYPO_LETTERS
-
     every = "".join(map(chr, range(0x110000)))
-    assert [m.start() for m in TYPO_LETTERS.finditer(every)] == [
-        i for i, ch in enumerate(every) if ch.lower() in NEIGHBOURS
-    ]
+    expected = [i for i, ch in enumerate(every) if ch.lower() in NEIGHBOURS]
+    assert typo_letters(every).tolist() == expected
+    ascii_only = "".join(map(chr, range(128))) * 2
+    assert typo_letters(ascii_only).tolist() == [i for i, ch in enumerate(ascii_only) if ch.lower() in NEIGHBOURS]
+
+
+KEYS = [0, 1, 2**32 - 1, 2**32, 2**64 - 1, 12345678901234567890, 7]
+
+
+@pytest.mark.parametrize("seed", [0, 7, 2**32 - 1, 2**32 + 5, 2**63 - 1])
+def test_generators_seeded_in_bulk_are_item_rngs(seed):
+    generators = ItemGenerators(seed, KEYS, 3)
+    for position, key in enumerate(KEYS):
+        for copy in range(3):
+            ours, theirs = generators(position, copy), item_rng(seed, key, copy)
+            assert ours.bit_generator.state == theirs.bit_generator.state
+            assert ours.random(5).tolist() == theirs.random(5).tolist()
+
+
+def typos_one_draw_at_a_time(text: str, rate: float, rng: np.random.Generator) -> tuple[str, list]:
+    """Keyboard typos as first written: a letter search by rule, one ``rng.integers`` per typo."""
+    letters = [i for i, ch in enumerate(text) if ch.lower() in NEIGHBOURS]
+    chosen = np.flatnonzero(rng.random(len(letters)) < rate) if letters else []
+    chars, changes = list(text), []
+    for index in chosen:
+        position = letters[int(index)]
+        original = chars[position]
+        options = NEIGHBOURS[original.lower()]
+        typed = options[int(rng.integers(len(options)))]
+        chars[position] = typed.upper() if original.isupper() else typed
+        changes.append([position, chars[position]])
+    return "".join(chars), changes
+
+
+@pytest.mark.parametrize("rate", [0.05, 0.5, 1.0])
+def test_keyboard_typos_give_what_one_draw_at_a_time_gives(rate):
+    """Same seeds, same items as before the draws were batched: stored augmentations can be made again."""
+    texts = [TEXT, TEXT.upper(), "Kelvin \u212a, Straße, ÉTÉ \ud800 done", "", "1234 !!", "a" * 500]
+    for seed in range(40):
+        for number, text in enumerate(texts):
+            ours_rng, reference_rng = item_rng(seed, number, 0), item_rng(seed, number, 0)
+            made, drawn = keyboard_typos(text, {"rate": rate}, ours_rng)
+            assert (made, drawn["replaced"]) == typos_one_draw_at_a_time(text, rate, reference_rng)
+            assert ours_rng.bit_generator.state == reference_rng.bit_generator.state
+
+
+def test_integers_drawn_at_once_follow_numpys_refusals():
+    """Bounds near 2**32 make numpy refuse a draw often; a bound of 1 takes none."""
+    for seed in range(200):
+        highs = [int(h) for h in np.random.default_rng(seed + 1000).integers(1, 3_000_000_000, 6)] + [1, 5, 2]
+        ours, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
+        assert _integers(ours, highs) == [int(theirs.integers(high)) for high in highs]
+        assert ours.bit_generator.state == theirs.bit_generator.state
