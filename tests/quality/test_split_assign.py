@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold
 
-from quality.splits.assign import LEFT_OUT, TOLERANCE, UNDECIDED, assign, balance, group_ids, roots
+from quality.splits import assign as assign_module
+from quality.splits.assign import LEFT_OUT, TOLERANCE, UNDECIDED, _place, assign, balance, group_ids, roots
 
 NO_PAIRS = (np.empty(0, np.int64), np.empty(0, np.int64))
 
@@ -137,3 +138,38 @@ def test_multilabel_balance_beats_an_unstratified_group_split():
 def test_a_zero_ratio_split_gets_nothing(dataset):
     result = run(dataset, ratios=(0.9, 0.1, 0.0))
     assert result.sizes["test"] == 0 and result.sizes["dev"] > 0
+
+
+def place_with_numpy(counts, assigned, target, weight, allowed):
+    """The placement rule as first written: numpy over every column, one group at a time."""
+    chosen = []
+    for row in counts:
+        growth = ((row * row + 2 * row * (assigned - target)) * weight).sum(axis=1)
+        growth[~allowed] = np.inf
+        best = int(np.argmin(growth))
+        chosen.append(best)
+        assigned[best] += row
+    return chosen
+
+
+@pytest.mark.parametrize("labels", [1, 3, 5, 6, 9])
+@pytest.mark.parametrize("ratios", [(0.8, 0.1, 0.1), (0.5, 0.0, 0.5), (0.7, 0.2, 0.1)])
+def test_placement_on_python_floats_is_numpys_to_the_bit(labels, ratios, monkeypatch):
+    """Multi-label groups of several sizes, some all zero (augmented only); across chunks."""
+    monkeypatch.setattr(assign_module, "PLACE_CHUNK", 37)
+    rng = np.random.default_rng(labels)
+    groups = 3000
+    label_counts = rng.poisson(0.7, size=(groups, labels + 1)) * (rng.random((groups, 1)) < 0.95)
+    counts = np.hstack([label_counts, label_counts.sum(axis=1, keepdims=True) + rng.integers(0, 2, (groups, 1))])
+    counts = counts[np.argsort(-counts[:, -1], kind="stable")]
+    ratio = np.array(ratios)
+    total = counts.sum(axis=0).astype(np.float64)
+    target = ratio[:, None] * total[None, :]
+    weight = 1.0 / np.maximum(total, 1.0) ** 2
+    start = np.zeros_like(target)
+    start[0] = counts[:100].sum(axis=0)  # decided earlier
+    ours_assigned, theirs_assigned = start.copy(), start.copy()
+    ours = _place(counts[100:], ours_assigned, target, weight, ratio > 0).tolist()
+    assert ours == place_with_numpy(counts[100:], theirs_assigned, target, weight, ratio > 0)
+    assert np.array_equal(ours_assigned, theirs_assigned)
+    assert set(ours) == {s for s in range(3) if ratios[s] > 0}
