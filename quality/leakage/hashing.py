@@ -193,10 +193,16 @@ def _words(texts: Sequence[str], *, normalised: bool) -> tuple[pa.Array | None, 
     """The words of ``shingles`` for many texts, and ``normalise(text)`` if asked: (normalised, words, words per text).
 
     ASCII texts are read as bytes in numpy: for them NFKC changes nothing, case folding is lowering,
-    ``str.split()`` splits on the bytes ``_BYTES`` maps to a space, ``\\w`` matches ``_WORD_BYTE``. Other texts take the
-    Python definition one by one, their words joined by single spaces. A test holds both equal to it.
+    ``str.split()`` splits on the bytes ``_BYTES`` maps to a space, and ``\\w`` matches ``_WORD_BYTE``.
+    Other texts take the Python definition one by one, their words joined by single spaces. A test
+    holds both equal to it. A lone surrogate (UTF-8 has none; a JSON escape can make one) is read as
+    its escape, so the check goes on instead of failing.
     """
-    array = pa.array(texts, pa.large_string())
+    try:
+        array = pa.array(texts, pa.large_string())
+    except UnicodeEncodeError:
+        texts = [text.encode("utf-8", "backslashreplace").decode() for text in texts]
+        array = pa.array(texts, pa.large_string())
     other = ~pc.string_is_ascii(array).to_numpy(zero_copy_only=False)
     forms = [normalise(texts[int(i)]) for i in np.flatnonzero(other)]
     if forms:

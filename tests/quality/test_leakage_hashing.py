@@ -243,3 +243,9 @@ def test_minhash_signatures_are_datasketchs_bit_for_bit(monkeypatch):
     sets = [shingles(" ".join(rng.choice(words, rng.integers(0, 25)))) for _ in range(300)] + [set(), {"x"}]
     reference = MinHash.bulk(([s.encode() for s in shingle_set] for shingle_set in sets), num_perm=128, seed=1)
     assert np.array_equal(minhash_signatures(sets), np.vstack([h.hashvalues for h in reference]))
+
+
+def test_a_lone_surrogate_does_not_stop_the_check():
+    texts = ["bad \ud800 text here", "bad \ud800 text here", "other words entirely", "Bad \ud800 text  here"]
+    found = pair_set(text_pairs(texts))
+    assert found == {(0, 1), (0, 3), (1, 3)}
