@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, Count, F, Func, QuerySet, TextField
+from django.db.models import BooleanField, Count, F, Func, OuterRef, QuerySet, Subquery, TextField
 from django.db.models.fields.json import KT
 from django.http import Http404
 
@@ -102,16 +102,41 @@ class ItemFilters:
         return any(value not in (None, "") for value in values)
 
 
+def items_id_range(batch_ids: list[uuid.UUID]) -> tuple[int, int] | None:
+    """The smallest and largest item id of ``batch_ids``; None when they hold no item.
+
+    One probe per batch at each end of ``item_batch_id``. A batch's items are written together,
+    but the planner assumes they are spread over the table: asked for an older version's last
+    page, it walked the primary key back through every newer version's items. With the range
+    in the query, a scan in id order starts and stops at the version's own ids."""
+    if not batch_ids:
+        return None
+    per_batch = Item.objects.filter(batch_id=OuterRef("pk")).values("id")
+    ends = (
+        Batch.objects.filter(pk__in=batch_ids)
+        .annotate(low=Subquery(per_batch.order_by("id")[:1]), high=Subquery(per_batch.order_by("-id")[:1]))
+        .values_list("low", "high")
+    )
+    found = [(low, high) for low, high in ends if low is not None]
+    if not found:
+        return None
+    return min(low for low, _ in found), max(high for _, high in found)
+
+
 def items_filtered(*, project: Project, number: int, filters: ItemFilters) -> QuerySet[Item]:
     """The items of version ``number`` that pass ``filters``; a batch outside the version matches nothing."""
     batch_ids = version_batch_ids(project=project, number=number)
     if filters.batch is not None:
         batch_ids = [batch_id for batch_id in batch_ids if batch_id == filters.batch]
+    id_range = items_id_range(batch_ids)
     items = (
         Item.objects.filter(batch_id__in=batch_ids)
         .select_related("augmentation")
         .annotate(split=F("split_assignment__split"))
     )
+    if id_range is None:
+        return items.none().order_by("id")
+    items = items.filter(id__range=id_range)
     if filters.augmented is not None:
         # Every augmented item has a source; the partial index on ``source`` holds only those.
         items = items.filter(source__isnull=not filters.augmented)
@@ -126,7 +151,32 @@ def items_filtered(*, project: Project, number: int, filters: ItemFilters) -> Qu
         items = items.alias(metadata_value=JSONText("metadata", key)).filter(metadata_value=value)
     if filters.text:
         items = items.filter(TextSearch(filters.text))
+        few = text_matches_if_few(batch_ids=batch_ids, id_range=id_range, words=filters.text)
+        if few is not None:
+            items = items.filter(id__in=few)
     return items.order_by("id")
+
+
+# Up to this many matches of a search are fetched from the text index and sorted; beyond it a
+# page in id order meets its rows soon enough by walking the id order.
+FEW_MATCHES = 5_000
+
+
+def text_matches_if_few(*, batch_ids: list[uuid.UUID], id_range: tuple[int, int], words: str) -> list[int] | None:
+    """The ids of the version's items matching ``words`` when there are at most ``FEW_MATCHES``; else None.
+
+    PostgreSQL guesses the same small share of rows for any word outside its statistics, so for
+    a word one item in a million holds it walked the id order through the whole version, testing
+    each text (10 s). Asking the index first, with a limit, costs a few milliseconds either way:
+    a rare word's matches come back whole and the page is cut from them; a common one stops at
+    the limit and the page walks the id order, where its rows are close together."""
+    found = list(
+        Item.objects.filter(batch_id__in=batch_ids, id__range=id_range)
+        .filter(TextSearch(words))
+        .order_by()
+        .values_list("id", flat=True)[: FEW_MATCHES + 1]
+    )
+    return found if len(found) <= FEW_MATCHES else None
 
 
 class JSONText(Func):

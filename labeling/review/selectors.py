@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Max, QuerySet, TextField
+from django.db.models import Count, F, Max, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -112,6 +112,17 @@ def labels_fingerprint(*, project: Project, kind: str) -> tuple[str, int]:
     return ":".join(parts), annotations["n"]
 
 
+def result_parts(*, row: ReviewResult, keys: Collection[str]) -> dict[str, Any]:
+    """Only ``keys`` of a stored result, picked out by the database: a page that shows a few
+    figures of a large result (Dawid-Skene holds every item's posterior) reads those."""
+    if "result" not in row.get_deferred_fields():
+        return {key: (row.result or {}).get(key) for key in keys}
+    names = {f"part_{index}": key for index, key in enumerate(keys)}
+    values = ReviewResult.objects.filter(pk=row.pk).values(**{name: F(f"result__{key}") for name, key in names.items()})
+    found = values.first() or {}
+    return {key: found.get(name) for name, key in names.items()}
+
+
 def inline_limit() -> int:
     """Projects (and slices) with fewer annotations are computed in the request; larger ones by a worker."""
     return settings.GROUNDWORK_REVIEW_INLINE_MAX
@@ -122,7 +133,8 @@ def review_result_cached(*, project: Project, version: int, kind: str) -> Cached
     if kind not in RESULT_KINDS:
         raise DomainError(f"unknown result kind {kind!r}")
     fingerprint, n_annotations = labels_fingerprint(project=project, kind=kind)
-    row = ReviewResult.objects.filter(project=project, version=version, kind=kind).first()
+    # Without its result: a page that shows part of a large one reads that part (``result_parts``).
+    row = ReviewResult.objects.filter(project=project, version=version, kind=kind).defer("result").first()
     if row is None:
         state = ResultState.MISSING
     elif row.fingerprint != fingerprint:

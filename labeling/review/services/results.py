@@ -12,6 +12,7 @@ from django.utils import timezone
 from config.errors import DomainError
 from labeling.models import ReviewResult, ReviewResultStatus
 from labeling.review import compute_kinds, selectors
+from labeling.review.ranked import ranked_items_replace
 from labeling.review.selectors import inline_limit
 
 __all__ = ["inline_limit", "review_result_compute", "review_result_mark_computing"]
@@ -52,6 +53,8 @@ def _store(*, project: Project, version: int, kind: str, **fields: Any) -> Revie
                 row, _ = ReviewResult.objects.update_or_create(
                     project=project, version=version, kind=kind, defaults=fields
                 )
+                if kind == "items" and fields["status"] != ReviewResultStatus.COMPUTING:
+                    ranked_items_replace(row=row, ranking=fields["result"])
                 return row
         except IntegrityError:
             continue
