@@ -337,6 +337,9 @@ class ReviewResult(models.Model):
     fingerprint = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=ReviewResultStatus.choices)
     result = models.JSONField(null=True, blank=True)
+    # The few small parts of ``result`` a page shows (Dawid-Skene's confusion matrices beside every
+    # item's posterior): read without the whole, which is megabytes at a million items.
+    summary = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True, default="")
     started_at = models.DateTimeField(null=True, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)

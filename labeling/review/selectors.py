@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from config.errors import DomainError
 from datasets.models import Item
-from datasets.selectors import JSONText, version_get, version_latest
+from datasets.selectors import JSONText, items_id_range, version_batch_ids, version_get, version_latest
 from labeling.models import (
     Adjudication,
     AdjudicationAction,
@@ -112,9 +112,22 @@ def labels_fingerprint(*, project: Project, kind: str) -> tuple[str, int]:
     return ":".join(parts), annotations["n"]
 
 
+# Per kind, the parts of a result kept in its ``summary`` too: what pages show of a large result.
+SUMMARY_KEYS = {"dawid_skene": ("labels", "confusion", "priors", "iterations")}
+
+
+def result_summary(*, kind: str, result: dict[str, Any] | None) -> dict[str, Any] | None:
+    keys = SUMMARY_KEYS.get(kind)
+    if not keys or result is None:
+        return None
+    return {key: result.get(key) for key in keys}
+
+
 def result_parts(*, row: ReviewResult, keys: Collection[str]) -> dict[str, Any]:
-    """Only ``keys`` of a stored result, picked out by the database: a page that shows a few
-    figures of a large result (Dawid-Skene holds every item's posterior) reads those."""
+    """Only ``keys`` of a stored result: from its summary when it holds them, else picked out by
+    the database (each key reads the whole value there, so a page keeps to the summary's)."""
+    if row.summary is not None and all(key in row.summary for key in keys):
+        return {key: row.summary[key] for key in keys}
     if "result" not in row.get_deferred_fields():
         return {key: (row.result or {}).get(key) for key in keys}
     names = {f"part_{index}": key for index, key in enumerate(keys)}
@@ -233,9 +246,14 @@ def slice_items(*, project: Project, version: int, metadata: str) -> QuerySet[It
 
 def slice_options(*, project: Project, version: int) -> list[SliceOption]:
     """The metadata keys worth slicing by (few distinct values), read from the newest items only,
-    so the picker costs one bounded query however large the project."""
+    so the picker costs one bounded query however large the project. The version's largest id
+    bounds the walk: an older version's newest items come after none of a newer one's."""
+    batch_ids = version_batch_ids(project=project, number=version)
+    id_range = items_id_range(batch_ids)
+    if id_range is None:
+        return []
     rows = (
-        Item.objects.filter(project=project, batch__version__number__lte=version)
+        Item.objects.filter(batch_id__in=batch_ids, id__lte=id_range[1])
         .order_by("-id")
         .values_list("metadata", flat=True)[:SLICE_SAMPLE]
     )

@@ -2,6 +2,7 @@
 page bounded by its ids, and a search whose few matches are read from the text index first."""
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from datasets import selectors
@@ -52,13 +53,21 @@ def test_a_versions_id_range_is_its_batches(explored, manager):
 SEARCHES = ["parcel", "refund", "the", "nowhere"]
 
 
-@pytest.mark.parametrize("few", [0, 1, 2, 5_000])
-def test_a_search_answers_the_same_from_the_index_or_the_id_order(api_client, manager, explored, monkeypatch, few):
-    """``few`` moves the line between the two ways: 0 walks the id order for any word that
-    matches, 5,000 reads every match from the index (on PostgreSQL, its text index)."""
+# (first look, few matches, rows a page may walk): where the line between the ways falls.
+WAYS = [(0, 0, 10_000), (0, 1, 0), (1, 1, 0), (1, 5_000, 0), (100, 5_000, 10_000)]
+
+
+@pytest.mark.parametrize(("sample", "few", "walk_rows"), WAYS)
+def test_a_search_answers_the_same_from_the_index_or_the_id_order(
+    api_client, manager, explored, monkeypatch, sample, few, walk_rows
+):
+    """The first look's size, the line for few matches and the walk allowed choose between the
+    ways: the id order walked, every match read from the first look, or from the text index."""
     client = api_client(manager)
     expected = {"parcel": ["c1", "c2"], "refund": ["e1"], "the": ["c2", "w1"], "nowhere": []}
+    monkeypatch.setattr(selectors, "SAMPLE_MATCHES", sample)
     monkeypatch.setattr(selectors, "FEW_MATCHES", few)
+    monkeypatch.setattr(selectors, "WALK_ROWS", walk_rows)
     for words in SEARCHES:
         assert ids(client.get(url(explored), {"q": words})) == expected[words], words
         assert walk(client, explored, {"q": words}) == expected[words], words
@@ -67,13 +76,29 @@ def test_a_search_answers_the_same_from_the_index_or_the_id_order(api_client, ma
     assert ids(client.get(url(explored), {"q": "parcel", "metadata": "channel=chat", "label": "negative"})) == ["c2"]
 
 
-def test_a_rare_word_among_many_items(api_client, manager, explored, monkeypatch):
-    """One item in many holds the word; a common word's page still walks the id order."""
+@pytest.mark.parametrize(("sample", "few", "walk_rows"), [(5, 10, 0), (5, 100, 0), (5, 10, 10_000), (100, 5_000, 0)])
+def test_a_rare_word_among_many_items(api_client, manager, explored, monkeypatch, sample, few, walk_rows):
+    """One item in many holds the word, or every one; on PostgreSQL the second look reads the
+    text index alone, and the planner's settings are as they were after it."""
     rows = [{"id": f"m{n}", "text": f"message {n} about the parcel", "channel": "web"} for n in range(60)]
     import_rows(explored.project, manager, rows)
-    monkeypatch.setattr(selectors, "FEW_MATCHES", 10)
+    monkeypatch.setattr(selectors, "SAMPLE_MATCHES", sample)
+    monkeypatch.setattr(selectors, "FEW_MATCHES", few)
+    monkeypatch.setattr(selectors, "WALK_ROWS", walk_rows)
     client = api_client(manager)
     assert ids(client.get(url(explored), {"q": "37"})) == ["m37"]
     parcels = ids(client.get(url(explored), {"q": "parcel", "page_size": 100}))
     assert parcels == ["c1", "c2", *[f"m{n}" for n in range(60)]]
     assert walk(client, explored, {"q": "parcel"}) == parcels
+
+
+def test_the_planner_settings_are_put_back(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("planner settings are PostgreSQL's")
+    with connection.cursor() as cursor:
+        with selectors.index_bitmap_only():
+            cursor.execute("SHOW enable_indexscan")
+            assert cursor.fetchone()[0] == "off"
+        for name in selectors.PLANNER_SWITCHES:
+            cursor.execute(f"SHOW {name}")
+            assert cursor.fetchone()[0] == "on"
