@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.db.models import Count
+from django.db import connection
+from django.db.models import Count, FloatField, Func
 from django.utils import timezone
 
 from labeling.models import Annotation, ReviewResult, TeamCounts
@@ -99,17 +100,25 @@ def work_counts(*, project: Project, now: datetime, stored: TeamCounts) -> tuple
     return weeks, counts
 
 
+class EpochSeconds(Func):
+    """A time as seconds since 1970, computed by PostgreSQL: 10,000 times read as Python
+    datetimes took 140 ms, most of it making each one aware of its time zone."""
+
+    output_field = FloatField()
+    template = "EXTRACT(EPOCH FROM %(expressions)s)::float8"
+
+
 def pace(*, project: Project) -> dict[int, float]:
     """Median seconds per item of each annotator, over the project's newest submits."""
-    rows = list(
-        Annotation.objects.filter(project=project)
-        .order_by("-created_at")
-        .values_list("annotator_id", "created_at")[:PACE_SAMPLE]
-    )
+    newest = Annotation.objects.filter(project=project).order_by("-created_at")
+    if connection.vendor == "postgresql":
+        rows = list(newest.values_list("annotator_id", EpochSeconds("created_at"))[:PACE_SAMPLE])
+    else:
+        rows = [(who, when.timestamp()) for who, when in newest.values_list("annotator_id", "created_at")[:PACE_SAMPLE]]
     if not rows:
         return {}
     annotators = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-    seconds = np.fromiter((row[1].timestamp() for row in rows), dtype=np.float64, count=len(rows))
+    seconds = np.fromiter((row[1] for row in rows), dtype=np.float64, count=len(rows))
     return median_seconds_per_item(annotators, seconds)
 
 
