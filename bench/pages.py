@@ -234,8 +234,10 @@ def routes(project) -> list[tuple[str, str]]:
         ("versions list (API)", f"/api/projects/{p}/versions/"),
         ("version page", f"/projects/{p}/versions/1/"),
         ("version page, last page", f"/projects/{p}/versions/1/?cursor=last"),
+        ("items API, last page", f"{items}&cursor=last"),
         ("explorer", explorer),
         ("explorer, last page", f"{explorer}?cursor=last"),
+        ("explorer ?sort=-id", f"{explorer}?sort=-id"),
         ("explorer ?q= (every item)", f"{explorer}?q=review"),
         ("explorer ?q= (one item)", f"{explorer}?q={count // 3}"),
         ("explorer ?q= (an eighth)", f"{explorer}?q=battery"),
@@ -253,9 +255,14 @@ def routes(project) -> list[tuple[str, str]]:
         ("items API ?q=", f"{items}&q=battery"),
         ("items API ?label=", f"{items}&label=positive"),
         ("items API ?final= (matches nothing)", f"{items}&final={UNUSED}"),
-        ("review (disagreements) page", f"/projects/{p}/review/"),
-        ("agreement page (cached)", f"/projects/{p}/agreement/"),
-        ("agreement API (cached)", f"/api/projects/{p}/agreement/"),
+        ("review (disagreements) page", f"/projects/{p}/review/?version=1"),
+        ("review page, all items, page 2", f"/projects/{p}/review/?version=1&all=1&page=2"),
+        ("disagreements API", f"/api/projects/{p}/disagreements/?version=1"),
+        ("agreement page (cached)", f"/projects/{p}/agreement/?version=1"),
+        ("agreement API (cached)", f"/api/projects/{p}/agreement/?version=1"),
+        ("team page", f"/projects/{p}/team/?version=1"),
+        ("team API", f"/api/projects/{p}/team/?version=1"),
+        ("settings page", f"/projects/{p}/settings/"),
     ]
 
 
@@ -304,6 +311,9 @@ def main() -> None:
     parser.add_argument("--only", default="", help="time only routes whose name matches this regular expression")
     parser.add_argument("--skip", default="", help="leave out routes whose name matches this regular expression")
     parser.add_argument("--routes-only", action="store_true", help="on a reused database, add no new version")
+    parser.add_argument(
+        "--recompute", action="store_true", help="with --routes-only, compute the review's cached results again"
+    )
     args = parser.parse_args()
 
     fresh = args.rebuild or not database_exists(args.server_url, args.database)
@@ -356,7 +366,7 @@ def main() -> None:
                 fills[name], nexts[name] = new_version(project, min(args.new_rows, items))
             projects[name] = project
         for project in projects.values():  # a result made stale by a new version would be recomputed
-            if not fresh and not args.routes_only:
+            if not fresh and (args.recompute or not args.routes_only):
                 precompute(project)
         timings = {}
         for name, project in projects.items():

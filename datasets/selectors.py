@@ -1,7 +1,8 @@
 """Reads of batches, versions, items and images, always within a project the caller may see."""
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,7 +10,8 @@ from typing import Any
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, Count, F, Func, QuerySet, TextField
+from django.db import connection, transaction
+from django.db.models import BooleanField, Count, F, Func, Max, Min, QuerySet, TextField
 from django.db.models.fields.json import KT
 from django.http import Http404
 
@@ -102,16 +104,62 @@ class ItemFilters:
         return any(value not in (None, "") for value in values)
 
 
+def items_id_range(batch_ids: list[uuid.UUID]) -> tuple[int, int] | None:
+    """The smallest and largest item id of ``batch_ids``; None when they hold no item.
+
+    A batch's items are written together, but the planner assumes they are spread over the
+    table: asked for an older version's last page, it walked the primary key back through every
+    newer version's items. With the range in the query, a scan in id order starts and stops at
+    the version's own ids. Two probes per batch into ``item_batch_id``."""
+    if not batch_ids:
+        return None
+    if connection.vendor == "postgresql":
+        found = _id_ends_postgresql(batch_ids)
+    else:
+        found = list(
+            Item.objects.filter(batch_id__in=batch_ids)
+            .values("batch_id")
+            .annotate(low=Min("id"), high=Max("id"))
+            .values_list("low", "high")
+            .order_by()
+        )
+    if not found:
+        return None
+    return min(low for low, _ in found), max(high for _, high in found)
+
+
+# Each end is asked as a row comparison on (batch, id), which only ``item_batch_id`` can answer in
+# order: asked ``batch_id = %s ORDER BY id LIMIT 1``, the planner walks the primary key instead.
+_ID_ENDS_SQL = f"""
+SELECT low.id, high.id FROM unnest(%s::uuid[]) AS batch(id)
+JOIN LATERAL (SELECT i.batch_id, i.id FROM {Item._meta.db_table} i WHERE (i.batch_id, i.id) >= (batch.id, 0)
+              ORDER BY i.batch_id, i.id LIMIT 1) low ON low.batch_id = batch.id
+JOIN LATERAL (SELECT i.batch_id, i.id FROM {Item._meta.db_table} i
+              WHERE (i.batch_id, i.id) <= (batch.id, 9223372036854775807)
+              ORDER BY i.batch_id DESC, i.id DESC LIMIT 1) high ON high.batch_id = batch.id
+"""
+
+
+def _id_ends_postgresql(batch_ids: list[uuid.UUID]) -> list[tuple[int, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(_ID_ENDS_SQL, [list(batch_ids)])
+        return cursor.fetchall()
+
+
 def items_filtered(*, project: Project, number: int, filters: ItemFilters) -> QuerySet[Item]:
     """The items of version ``number`` that pass ``filters``; a batch outside the version matches nothing."""
     batch_ids = version_batch_ids(project=project, number=number)
     if filters.batch is not None:
         batch_ids = [batch_id for batch_id in batch_ids if batch_id == filters.batch]
+    id_range = items_id_range(batch_ids)
     items = (
         Item.objects.filter(batch_id__in=batch_ids)
         .select_related("augmentation")
         .annotate(split=F("split_assignment__split"))
     )
+    if id_range is None:
+        return items.none().order_by("id")
+    items = items.filter(id__range=id_range)
     if filters.augmented is not None:
         # Every augmented item has a source; the partial index on ``source`` holds only those.
         items = items.filter(source__isnull=not filters.augmented)
@@ -126,7 +174,67 @@ def items_filtered(*, project: Project, number: int, filters: ItemFilters) -> Qu
         items = items.alias(metadata_value=JSONText("metadata", key)).filter(metadata_value=value)
     if filters.text:
         items = items.filter(TextSearch(filters.text))
+        few = text_matches_if_few(batch_ids=batch_ids, id_range=id_range, words=filters.text)
+        if few is not None:
+            items = items.filter(id__in=few)
     return items.order_by("id")
+
+
+# Up to this many matches of a search are fetched from the text index and sorted; beyond it a
+# page in id order meets its rows soon enough by walking the id order.
+FEW_MATCHES = 5_000
+# The first look: this many matches, enough to tell a rare word from a dense one.
+SAMPLE_MATCHES = 100
+# A page walking the id order may read this many items to fill ``PAGE_ROWS`` rows.
+WALK_ROWS, PAGE_ROWS = 10_000, 100
+
+
+def text_matches_if_few(*, batch_ids: list[uuid.UUID], id_range: tuple[int, int], words: str) -> list[int] | None:
+    """The ids of the version's items matching ``words`` when there are at most ``FEW_MATCHES``; else None.
+
+    PostgreSQL guesses the same small share of rows for any word outside its statistics, so for
+    a word one item in a million holds it walked the id order through the whole version, testing
+    each text (10 s). A first look for ``SAMPLE_MATCHES`` matches is cheap either way (the planner
+    reads a word it guesses rare from the text index, and stops a common one's walk early); it
+    returns a rare word's matches whole, and the span of a common one's ids says how far a page
+    would walk. Only a word between the two is asked again, from the text index alone."""
+    matches = (
+        Item.objects.filter(batch_id__in=batch_ids, id__range=id_range)
+        .filter(TextSearch(words))
+        .order_by()
+        .values_list("id", flat=True)
+    )
+    sample = list(matches[: SAMPLE_MATCHES + 1])
+    if len(sample) <= SAMPLE_MATCHES:
+        return sample
+    if PAGE_ROWS * (max(sample) - min(sample) + 1) / len(sample) <= WALK_ROWS:
+        return None  # dense: a page in id order meets its rows within ``WALK_ROWS`` items
+    with index_bitmap_only():
+        found = list(matches[: FEW_MATCHES + 1])
+    return found if len(found) <= FEW_MATCHES else None
+
+
+PLANNER_SWITCHES = ("enable_seqscan", "enable_indexscan", "enable_indexonlyscan")
+
+
+@contextmanager
+def index_bitmap_only() -> Iterator[None]:
+    """Within it, PostgreSQL reads tables through bitmaps of their indexes only: a query with a
+    limit and no order then asks the text index for a sparse word instead of walking a table.
+    The settings are put back after, inside the caller's transaction as outside one."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join('current_setting(%s)' for _ in PLANNER_SWITCHES)}", PLANNER_SWITCHES)
+        before = cursor.fetchone()
+        for name in PLANNER_SWITCHES:
+            cursor.execute("SELECT set_config(%s, 'off', true)", [name])
+        try:
+            yield
+        finally:
+            for name, value in zip(PLANNER_SWITCHES, before, strict=True):
+                cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
 
 
 class JSONText(Func):

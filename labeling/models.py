@@ -337,6 +337,9 @@ class ReviewResult(models.Model):
     fingerprint = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=ReviewResultStatus.choices)
     result = models.JSONField(null=True, blank=True)
+    # The few small parts of ``result`` a page shows (Dawid-Skene's confusion matrices beside every
+    # item's posterior): read without the whole, which is megabytes at a million items.
+    summary = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True, default="")
     started_at = models.DateTimeField(null=True, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
@@ -394,3 +397,41 @@ class ExportJob(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in (ExportJobStatus.QUEUED, ExportJobStatus.RUNNING)
+
+
+class RankedItem(models.Model):
+    """One item of a cached ranking (``ReviewResult`` of kind ``items``), at its place in the
+    review queue's order: least agreement first, then item id. Items without an agreement (fewer
+    than two annotations) are not ranked. A page of the queue is a range of ``rank``, and the
+    disagreeing items are the ranks before the first agreed one, so a page reads its own rows
+    rather than the whole ranking. Written with the result, in its transaction."""
+
+    result = models.ForeignKey(ReviewResult, on_delete=models.CASCADE, related_name="+", db_index=False)
+    rank = models.PositiveIntegerField()
+    item_id = models.BigIntegerField()  # not a key: an item gone since is left out of the page
+    agreement = models.FloatField()
+    consensus = models.JSONField(null=True)
+    confidence = models.FloatField(null=True)
+    tie = models.BooleanField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["result", "rank"], name="rankeditem_rank")]
+        indexes = [models.Index(fields=["result", "agreement", "item_id"], name="rankeditem_agreement")]
+
+    def __str__(self) -> str:
+        return f"item {self.item_id} at {self.rank} of result {self.result_id}"
+
+
+class TeamCounts(models.Model):
+    """Each annotator's annotations per day (the server's time zone) made before ``cut``: what
+    the team page adds the newer ones to, so its counts read the annotations since ``cut``
+    instead of the whole project's. Annotations are never deleted and their ``created_at``
+    never changes, so counts before ``cut`` stay true."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="+")
+    cut = models.DateTimeField()
+    counts = models.JSONField(default=dict)  # {annotator id: {"YYYY-MM-DD": n}}
+    computed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"team counts of {self.project_id} before {self.cut}"

@@ -186,7 +186,7 @@ class DisagreementListApi(APIView):
             row = _current(project, version, kind)
             if row.status != ReviewResultStatus.DONE:
                 return _not_ready(row)
-            results[kind] = row.result
+            results[kind] = row
         result = listing.disagreements(
             project=project, version=version, query=query, ranking=results["items"], issues=results.get("label_issues")
         )

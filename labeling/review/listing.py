@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config.errors import DomainError
+from labeling.models import ReviewResult
 from labeling.review import selectors
+from labeling.review.ranked import AGREED, ranked_page, ranked_stored
 from projects.models import Project
 
 ORDERS = ("agreement", "label_issue")
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
-# An item's agreement at or above this is everyone agreeing: shown only when all items are asked for.
-AGREED = 1.0 - 1e-9
 YES, NO = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
@@ -109,11 +109,66 @@ def disagreements(
     project: Project,
     version: int,
     query: DisagreementQuery,
+    ranking: ReviewResult,
+    issues: ReviewResult | None = None,
+) -> DisagreementPage:
+    """A page of the queue from the fresh ``ranking`` (kind ``items``) and, ordered by label
+    issues, the fresh ``issues`` (kind ``label_issues``). The queue in its own order, unfiltered,
+    is read a page of rows at a time (``ranked``); a filter or another order reads the ranking whole."""
+    if query.order == "agreement" and not query.filtered and ranked_stored(row=ranking):
+        return _ranked_disagreements(ranking=ranking, query=query)
+    return _disagreements_from(
+        project=project,
+        version=version,
+        query=query,
+        ranking=ranking.result,
+        issues=issues.result if issues is not None else None,
+    )
+
+
+def _ranked_disagreements(*, ranking: ReviewResult, query: DisagreementQuery) -> DisagreementPage:
+    found = ranked_page(row=ranking, everything=query.everything, page=query.page, size=query.page_size)
+    items = selectors.items_with_annotations(item_ids=[entry.item_id for entry in found.rows])
+    rows = [
+        _row(
+            item,
+            agreement=entry.agreement,
+            score=None,
+            consensus={"value": entry.consensus, "confidence": entry.confidence, "tie": entry.tie},
+        )
+        for entry in found.rows
+        if (item := items.get(entry.item_id)) is not None  # None: gone since the ranking was computed
+    ]
+    return DisagreementPage(
+        count=found.count,
+        page=query.page,
+        page_size=query.page_size,
+        rows=rows,
+        everything=query.everything,
+        filtered=query.filtered,
+    )
+
+
+def _row(item: dict[str, Any], *, agreement: float, score: float | None, consensus: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "item": {key: item[key] for key in ("id", "external_id", "data", "metadata")},
+        "augmentation_method": item["augmentation_method"],
+        "agreement": agreement,
+        "label_issue_score": score,
+        "annotations": item["annotations"],
+        "consensus": consensus,
+        "adjudication": item["adjudication"],
+    }
+
+
+def _disagreements_from(
+    *,
+    project: Project,
+    version: int,
+    query: DisagreementQuery,
     ranking: dict[str, Any],
     issues: dict[str, Any] | None = None,
 ) -> DisagreementPage:
-    """A page of the queue from the fresh ``ranking`` (kind ``items``) and, ordered by label
-    issues, the fresh ``issues`` (kind ``label_issues``)."""
     wanted = selectors.filtered_item_ids(
         project=project, version=version, label=query.label, annotator=query.annotator, metadata=query.metadata
     )
@@ -136,20 +191,13 @@ def disagreements(
         item = items.get(item_id)
         if item is None:  # gone since the ranking was computed
             continue
+        consensus = {
+            "value": ranking["consensus"][index],
+            "confidence": ranking["confidence"][index],
+            "tie": ranking["tie"][index],
+        }
         rows.append(
-            {
-                "item": {key: item[key] for key in ("id", "external_id", "data", "metadata")},
-                "augmentation_method": item["augmentation_method"],
-                "agreement": ranking["agreement"][index],
-                "label_issue_score": scores.get(str(item_id)),
-                "annotations": item["annotations"],
-                "consensus": {
-                    "value": ranking["consensus"][index],
-                    "confidence": ranking["confidence"][index],
-                    "tie": ranking["tie"][index],
-                },
-                "adjudication": item["adjudication"],
-            }
+            _row(item, agreement=ranking["agreement"][index], score=scores.get(str(item_id)), consensus=consensus)
         )
     return DisagreementPage(
         count=len(positions),

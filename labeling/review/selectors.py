@@ -15,13 +15,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Max, QuerySet, TextField
+from django.db.models import Count, F, Max, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from config.errors import DomainError
 from datasets.models import Item
-from datasets.selectors import JSONText, version_get, version_latest
+from datasets.selectors import JSONText, items_id_range, version_batch_ids, version_get, version_latest
 from labeling.models import (
     Adjudication,
     AdjudicationAction,
@@ -112,6 +112,30 @@ def labels_fingerprint(*, project: Project, kind: str) -> tuple[str, int]:
     return ":".join(parts), annotations["n"]
 
 
+# Per kind, the parts of a result kept in its ``summary`` too: what pages show of a large result.
+SUMMARY_KEYS = {"dawid_skene": ("labels", "confusion", "priors", "iterations")}
+
+
+def result_summary(*, kind: str, result: dict[str, Any] | None) -> dict[str, Any] | None:
+    keys = SUMMARY_KEYS.get(kind)
+    if not keys or result is None:
+        return None
+    return {key: result.get(key) for key in keys}
+
+
+def result_parts(*, row: ReviewResult, keys: Collection[str]) -> dict[str, Any]:
+    """Only ``keys`` of a stored result: from its summary when it holds them, else picked out by
+    the database (each key reads the whole value there, so a page keeps to the summary's)."""
+    if row.summary is not None and all(key in row.summary for key in keys):
+        return {key: row.summary[key] for key in keys}
+    if "result" not in row.get_deferred_fields():
+        return {key: (row.result or {}).get(key) for key in keys}
+    names = {f"part_{index}": key for index, key in enumerate(keys)}
+    values = ReviewResult.objects.filter(pk=row.pk).values(**{name: F(f"result__{key}") for name, key in names.items()})
+    found = values.first() or {}
+    return {key: found.get(name) for name, key in names.items()}
+
+
 def inline_limit() -> int:
     """Projects (and slices) with fewer annotations are computed in the request; larger ones by a worker."""
     return settings.GROUNDWORK_REVIEW_INLINE_MAX
@@ -122,7 +146,8 @@ def review_result_cached(*, project: Project, version: int, kind: str) -> Cached
     if kind not in RESULT_KINDS:
         raise DomainError(f"unknown result kind {kind!r}")
     fingerprint, n_annotations = labels_fingerprint(project=project, kind=kind)
-    row = ReviewResult.objects.filter(project=project, version=version, kind=kind).first()
+    # Without its result: a page that shows part of a large one reads that part (``result_parts``).
+    row = ReviewResult.objects.filter(project=project, version=version, kind=kind).defer("result").first()
     if row is None:
         state = ResultState.MISSING
     elif row.fingerprint != fingerprint:
@@ -221,9 +246,14 @@ def slice_items(*, project: Project, version: int, metadata: str) -> QuerySet[It
 
 def slice_options(*, project: Project, version: int) -> list[SliceOption]:
     """The metadata keys worth slicing by (few distinct values), read from the newest items only,
-    so the picker costs one bounded query however large the project."""
+    so the picker costs one bounded query however large the project. The version's largest id
+    bounds the walk: an older version's newest items come after none of a newer one's."""
+    batch_ids = version_batch_ids(project=project, number=version)
+    id_range = items_id_range(batch_ids)
+    if id_range is None:
+        return []
     rows = (
-        Item.objects.filter(project=project, batch__version__number__lte=version)
+        Item.objects.filter(batch_id__in=batch_ids, id__lte=id_range[1])
         .order_by("-id")
         .values_list("metadata", flat=True)[:SLICE_SAMPLE]
     )

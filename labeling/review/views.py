@@ -153,7 +153,7 @@ def review_page(request: HttpRequest, project_id: int) -> HttpResponse:
         if row.status != ReviewResultStatus.DONE:
             context["pending"] = row
             return render(request, "labeling/review/review.html", context)
-        results[kind] = row.result
+        results[kind] = row
     result = listing.disagreements(
         project=project, version=version, query=query, ranking=results["items"], issues=results.get("label_issues")
     )
@@ -277,8 +277,9 @@ def _dawid_skene_panel(*, project: Project, version: int) -> dict[str, Any]:
     panel.update(status=row.status, error=row.error, started_at=row.started_at)
     if row.status != ReviewResultStatus.DONE:
         return panel
-    labels = row.result.get("labels") or project.label_names
-    matrices = list((row.result.get("confusion") or {}).items())
+    parts = selectors.result_parts(row=row, keys=("labels", "confusion"))
+    labels = parts["labels"] or project.label_names
+    matrices = list((parts["confusion"] or {}).items())
     panel["matrices"] = [
         {"annotator": name, "svg": charts.confusion_matrix(annotator=name, labels=labels, matrix=matrix)}
         for name, matrix in matrices[:MAX_CONFUSION_MATRICES]

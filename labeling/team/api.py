@@ -11,6 +11,7 @@ from labeling.review.selectors import version_number
 from labeling.team.agreement_cache import agreement_source
 from labeling.team.selectors import team_report
 from labeling.team.serializers import TeamQuerySerializer, TeamSerializer
+from labeling.team.services import team_counts_current
 from projects.selectors import REVIEWERS, project_access
 
 
@@ -22,6 +23,12 @@ class TeamApi(APIView):
         query.is_valid(raise_exception=True)
         version = version_number(project=project, raw=query.validated_data.get("version"))
         source = agreement_source(project=project, version=version)
-        report = team_report(project=project, version=version, agreement=source.row, fresh=source.fresh)
+        report = team_report(
+            project=project,
+            version=version,
+            agreement=source.row,
+            fresh=source.fresh,
+            stored=team_counts_current(project=project),
+        )
         body = {**asdict(report), "agreement_computing": source.computing}
         return Response(TeamSerializer(body).data)

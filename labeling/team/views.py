@@ -12,6 +12,7 @@ from datasets.selectors import versions_list
 from labeling.review.selectors import version_number
 from labeling.team.agreement_cache import agreement_source
 from labeling.team.selectors import team_report
+from labeling.team.services import team_counts_current
 from projects.selectors import REVIEWERS, project_for_page
 
 
@@ -30,7 +31,13 @@ def team_page(request: HttpRequest, project_id: int) -> HttpResponse:
         context["error"] = exc.message
         return render(request, "labeling/team.html", context, status=400)
     source = agreement_source(project=project, version=version)
-    report = team_report(project=project, version=version, agreement=source.row, fresh=source.fresh)
+    report = team_report(
+        project=project,
+        version=version,
+        agreement=source.row,
+        fresh=source.fresh,
+        stored=team_counts_current(project=project),
+    )
     with_agreement = [a for a in report.annotators if a.agreement is not None]
     with_gold = [a for a in report.annotators if a.gold_n]
     context.update(

@@ -12,8 +12,9 @@ from django.utils import timezone
 from sklearn.metrics import accuracy_score, cohen_kappa_score
 
 from datasets.models import Item
-from labeling.models import Annotation
+from labeling.models import Annotation, TeamCounts
 from labeling.review import services as review_services
+from labeling.team import services as team_services
 from labeling.team.pace import median_seconds_per_item
 from tests.explorer.conftest import import_rows, submit
 from tests.factories import ProjectFactory, UserFactory, add_member
@@ -65,16 +66,9 @@ def test_team_api_against_references(api_client, manager, team):
     assert set(figures) == {*NAMES, "idle"}
     assert figures["idle"]["done"] == 0 and figures["idle"]["median_seconds"] is None
     frame = annotation_frame(team)
-    now = timezone.now()
-    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    check_counts(body, frame)
     for name, mine in frame.groupby("annotator"):
         got = figures[name]
-        assert got["done"] == len(mine)
-        assert got["done_today"] == int((mine.created_at >= midnight).sum())
-        assert got["done_week"] == int((mine.created_at >= now - timedelta(days=7)).sum())
-        weeks = pd.to_datetime(body["weeks"]).date
-        week_of = (mine.created_at.dt.tz_convert(None).dt.to_period("W-SUN").dt.start_time.dt.date).value_counts()
-        assert got["weekly"] == [int(week_of.get(week, 0)) for week in weeks]
         gaps = mine.created_at.sort_values().diff().dt.total_seconds().dropna()
         gaps = gaps[gaps <= 600]
         assert got["median_seconds"] == (pytest.approx(gaps.median()) if len(gaps) else None)
@@ -113,6 +107,37 @@ def test_team_api_against_references(api_client, manager, team):
     agreements = [entry["agreement"] for entry in labels]
     assert agreements == sorted(agreements)  # where the team disagrees most comes first
     assert body["agreement_fresh"] is True
+
+
+def check_counts(body: dict, frame: pd.DataFrame) -> None:
+    """Done all time, today, in the last seven days and per week, against pandas on the same annotations."""
+    figures = {entry["annotator"]: entry for entry in body["annotators"]}
+    now = timezone.now()
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    for name, mine in frame.groupby("annotator"):
+        got = figures[name]
+        assert got["done"] == len(mine)
+        assert got["done_today"] == int((mine.created_at >= midnight).sum())
+        assert got["done_week"] == int((mine.created_at >= now - timedelta(days=7)).sum())
+        weeks = pd.to_datetime(body["weeks"]).date
+        week_of = (mine.created_at.dt.tz_convert(None).dt.to_period("W-SUN").dt.start_time.dt.date).value_counts()
+        assert got["weekly"] == [int(week_of.get(week, 0)) for week in weeks]
+
+
+def test_stored_counts_and_the_annotations_since_add_up(api_client, manager, team, monkeypatch):
+    """Counts stored up to a cut four days ago, the newer annotations counted on each view."""
+    stored = team_services.team_counts_current(project=team, now=timezone.now() - timedelta(days=4))
+    frame = annotation_frame(team)
+    before = frame[frame.created_at < stored.cut]
+    assert 0 < len(before) < len(frame)
+    assert sum(sum(days.values()) for days in stored.counts.values()) == len(before)
+    response = api_client(manager).get(f"/api/projects/{team.pk}/team/")
+    assert TeamCounts.objects.get(project=team).cut == stored.cut  # few enough since: not taken again
+    check_counts(response.json(), frame)
+    monkeypatch.setattr(team_services, "TAIL_MAX", 3)  # too many since the cut: taken again
+    response = api_client(manager).get(f"/api/projects/{team.pk}/team/")
+    assert TeamCounts.objects.get(project=team).cut > stored.cut
+    check_counts(response.json(), frame)
 
 
 def test_pace_leaves_pauses_out():

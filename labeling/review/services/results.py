@@ -12,7 +12,8 @@ from django.utils import timezone
 from config.errors import DomainError
 from labeling.models import ReviewResult, ReviewResultStatus
 from labeling.review import compute_kinds, selectors
-from labeling.review.selectors import inline_limit
+from labeling.review.ranked import ranked_items_replace
+from labeling.review.selectors import inline_limit, result_summary
 
 __all__ = ["inline_limit", "review_result_compute", "review_result_mark_computing"]
 from projects.models import Project
@@ -46,12 +47,15 @@ def _store(*, project: Project, version: int, kind: str, **fields: Any) -> Revie
         fields["started_at"] = now
     else:
         fields["computed_at"] = now
+        fields["summary"] = result_summary(kind=kind, result=fields["result"])
     for _ in range(2):  # two first requests at once: the second updates the row the first created
         try:
             with transaction.atomic():
                 row, _ = ReviewResult.objects.update_or_create(
                     project=project, version=version, kind=kind, defaults=fields
                 )
+                if kind == "items" and fields["status"] != ReviewResultStatus.COMPUTING:
+                    ranked_items_replace(row=row, ranking=fields["result"])
                 return row
         except IntegrityError:
             continue
