@@ -43,7 +43,7 @@ def _numbers(expressions: list[str], rest: str, params: list[Any], dtype: type) 
     return np.fromstring(text, dtype=dtype, sep=",").reshape(-1, width)
 
 
-def _distinct(values: np.ndarray) -> np.ndarray:
+def sorted_distinct(values: np.ndarray) -> np.ndarray:
     """The sorted distinct values, by sorting: several times faster than ``np.unique``'s hashing here."""
     ordered = np.sort(values)
     return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
@@ -64,7 +64,7 @@ def _label_code(column: str, label_names: list[str]) -> tuple[str, list[str]]:
     return f"(CASE {_json_text(column)} {whens} ELSE -1 END)", list(label_names)
 
 
-def _predictions(prediction_set: PredictionSet, label_names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def prediction_probabilities(prediction_set: PredictionSet, label_names: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(item ids, probabilities in the project's label order) of a model version."""
     missing = [name for name in label_names if name not in prediction_set.labels]
     if missing:
@@ -82,7 +82,7 @@ def _predictions(prediction_set: PredictionSet, label_names: list[str]) -> tuple
     return rows[:, 0].astype(np.int64), rows[:, 1:]
 
 
-def _slices(prediction_set: PredictionSet, item_ids: np.ndarray) -> list[tuple[str, np.ndarray, list[str]]]:
+def prediction_slices(prediction_set: PredictionSet, item_ids: np.ndarray) -> list[tuple[str, np.ndarray, list[str]]]:
     """Per metadata key of the predicted items, each item's value code; keys with more than
     ``MAX_SLICE_VALUES`` values (ids, free text) left out. One row per (key, value), its items joined."""
     items, predictions = Item._meta.db_table, Prediction._meta.db_table
@@ -125,9 +125,9 @@ def evaluation_arrays(*, project: Project, prediction_set: PredictionSet, with_s
         np.int64,
     )
     adjudications = adjudications[np.argsort(adjudications[:, 0], kind="stable")]  # the newest last: it wins
-    predicted_items, probabilities_found = _predictions(prediction_set, label_names)
-    item_ids = _distinct(np.concatenate([annotations[:, 0], adjudications[:, 1], predicted_items]))
-    annotator_ids = _distinct(annotations[:, 1])
+    predicted_items, probabilities_found = prediction_probabilities(prediction_set, label_names)
+    item_ids = sorted_distinct(np.concatenate([annotations[:, 0], adjudications[:, 1], predicted_items]))
+    annotator_ids = sorted_distinct(annotations[:, 1])
     annotators = np.searchsorted(annotator_ids, annotations[:, 1])
     names = dict(get_user_model().objects.filter(pk__in=annotator_ids.tolist()).values_list("pk", "username"))
     adjudicated = np.full(len(item_ids), -1, dtype=np.int64)
@@ -145,5 +145,5 @@ def evaluation_arrays(*, project: Project, prediction_set: PredictionSet, with_s
         adjudicated=adjudicated,
         predicted=predicted,
         confidence=confidence,
-        slices=_slices(prediction_set, item_ids) if with_slices else [],
+        slices=prediction_slices(prediction_set, item_ids) if with_slices else [],
     )
