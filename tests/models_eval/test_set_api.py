@@ -4,6 +4,7 @@ span sets), who may read it, and the page."""
 
 import numpy as np
 import pytest
+import yaml
 from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score, hamming_loss, precision_recall_fscore_support
 
 from labeling.models import Prediction
@@ -77,3 +78,16 @@ def test_the_pages_show_a_multilabel_and_a_span_evaluation(make_project, manager
     assert "Hamming loss" in html and "Subset accuracy" in html
     html = client.get(f"/projects/{spans.pk}/models/ner/evaluation/").content.decode()
     assert "me-labels" in html and "Exact match" in html and "me-coverage" not in html
+
+
+def test_every_answer_has_the_documented_shape(make_project, manager, reviewer, api_client, client):
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    operation = schema["paths"]["/api/projects/{project_id}/models/{name}/evaluation/"]["get"]
+    ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    documented = schema["components"]["schemas"][ref.split("/")[-1]]
+    multi = multilabel_with_model(make_project, manager, reviewer)
+    spans = spans_with_model(make_project, manager, reviewer)
+    for project, name in ((multi, "m1"), (spans, "ner")):
+        body = api_client(reviewer).get(f"/api/projects/{project.pk}/models/{name}/evaluation/").json()
+        assert set(documented["required"]) <= set(body) <= set(documented["properties"])
+        assert body["task_type"] == project.task_type
