@@ -5,7 +5,7 @@ Run on demand (it is not a test)::
 
     .venv/bin/python bench/model_eval.py [--items 1000000] [--annotators 3] [--labels 5]
 
-It creates its own PostgreSQL database (``groundwork_bench_model_eval``; ``--server-url`` or
+It creates its own PostgreSQL database (``--database``, default ``groundwork_bench_model_eval``; ``--server-url`` or
 ``BENCH_POSTGRES_URL`` name the server), migrates it, and writes with ``COPY`` a classification
 project with ``--items`` items (two metadata keys: the slices), each labeled by every one of
 ``--annotators`` annotators, 1% of them adjudicated, and one model version predicting every
@@ -20,7 +20,7 @@ item. Then it times
 - scikit-learn's accuracy, Cohen's kappa, per-label F1 and confusion matrix on the same arrays,
   for the model and for the pooled annotators, and the largest difference from ours.
 
-The database is dropped at the end (``--keep`` keeps it).
+The database is dropped at the end (``--keep`` keeps it; ``--reuse`` measures it again without building).
 """
 
 from __future__ import annotations
@@ -129,10 +129,12 @@ def main() -> None:
         "--server-url", default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
     )
     parser.add_argument("--database", default="groundwork_bench_model_eval")
-    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the database (for --reuse)")
+    parser.add_argument("--reuse", action="store_true", help="measure the database a --keep run left")
     args = parser.parse_args()
 
-    recreate_database(args.server_url, args.database)
+    if not args.reuse:
+        recreate_database(args.server_url, args.database)
     os.environ["DATABASE_URL"] = database_url(args.server_url, args.database)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DEBUG", "1")
@@ -150,9 +152,15 @@ def main() -> None:
 
     try:
         call_command("migrate", verbosity=0)
-        project, prediction_set, load_seconds = populate(
-            n_items=args.items, n_annotators=args.annotators, n_labels=args.labels
-        )
+        if args.reuse:
+            from labeling.models import PredictionSet
+
+            prediction_set = PredictionSet.objects.select_related("project").get(model_name="bench-model")
+            project, load_seconds = prediction_set.project, 0.0
+        else:
+            project, prediction_set, load_seconds = populate(
+                n_items=args.items, n_annotators=args.annotators, n_labels=args.labels
+            )
         rows = args.items * args.annotators
         print(f"{args.items:,} predictions, {rows:,} annotations ({args.annotators} per item, {args.labels} labels),")
         print(f"  {args.items // 100:,} adjudications, two metadata keys; loaded with COPY in {load_seconds:.1f} s\n")
@@ -212,7 +220,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        if not args.keep:
+        if not (args.keep or args.reuse):
             drop_database(args.server_url, args.database)
 
 
