@@ -93,7 +93,8 @@ def prediction_slices(prediction_set: PredictionSet, item_ids: np.ndarray) -> li
     ``MAX_SLICE_VALUES`` values (ids, free text) left out. One row per (key, value), its items joined."""
     items, predictions = Item._meta.db_table, Prediction._meta.db_table
     each = "jsonb_each_text(i.metadata)" if _postgres() else "json_each(i.metadata)"
-    ids = "string_agg(CAST(p.item_id AS TEXT), ',')" if _postgres() else "group_concat(p.item_id, ',')"
+    # PostgreSQL packs the ids in binary (8 bytes each, nothing to parse); SQLite joins them as text
+    ids = "string_agg(int8send(p.item_id::int8), ''::bytea)" if _postgres() else "group_concat(p.item_id, ',')"
     sql = (
         f"WITH pairs AS (SELECT kv.key AS key, CAST(kv.value AS TEXT) AS value, {ids} AS ids"
         f" FROM {predictions} p JOIN {items} i ON i.id = p.item_id, {each} kv"
@@ -108,7 +109,10 @@ def prediction_slices(prediction_set: PredictionSet, item_ids: np.ndarray) -> li
     slices: dict[str, tuple[np.ndarray, list[str]]] = {}
     for key, value, joined in rows:
         codes, values = slices.setdefault(str(key), (np.full(len(item_ids), -1, dtype=np.int64), []))
-        members = np.fromstring(joined, dtype=np.int64, sep=",")
+        if isinstance(joined, str):
+            members = np.fromstring(joined, dtype=np.int64, sep=",")
+        else:
+            members = np.frombuffer(joined, dtype=">i8").astype(np.int64)
         codes[np.searchsorted(item_ids, members)] = len(values)  # predicted items are all in item_ids
         values.append(str(value))
     return [(key, codes, values) for key, (codes, values) in slices.items()]
@@ -132,53 +136,43 @@ def _packed_code(column: str) -> str:
     return f"(COALESCE(array_position(%s::text[], {column} #>> '{{}}'), 0) - 1)::int2"
 
 
-def _int8(name: str, column: str) -> Packed:
-    return Packed(name, f"{column}::int8", "int8send", ">i8")
+def _rows_packed(source: str, params: list, fields: list[tuple[str, str, str]], ids: tuple[int, int], per_id: int):
+    """The rows of ``source`` as a structured array of ``fields`` (name, SQL, send function): each row's
+    binary values joined into one value, so the server runs one aggregate, not one per column."""
+    row = " || ".join(f"{send}({sql})" for _, sql, send in fields)
+    dtype = ",".join(">f8" if send == "float8send" else ">i2" if send == "int2send" else ">i8" for _, _, send in fields)
+    found = read_packed(source, params, [Packed("row", row, "", dtype)], chunk="item_id", ids=ids, rows_per_id=per_id)
+    return found["row"]
 
 
 def _read_packed(project: Project, prediction_set: PredictionSet, label_names: list[str]) -> tuple[np.ndarray, ...]:
     """(annotations, adjudications, predicted items, probabilities) as ``_read_text`` gives them, packed."""
     ids = _item_id_range(project)
     per_item = max(1, project.overlap) * 2  # sent back items take more than the overlap
-    found = read_packed(
+    code = ("code", _packed_code("value"), "int2send")
+    item, annotator = ("item", "item_id::int8", "int8send"), ("annotator", "annotator_id::int8", "int8send")
+    found = _rows_packed(
         f"SELECT item_id, annotator_id, value FROM {Annotation._meta.db_table} WHERE project_id = %s",
-        [list(label_names), project.pk],
-        [
-            _int8("item", "item_id"),
-            _int8("annotator", "annotator_id"),
-            Packed("code", _packed_code("value"), "int2send", ">i2"),
-        ],
-        chunk="item_id",
-        ids=ids,
-        rows_per_id=per_item,
-    )
-    annotations = np.column_stack([found["item"], found["annotator"], found["code"]]).astype(np.int64)
-    found = read_packed(
+        [list(label_names), project.pk], [item, annotator, code], ids, per_item,
+    )  # fmt: skip
+    annotations = np.column_stack([found[name].astype(np.int64) for name in found.dtype.names])
+    found = _rows_packed(
         f"SELECT id, item_id, value FROM {Adjudication._meta.db_table} WHERE project_id = %s AND action = %s",
-        [list(label_names), project.pk, AdjudicationAction.LABEL],
-        [_int8("id", "id"), _int8("item", "item_id"), Packed("code", _packed_code("value"), "int2send", ">i2")],
-        chunk="item_id",
-        ids=ids,
-        rows_per_id=per_item,
-    )
-    adjudications = np.column_stack([found["id"], found["item"], found["code"]]).astype(np.int64)
+        [list(label_names), project.pk, AdjudicationAction.LABEL], [("id", "id::int8", "int8send"), item, code],
+        ids, per_item,
+    )  # fmt: skip
+    adjudications = np.column_stack([found[name].astype(np.int64) for name in found.dtype.names])
     positions = _label_positions(prediction_set, label_names)
-    columns = [_int8("item", "item_id")]
-    columns += [
-        Packed(f"p{n}", f"(probabilities -> {int(at)})::float8", "float8send", ">f8") for n, at in enumerate(positions)
+    probabilities = [
+        (f"p{n}", f"(probabilities ->> {int(at)})::float8", "float8send") for n, at in enumerate(positions)
     ]
-    found = read_packed(
+    found = _rows_packed(
         f"SELECT item_id, probabilities FROM {Prediction._meta.db_table} WHERE prediction_set_id = %s",
-        [prediction_set.pk],
-        columns,
-        chunk="item_id",
-        ids=ids,
-    )
-    probabilities = np.column_stack([found[f"p{n}"] for n in range(len(positions))]) if positions else None
-    items = found["item"].astype(np.int64)
-    if probabilities is None:
-        probabilities = np.zeros((len(items), 0))
-    return annotations, adjudications, items, probabilities.astype(np.float64)
+        [prediction_set.pk], [item, *probabilities], ids, 1,
+    )  # fmt: skip
+    names = found.dtype.names[1:]
+    matrix = np.column_stack([found[n].astype(np.float64) for n in names]) if names else np.zeros((len(found), 0))
+    return annotations, adjudications, found["item"].astype(np.int64), matrix
 
 
 def _read_text(project: Project, prediction_set: PredictionSet, label_names: list[str]) -> tuple[np.ndarray, ...]:

@@ -57,6 +57,15 @@ def predictions_from_probabilities(probabilities: np.ndarray) -> tuple[np.ndarra
     return np.where(missing, -1, predicted), np.where(missing, np.nan, confidence)
 
 
+def most_confident(rows: np.ndarray, confidence: np.ndarray, limit: int) -> np.ndarray:
+    """The first ``limit`` of ``rows`` by confidence, highest first (ties in row order): the same as a
+    stable sort of them all, but sorting only those at or above the ``limit``-th confidence."""
+    if len(rows) > limit:
+        cut = np.partition(-confidence[rows], limit - 1)[limit - 1]
+        rows = rows[-confidence[rows] <= cut]
+    return rows[np.argsort(-confidence[rows], kind="stable")][:limit]
+
+
 def _number(value: float) -> float | None:
     return None if value is None or not math.isfinite(float(value)) else round(float(value), 6)
 
@@ -121,8 +130,7 @@ def evaluate(arrays: EvaluationArrays, *, seed: int = SEED) -> dict[str, Any]:
     group = figures(group_matrix, label_names=names, rng=rng)
     correct = truth == predicted
     coverage = metrics.coverage_accuracy(confidence, correct)
-    order = np.flatnonzero(~correct)
-    order = order[np.argsort(-confidence[order], kind="stable")][:MAX_DISAGREEMENTS]
+    order = most_confident(np.flatnonzero(~correct), confidence, MAX_DISAGREEMENTS)
     evaluated_ids = arrays.item_ids[evaluated]
     return {
         "labels": names,

@@ -15,7 +15,15 @@ from typing import Any
 import numpy as np
 
 from labeling.models_eval import metrics, set_metrics
-from labeling.models_eval.evaluation import MAX_DISAGREEMENTS, MIN_SLICE_ITEMS, SEED, _gap, _largest_first, _number
+from labeling.models_eval.evaluation import (
+    MAX_DISAGREEMENTS,
+    MIN_SLICE_ITEMS,
+    SEED,
+    _gap,
+    _largest_first,
+    _number,
+    most_confident,
+)
 from labeling.models_eval.set_metrics import Elements
 
 MULTILABEL, SPANS = "multilabel", "spans"
@@ -234,8 +242,7 @@ def evaluate_sets(arrays: SetArrays, *, seed: int = SEED) -> dict[str, Any]:
     if arrays.task_type == MULTILABEL:
         confidence = arrays.confidence[evaluated]
         coverage, curve = _coverage(confidence, exact)
-        wrong = np.flatnonzero(~exact)
-        wrong = wrong[np.argsort(-confidence[wrong], kind="stable")]
+        wrong = most_confident(np.flatnonzero(~exact), confidence, MAX_DISAGREEMENTS)
     else:
         confidence = np.full(len(truth), np.nan)
         coverage, curve = [], []
