@@ -88,6 +88,40 @@ def prediction_probabilities(prediction_set: PredictionSet, label_names: list[st
     return rows[:, 0].astype(np.int64), rows[:, 1:]
 
 
+def _slices_packed(project: Project, item_ids: np.ndarray) -> list[tuple[str, np.ndarray, list[str]]]:
+    """``prediction_slices`` on PostgreSQL in two plain scans of the items: the keys and their values
+    (keys of more than ``MAX_SLICE_VALUES`` values among the project's items left out), then each
+    item's code of every kept key, packed."""
+    sql = (
+        f"SELECT kv.key, kv.value FROM {Item._meta.db_table} i, jsonb_each_text(i.metadata) kv"
+        f" WHERE i.project_id = %s AND kv.value IS NOT NULL GROUP BY kv.key, kv.value"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [project.pk])
+        pairs = cursor.fetchall()
+    by_key: dict[str, list[str]] = {}
+    for key, value in pairs:
+        by_key.setdefault(str(key), []).append(str(value))
+    kept = {key: sorted(values) for key, values in sorted(by_key.items()) if len(values) <= MAX_SLICE_VALUES}
+    if not kept:
+        return []
+    fields, params = [("item", "item_id::int8", "int8send")], []
+    for n, (key, values) in enumerate(kept.items()):
+        fields.append((f"k{n}", "(COALESCE(array_position(%s::text[], metadata ->> %s), 0) - 1)::int2", "int2send"))
+        params += [values, key]
+    source = f"SELECT id AS item_id, metadata FROM {Item._meta.db_table} WHERE project_id = %s"
+    found = _rows_packed(source, [*params, project.pk], fields, _item_id_range(project), 1)
+    read_ids = found["item"].astype(np.int64)
+    at = np.minimum(np.searchsorted(item_ids, read_ids), max(len(item_ids) - 1, 0))
+    known = (item_ids[at] == read_ids) if len(item_ids) else np.zeros(len(read_ids), bool)
+    slices = []
+    for n, (key, values) in enumerate(kept.items()):
+        codes = np.full(len(item_ids), -1, dtype=np.int64)
+        codes[at[known]] = found[f"k{n}"][known]
+        slices.append((key, codes, values))
+    return slices
+
+
 def prediction_slices(prediction_set: PredictionSet, item_ids: np.ndarray) -> list[tuple[str, np.ndarray, list[str]]]:
     """Per metadata key of the predicted items, each item's value code; keys with more than
     ``MAX_SLICE_VALUES`` values (ids, free text) left out. One row per (key, value), its items joined."""
@@ -140,9 +174,10 @@ def _rows_packed(source: str, params: list, fields: list[tuple[str, str, str]], 
     """The rows of ``source`` as a structured array of ``fields`` (name, SQL, send function): each row's
     binary values joined into one value, so the server runs one aggregate, not one per column."""
     row = " || ".join(f"{send}({sql})" for _, sql, send in fields)
-    dtype = ",".join(">f8" if send == "float8send" else ">i2" if send == "int2send" else ">i8" for _, _, send in fields)
-    found = read_packed(source, params, [Packed("row", row, "", dtype)], chunk="item_id", ids=ids, rows_per_id=per_id)
-    return found["row"]
+    formats = [">f8" if send == "float8send" else ">i2" if send == "int2send" else ">i8" for _, _, send in fields]
+    packed = Packed("row", row, "", ",".join(formats))
+    found = read_packed(source, params, [packed], chunk="item_id", ids=ids, rows_per_id=per_id)
+    return found["row"].view(np.dtype([(name, f) for (name, _, _), f in zip(fields, formats, strict=True)]))
 
 
 def _read_packed(project: Project, prediction_set: PredictionSet, label_names: list[str]) -> tuple[np.ndarray, ...]:
@@ -218,5 +253,9 @@ def evaluation_arrays(*, project: Project, prediction_set: PredictionSet, with_s
         adjudicated=adjudicated,
         predicted=predicted,
         confidence=confidence,
-        slices=prediction_slices(prediction_set, item_ids) if with_slices else [],
+        slices=_slices(project, prediction_set, item_ids) if with_slices else [],
     )
+
+
+def _slices(project: Project, prediction_set: PredictionSet, item_ids: np.ndarray) -> list:
+    return _slices_packed(project, item_ids) if _postgres() else prediction_slices(prediction_set, item_ids)
