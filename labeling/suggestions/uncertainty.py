@@ -17,8 +17,6 @@ from projects.models import Project, QueueOrder
 
 _STATE, _PREDICTION, _ITEM = ItemState._meta.db_table, Prediction._meta.db_table, Item._meta.db_table
 HASH_LENGTH = 64
-MARGIN_TASK_TYPES = ("classification", "image", "multilabel")
-MAX_COLUMN_LABELS = 16  # beyond, the k(k-1)/2 pairwise terms cost more than sorting each row's numbers
 
 
 def _probabilities(vendor: str, column: str) -> str:
@@ -30,7 +28,7 @@ def _probabilities(vendor: str, column: str) -> str:
 
 def margin_sql(*, vendor: str, task_type: str, column: str = "p.probabilities") -> str:
     """``values.uncertainty`` in SQL over a prediction column; NULL where it is None."""
-    if task_type not in MARGIN_TASK_TYPES:
+    if task_type not in ("classification", "image", "multilabel"):
         return "NULL"
     x = _probabilities(vendor, column)
     if vendor == "postgresql":
@@ -58,49 +56,20 @@ def rank_sql(*, vendor: str, task_type: str) -> str:
     return f"(SELECT {digits} FROM (SELECT {margin} AS m) r WHERE m IS NOT NULL)"
 
 
-def _ranks_by_columns(task_type: str, n_labels: int) -> str:
-    """The ranks of a prediction set on PostgreSQL with each probability read once into a column and
-    the margin by ``greatest``/``least`` over the columns, no per-row sort: the top two of k numbers
-    are the greatest, and the greatest of the pairwise least. Mirrors ``rank_sql``."""
-    x = _probabilities("postgresql", "p.probabilities")
-    columns = ", ".join(
-        f"(CASE WHEN jsonb_typeof({x}) = 'array' THEN ({x} ->> {n})::float8 END) AS x{n}" for n in range(n_labels)
-    )
-    names = [f"x{n}" for n in range(n_labels)]
-    if task_type == "multilabel":
-        margin = f"least({', '.join(f'abs(2 * {name} - 1)' for name in names)})"
-    elif n_labels == 1:
-        margin = "x0"
-    else:
-        pairs = [f"least({a}, {b})" for i, a in enumerate(names) for b in names[i + 1 :]]
-        margin = f"greatest({', '.join(names)}) - greatest({', '.join(pairs)})"
-    digits = f"lpad(floor(least(greatest(m, 0), 1) * 1000)::int::text, {RANK_DIGITS}, '0')"
-    return f"""
-        SELECT item_id, {digits} AS rank FROM (
-            SELECT item_id, {margin} AS m FROM (
-                SELECT p.item_id AS item_id, {columns} FROM {_PREDICTION} p WHERE p.prediction_set_id = %(set)s
-            ) xs
-        ) ms WHERE m IS NOT NULL"""
-
-
-def _uncertainty_update(*, vendor: str, task_type: str, only_new: bool, n_labels: int = 0) -> str:
+def _uncertainty_update(*, vendor: str, task_type: str, only_new: bool) -> str:
     """One set-based UPDATE: the new keys by joins (hash joins over the whole project, not two
     lookups per row), and only the rows whose key changes are written."""
     new_only = f" AND length(st.sort_key) = {HASH_LENGTH}" if only_new else ""
-    by_columns = vendor == "postgresql" and 0 < n_labels <= MAX_COLUMN_LABELS and task_type in MARGIN_TASK_TYPES
-    ranks = (
-        _ranks_by_columns(task_type, n_labels)
-        if by_columns
-        else f"""SELECT p.item_id AS item_id, {rank_sql(vendor=vendor, task_type=task_type)} AS rank
-                FROM {_PREDICTION} p WHERE p.prediction_set_id = %(set)s"""
-    )
     return f"""
         UPDATE {_STATE} SET sort_key = fresh.sort_key
         FROM (
             SELECT st.item_id AS item_id, coalesce(r.rank, '{NO_PREDICTION_RANK}') || i.content_hash AS sort_key
             FROM {_STATE} st
             JOIN {_ITEM} i ON i.id = st.item_id
-            LEFT JOIN ({ranks}) r ON r.item_id = st.item_id
+            LEFT JOIN (
+                SELECT p.item_id AS item_id, {rank_sql(vendor=vendor, task_type=task_type)} AS rank
+                FROM {_PREDICTION} p WHERE p.prediction_set_id = %(set)s
+            ) r ON r.item_id = st.item_id
             WHERE st.project_id = %(project)s{new_only}
         ) AS fresh
         WHERE {_STATE}.item_id = fresh.item_id AND {_STATE}.sort_key <> fresh.sort_key
@@ -121,11 +90,10 @@ def queue_order_apply(*, project: Project, only_new: bool = False) -> int:
     """
     params = {"project": project.pk}
     if project.queue_order == QueueOrder.UNCERTAINTY:
-        newest = PredictionSet.objects.filter(project=project).order_by("-id").values_list("id", "labels").first()
-        params["set"], labels = newest if newest else (None, [])
-        sql = _uncertainty_update(
-            vendor=connection.vendor, task_type=project.task_type, only_new=only_new, n_labels=len(labels or [])
+        params["set"] = (
+            PredictionSet.objects.filter(project=project).order_by("-id").values_list("id", flat=True).first()
         )
+        sql = _uncertainty_update(vendor=connection.vendor, task_type=project.task_type, only_new=only_new)
     elif only_new:
         return 0  # new rows hold the bare hash already
     else:
