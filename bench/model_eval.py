@@ -11,7 +11,8 @@ project with ``--items`` items (two metadata keys: the slices), each labeled by 
 ``--annotators`` annotators, 1% of them adjudicated, and one model version predicting every
 item. Then it times
 
-- reading everything into arrays (``labeling.models_eval.data.evaluation_arrays``);
+- reading everything into arrays (``labeling.models_eval.data.evaluation_arrays``: on PostgreSQL each
+  table's rows packed in binary by ``config.packed``);
 - the whole evaluation on those arrays (``labeling.models_eval.evaluation.evaluate``: the model,
   each annotator against the others, the group, bootstrap intervals, gaps per label and slice,
   confusion matrix, confident disagreements, coverage);
@@ -166,7 +167,7 @@ def main() -> None:
         print(f"  {args.items // 100:,} adjudications, two metadata keys; loaded with COPY in {load_seconds:.1f} s\n")
 
         print("Ours:")
-        arrays, read_s = timed("evaluation_arrays (one text of numbers per table, with slices)", evaluation_arrays,
+        arrays, read_s = timed("evaluation_arrays (packed binary reads, with slices)", evaluation_arrays,
                                project=project, prediction_set=prediction_set)  # fmt: skip
         result, evaluate_s = timed("evaluate (every figure, 1000-resample intervals)", evaluate, arrays)
         _, total_s = timed("model_evaluation_compute (as the API / worker: read, evaluate, store)",

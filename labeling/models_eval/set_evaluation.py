@@ -24,7 +24,7 @@ from labeling.models_eval.evaluation import (
     _number,
     most_confident,
 )
-from labeling.models_eval.set_metrics import Elements
+from labeling.models_eval.set_metrics import Elements, UnitCounts
 
 MULTILABEL, SPANS = "multilabel", "spans"
 # The headline figures of each task type: (key in the JSON, SetScores attribute).
@@ -96,19 +96,22 @@ def _interval(bounds: np.ndarray) -> list[float | None]:
     return [_number(bounds[0]), _number(bounds[1])]
 
 
-def figures(rows: np.ndarray, arrays: SetArrays, *, rng: np.random.Generator) -> dict[str, Any]:
-    """The headline and per-label figures of the compared units' count rows, with bootstrap intervals."""
+def figures(
+    counts: UnitCounts, arrays: SetArrays, *, rng: np.random.Generator, units: np.ndarray | None = None
+) -> dict[str, Any]:
+    """The headline and per-label figures of the compared units (all, or a mask), with bootstrap intervals."""
     k, multilabel = arrays.n_labels, arrays.task_type == MULTILABEL
-    found = set_metrics.set_scores(rows.sum(axis=0), len(rows), n_labels=k)
-    distinct, weights = set_metrics.distinct_rows(rows)
-    drawn = set_metrics.bootstrap_set_scores(distinct, weights, n_labels=k, rng=rng) if len(rows) else None
+    weights = counts.weights(units)
+    n = int(weights.sum())
+    found = set_metrics.set_scores(weights @ counts.rows, n, n_labels=k)
+    drawn = set_metrics.bootstrap_set_scores(counts.rows, weights, n_labels=k, rng=rng) if n else None
 
     def bounds(name: str) -> np.ndarray:
         if drawn is None:
             return np.full((2, *np.shape(getattr(found, name))), np.nan)
         return set_metrics.percentile_bounds(getattr(drawn, name))
 
-    body: dict[str, Any] = {"n": len(rows)}
+    body: dict[str, Any] = {"n": n}
     for key, name in HEADLINE[arrays.task_type]:
         body[key] = _number(getattr(found, name))
         body[f"{key}_interval"] = _interval(bounds(name))
@@ -136,24 +139,22 @@ def figures(rows: np.ndarray, arrays: SetArrays, *, rng: np.random.Generator) ->
     return body
 
 
-def _micro_f1_by_code(rows: np.ndarray, codes: np.ndarray, n_values: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _micro_f1_by_code(counts: UnitCounts, codes: np.ndarray, n_values: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Micro F1 of the units of each code (-1: in none) and how many units each has."""
     has = codes >= 0
-    units = np.bincount(codes[has], minlength=n_values)
-    if not len(rows):
-        return np.full(n_values, np.nan), units
-    sums = np.column_stack(
-        [np.bincount(codes[has], weights=rows[has, j], minlength=n_values) for j in range(rows.shape[1])]
-    )
-    return set_metrics.set_scores(sums, units, n_labels=k).micro_f1, units
+    groups = len(counts.rows)
+    cells = np.bincount(codes[has] * groups + counts.group[has], minlength=n_values * groups)
+    cells = cells.reshape(n_values, groups)
+    units = cells.sum(axis=1)
+    return set_metrics.set_scores(cells @ counts.rows, units, n_labels=k).micro_f1, units
 
 
 def _slice_gaps(
     arrays: SetArrays,
     evaluated_codes: np.ndarray,
-    model_rows: np.ndarray,
+    model_counts: UnitCounts,
     human_items: np.ndarray,
-    human_rows: np.ndarray,
+    human_counts: UnitCounts,
 ) -> list[dict[str, Any]]:
     """Per metadata value, human-level micro F1 minus the model's on the slice's items."""
     rows = []
@@ -161,8 +162,8 @@ def _slice_gaps(
     for key, codes, values in arrays.slices:
         if not values:
             continue
-        model_f1, items = _micro_f1_by_code(model_rows, codes[evaluated_codes], len(values), k)
-        human_f1, pairs = _micro_f1_by_code(human_rows, codes[human_items], len(values), k)
+        model_f1, items = _micro_f1_by_code(model_counts, codes[evaluated_codes], len(values), k)
+        human_f1, pairs = _micro_f1_by_code(human_counts, codes[human_items], len(values), k)
         for index, value in enumerate(values):
             if items[index] < MIN_SLICE_ITEMS:
                 continue
@@ -220,25 +221,24 @@ def evaluate_sets(arrays: SetArrays, *, seed: int = SEED) -> dict[str, Any]:
     evaluated = (settled >= 0) & (arrays.predicted >= 0)
     truth, predicted = settled[evaluated], arrays.predicted[evaluated]
     model_counts = set_metrics.pair_counts(truth, predicted, arrays.elements, n_labels=k)
-    model_rows = model_counts.rows()
 
     others = set_metrics.others_whole_majority(items, values, n_items=arrays.n_items)
     decided = arrays.adjudicated[items]
     reference = np.where(decided >= 0, decided, others)
     compared = evaluated[items] & (reference >= 0) & (values >= 0)
-    human_rows = set_metrics.pair_counts(reference[compared], values[compared], arrays.elements, n_labels=k).rows()
+    human_counts = set_metrics.pair_counts(reference[compared], values[compared], arrays.elements, n_labels=k)
     human_annotators = arrays.annotation_annotators[compared]
 
-    model = figures(model_rows, arrays, rng=rng)
-    group = figures(human_rows, arrays, rng=rng)
+    model = figures(model_counts, arrays, rng=rng)
+    group = figures(human_counts, arrays, rng=rng)
     annotators = [
-        {"annotator": name, **figures(human_rows[human_annotators == index], arrays, rng=rng)}
+        {"annotator": name, **figures(human_counts, arrays, rng=rng, units=human_annotators == index)}
         for index, name in enumerate(arrays.usernames)
         if (human_annotators == index).any()
     ]
     annotators.sort(key=lambda entry: (-(entry["micro_f1"] or 0), entry["annotator"]))
 
-    exact = model_counts.exact
+    exact = model_counts.exact()
     if arrays.task_type == MULTILABEL:
         confidence = arrays.confidence[evaluated]
         coverage, curve = _coverage(confidence, exact)
@@ -246,7 +246,7 @@ def evaluate_sets(arrays: SetArrays, *, seed: int = SEED) -> dict[str, Any]:
     else:
         confidence = np.full(len(truth), np.nan)
         coverage, curve = [], []
-        errors = (model_counts.fn + model_counts.fp).sum(axis=1)
+        errors = model_counts.errors()
         wrong = np.flatnonzero(~exact)
         wrong = wrong[np.argsort(-errors[wrong], kind="stable")]
     evaluated_ids = arrays.item_ids[evaluated]
@@ -260,7 +260,7 @@ def evaluate_sets(arrays: SetArrays, *, seed: int = SEED) -> dict[str, Any]:
         "human_level": group,
         "annotators": annotators,
         "per_label_gap": _label_gaps(model, group),
-        "per_slice_gap": _slice_gaps(arrays, evaluated, model_rows, items[compared], human_rows),
+        "per_slice_gap": _slice_gaps(arrays, evaluated, model_counts, items[compared], human_counts),
         "confusion": None,
         "label_confusion": [
             {"label": row["label"], "tp": row["tp"], "fp": row["fp"], "fn": row["fn"], "tn": row.get("tn")}
