@@ -7,6 +7,8 @@ elsewhere every row is joined into ONE text of numbers (SQLite's ``group_concat`
 parses in C. Row by row (a cursor), the driver alone would spend over ten seconds per million rows.
 """
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -21,6 +23,7 @@ from labeling.models_eval.evaluation import EvaluationArrays, predictions_from_p
 from projects.models import Project
 
 MAX_SLICE_VALUES = 50  # a metadata key with more distinct values (ids, free text) is no slice
+TEXT = "text"  # slices read by ``prediction_slices`` (SQLite)
 
 
 def _postgres() -> bool:
@@ -88,10 +91,13 @@ def prediction_probabilities(prediction_set: PredictionSet, label_names: list[st
     return rows[:, 0].astype(np.int64), rows[:, 1:]
 
 
-def _slices_packed(project: Project, item_ids: np.ndarray) -> list[tuple[str, np.ndarray, list[str]]]:
-    """``prediction_slices`` on PostgreSQL in two plain scans of the items: the keys and their values
-    (keys of more than ``MAX_SLICE_VALUES`` values among the project's items left out), then each
-    item's code of every kept key, packed."""
+SliceRead = tuple[dict[str, list[str]], np.ndarray] | None
+
+
+def _slice_codes_read(project: Project) -> SliceRead:
+    """The slices on PostgreSQL in two plain scans of the items: the keys and their values (keys of
+    more than ``MAX_SLICE_VALUES`` values among the project's items left out), then each item's code
+    of every kept key, packed."""
     sql = (
         f"SELECT kv.key, kv.value FROM {Item._meta.db_table} i, jsonb_each_text(i.metadata) kv"
         f" WHERE i.project_id = %s AND kv.value IS NOT NULL GROUP BY kv.key, kv.value"
@@ -104,13 +110,20 @@ def _slices_packed(project: Project, item_ids: np.ndarray) -> list[tuple[str, np
         by_key.setdefault(str(key), []).append(str(value))
     kept = {key: sorted(values) for key, values in sorted(by_key.items()) if len(values) <= MAX_SLICE_VALUES}
     if not kept:
-        return []
+        return None
     fields, params = [("item", "item_id::int8", "int8send")], []
     for n, (key, values) in enumerate(kept.items()):
         fields.append((f"k{n}", "(COALESCE(array_position(%s::text[], metadata ->> %s), 0) - 1)::int2", "int2send"))
         params += [values, key]
     source = f"SELECT id AS item_id, metadata FROM {Item._meta.db_table} WHERE project_id = %s"
-    found = _rows_packed(source, [*params, project.pk], fields, _item_id_range(project), 1)
+    return kept, _rows_packed(source, [*params, project.pk], fields, _item_id_range(project), 1)
+
+
+def _slices_of(read: SliceRead, item_ids: np.ndarray) -> list[tuple[str, np.ndarray, list[str]]]:
+    """The codes read by ``_slice_codes_read`` over ``item_ids`` (-1: the item has no value there)."""
+    if read is None:
+        return []
+    kept, found = read
     read_ids = found["item"].astype(np.int64)
     at = np.minimum(np.searchsorted(item_ids, read_ids), max(len(item_ids) - 1, 0))
     known = (item_ids[at] == read_ids) if len(item_ids) else np.zeros(len(read_ids), bool)
@@ -180,34 +193,58 @@ def _rows_packed(source: str, params: list, fields: list[tuple[str, str, str]], 
     return found["row"].view(np.dtype([(name, f) for (name, _, _), f in zip(fields, formats, strict=True)]))
 
 
-def _read_packed(project: Project, prediction_set: PredictionSet, label_names: list[str]) -> tuple[np.ndarray, ...]:
-    """(annotations, adjudications, predicted items, probabilities) as ``_read_text`` gives them, packed."""
+def _on_own_connection(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    finally:
+        connection.close()  # this thread's connection, opened for the call
+
+
+def _concurrently(calls: list[Callable[[], Any]]) -> list[Any]:
+    """The reads at once, each on its own connection (the server scans the tables on several cores),
+    unless the caller is inside a transaction, whose view other connections would not share."""
+    if connection.in_atomic_block or len(calls) < 2:
+        return [call() for call in calls]
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(_on_own_connection, calls))
+
+
+def _read_packed(
+    project: Project, prediction_set: PredictionSet, label_names: list[str], with_slices: bool
+) -> tuple[Any, ...]:
+    """(annotations, adjudications, predicted items, probabilities, slice read) as ``_read_text``
+    gives the first four, packed, the tables read at once."""
     ids = _item_id_range(project)
     per_item = max(1, project.overlap) * 2  # sent back items take more than the overlap
     code = ("code", _packed_code("value"), "int2send")
     item, annotator = ("item", "item_id::int8", "int8send"), ("annotator", "annotator_id::int8", "int8send")
-    found = _rows_packed(
-        f"SELECT item_id, annotator_id, value FROM {Annotation._meta.db_table} WHERE project_id = %s",
-        [list(label_names), project.pk], [item, annotator, code], ids, per_item,
-    )  # fmt: skip
-    annotations = np.column_stack([found[name].astype(np.int64) for name in found.dtype.names])
-    found = _rows_packed(
-        f"SELECT id, item_id, value FROM {Adjudication._meta.db_table} WHERE project_id = %s AND action = %s",
-        [list(label_names), project.pk, AdjudicationAction.LABEL], [("id", "id::int8", "int8send"), item, code],
-        ids, per_item,
-    )  # fmt: skip
-    adjudications = np.column_stack([found[name].astype(np.int64) for name in found.dtype.names])
     positions = _label_positions(prediction_set, label_names)
     probabilities = [
         (f"p{n}", f"(probabilities ->> {int(at)})::float8", "float8send") for n, at in enumerate(positions)
     ]
-    found = _rows_packed(
-        f"SELECT item_id, probabilities FROM {Prediction._meta.db_table} WHERE prediction_set_id = %s",
-        [prediction_set.pk], [item, *probabilities], ids, 1,
-    )  # fmt: skip
+    calls = [
+        lambda: _rows_packed(
+            f"SELECT item_id, annotator_id, value FROM {Annotation._meta.db_table} WHERE project_id = %s",
+            [list(label_names), project.pk], [item, annotator, code], ids, per_item,
+        ),
+        lambda: _rows_packed(
+            f"SELECT id, item_id, value FROM {Adjudication._meta.db_table} WHERE project_id = %s AND action = %s",
+            [list(label_names), project.pk, AdjudicationAction.LABEL], [("id", "id::int8", "int8send"), item, code],
+            ids, per_item,
+        ),
+        lambda: _rows_packed(
+            f"SELECT item_id, probabilities FROM {Prediction._meta.db_table} WHERE prediction_set_id = %s",
+            [prediction_set.pk], [item, *probabilities], ids, 1,
+        ),
+    ]  # fmt: skip
+    if with_slices:
+        calls.append(lambda: _slice_codes_read(project))
+    found_annotations, found_adjudications, found, *slices = _concurrently(calls)
+    annotations = np.column_stack([found_annotations[n].astype(np.int64) for n in found_annotations.dtype.names])
+    adjudications = np.column_stack([found_adjudications[n].astype(np.int64) for n in found_adjudications.dtype.names])
     names = found.dtype.names[1:]
     matrix = np.column_stack([found[n].astype(np.float64) for n in names]) if names else np.zeros((len(found), 0))
-    return annotations, adjudications, found["item"].astype(np.int64), matrix
+    return annotations, adjudications, found["item"].astype(np.int64), matrix, slices[0] if slices else None
 
 
 def _read_text(project: Project, prediction_set: PredictionSet, label_names: list[str]) -> tuple[np.ndarray, ...]:
@@ -231,8 +268,14 @@ def _read_text(project: Project, prediction_set: PredictionSet, label_names: lis
 def evaluation_arrays(*, project: Project, prediction_set: PredictionSet, with_slices: bool = True) -> EvaluationArrays:
     """The project's current annotations and final adjudications with one model version's predictions, coded."""
     label_names = project.label_names
-    read = _read_packed if _postgres() else _read_text
-    annotations, adjudications, predicted_items, probabilities_found = read(project, prediction_set, label_names)
+    if _postgres():
+        read = _read_packed(project, prediction_set, label_names, with_slices)
+        annotations, adjudications, predicted_items, probabilities_found, slice_read = read
+    else:
+        annotations, adjudications, predicted_items, probabilities_found = _read_text(
+            project, prediction_set, label_names
+        )
+        slice_read = TEXT
     adjudications = adjudications[np.argsort(adjudications[:, 0], kind="stable")]  # the newest last: it wins
     item_ids = sorted_distinct(np.concatenate([annotations[:, 0], adjudications[:, 1], predicted_items]))
     annotator_ids = sorted_distinct(annotations[:, 1])
@@ -253,9 +296,9 @@ def evaluation_arrays(*, project: Project, prediction_set: PredictionSet, with_s
         adjudicated=adjudicated,
         predicted=predicted,
         confidence=confidence,
-        slices=_slices(project, prediction_set, item_ids) if with_slices else [],
+        slices=_slices(prediction_set, item_ids, slice_read) if with_slices else [],
     )
 
 
-def _slices(project: Project, prediction_set: PredictionSet, item_ids: np.ndarray) -> list:
-    return _slices_packed(project, item_ids) if _postgres() else prediction_slices(prediction_set, item_ids)
+def _slices(prediction_set: PredictionSet, item_ids: np.ndarray, read: SliceRead | str) -> list:
+    return prediction_slices(prediction_set, item_ids) if read == TEXT else _slices_of(read, item_ids)
