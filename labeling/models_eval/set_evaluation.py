@@ -19,10 +19,10 @@ from labeling.models_eval.evaluation import (
     MAX_DISAGREEMENTS,
     MIN_SLICE_ITEMS,
     SEED,
-    _gap,
-    _largest_first,
-    _number,
+    gap_of,
+    largest_first,
     most_confident,
+    rounded,
 )
 from labeling.models_eval.set_metrics import Elements, UnitCounts
 
@@ -93,7 +93,7 @@ class SetArrays:
 
 
 def _interval(bounds: np.ndarray) -> list[float | None]:
-    return [_number(bounds[0]), _number(bounds[1])]
+    return [rounded(bounds[0]), rounded(bounds[1])]
 
 
 def figures(
@@ -113,7 +113,7 @@ def figures(
 
     body: dict[str, Any] = {"n": n}
     for key, name in HEADLINE[arrays.task_type]:
-        body[key] = _number(getattr(found, name))
+        body[key] = rounded(getattr(found, name))
         body[f"{key}_interval"] = _interval(bounds(name))
     f1_bounds = bounds("f1")
     kappa_bounds = bounds("kappa") if multilabel else None
@@ -121,9 +121,9 @@ def figures(
     for index, label in enumerate(arrays.label_names):
         entry = {
             "label": label,
-            "precision": _number(found.precision[index]),
-            "recall": _number(found.recall[index]),
-            "f1": _number(found.f1[index]),
+            "precision": rounded(found.precision[index]),
+            "recall": rounded(found.recall[index]),
+            "f1": rounded(found.f1[index]),
             "f1_interval": _interval(f1_bounds[:, index]),
             "support": int(found.tp[index] + found.fn[index]),
             "predicted": int(found.tp[index] + found.fp[index]),
@@ -133,7 +133,7 @@ def figures(
         }
         if multilabel:
             entry["tn"] = int(found.n - found.tp[index] - found.fp[index] - found.fn[index])
-            entry["kappa"] = _number(found.kappa[index])
+            entry["kappa"] = rounded(found.kappa[index])
             entry["kappa_interval"] = _interval(kappa_bounds[:, index])
         body["per_label"].append(entry)
     return body
@@ -167,18 +167,18 @@ def _slice_gaps(
         for index, value in enumerate(values):
             if items[index] < MIN_SLICE_ITEMS:
                 continue
-            human = _number(human_f1[index]) if pairs[index] else None
+            human = rounded(human_f1[index]) if pairs[index] else None
             rows.append(
                 {
                     "key": key,
                     "value": value,
                     "items": int(items[index]),
-                    "model_micro_f1": _number(model_f1[index]),
+                    "model_micro_f1": rounded(model_f1[index]),
                     "human_micro_f1": human,
-                    "gap": _gap(human, _number(model_f1[index])),
+                    "gap": gap_of(human, rounded(model_f1[index])),
                 }
             )
-    return _largest_first(rows)
+    return largest_first(rows)
 
 
 def _label_gaps(model: dict[str, Any], group: dict[str, Any]) -> list[dict[str, Any]]:
@@ -188,23 +188,23 @@ def _label_gaps(model: dict[str, Any], group: dict[str, Any]) -> list[dict[str, 
             "label": m["label"],
             "model_f1": m["f1"],
             "human_f1": h["f1"],
-            "gap": _gap(h["f1"], m["f1"]),
+            "gap": gap_of(h["f1"], m["f1"]),
             "support": m["support"],
         }
         for m, h in zip(model["per_label"], group["per_label"], strict=True)
         if m["support"] or h["support"] or m["predicted"] or h["predicted"]
     ]
-    return _largest_first(rows)
+    return largest_first(rows)
 
 
 def _coverage(confidence: np.ndarray, exact: np.ndarray) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     coverage = metrics.coverage_accuracy(confidence, exact)
     table = [
-        {"threshold": float(t), "coverage": _number(c), "accuracy": _number(a), "items": int(n)}
+        {"threshold": float(t), "coverage": rounded(c), "accuracy": rounded(a), "items": int(n)}
         for t, c, a, n in zip(coverage.thresholds, coverage.coverage, coverage.accuracy, coverage.taken, strict=True)
     ]
     curve = [
-        {"coverage": _number(c), "accuracy": _number(a)}
+        {"coverage": rounded(c), "accuracy": rounded(a)}
         for c, a in zip(coverage.curve_coverage, coverage.curve_accuracy, strict=True)
     ]
     return table, curve
@@ -271,7 +271,7 @@ def evaluate_sets(arrays: SetArrays, *, seed: int = SEED) -> dict[str, Any]:
                 "item": int(evaluated_ids[i]),
                 "settled": arrays.shown(int(truth[i])),
                 "predicted": arrays.shown(int(predicted[i])),
-                "confidence": _number(confidence[i]),
+                "confidence": rounded(confidence[i]),
             }
             for i in wrong[:MAX_DISAGREEMENTS].tolist()
         ],
