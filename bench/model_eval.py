@@ -5,22 +5,25 @@ Run on demand (it is not a test)::
 
     .venv/bin/python bench/model_eval.py [--items 1000000] [--annotators 3] [--labels 5]
 
-It creates its own PostgreSQL database (``groundwork_bench_model_eval``; ``--server-url`` or
+It creates its own PostgreSQL database (``--database``, default ``groundwork_bench_model_eval``; ``--server-url`` or
 ``BENCH_POSTGRES_URL`` name the server), migrates it, and writes with ``COPY`` a classification
 project with ``--items`` items (two metadata keys: the slices), each labeled by every one of
 ``--annotators`` annotators, 1% of them adjudicated, and one model version predicting every
 item. Then it times
 
-- reading everything into arrays (``labeling.models_eval.data.evaluation_arrays``);
+- reading everything into arrays (``labeling.models_eval.data.evaluation_arrays``: on PostgreSQL each
+  table's rows packed in binary by ``config.packed``);
 - the whole evaluation on those arrays (``labeling.models_eval.evaluation.evaluate``: the model,
   each annotator against the others, the group, bootstrap intervals, gaps per label and slice,
   confusion matrix, confident disagreements, coverage);
 - the evaluation as the API and the worker compute it (``model_evaluation_compute``: fingerprint,
   read, evaluate, store);
 - scikit-learn's accuracy, Cohen's kappa, per-label F1 and confusion matrix on the same arrays,
-  for the model and for the pooled annotators, and the largest difference from ours.
+  for the model and for the pooled annotators, and the largest difference from ours;
+- a multi-label project of the same size built in memory: ``evaluate_sets`` beside scikit-learn's
+  micro/macro F1, subset accuracy and Hamming loss on the indicator matrices.
 
-The database is dropped at the end (``--keep`` keeps it).
+The database is dropped at the end (``--keep`` keeps it; ``--reuse`` measures it again without building).
 """
 
 from __future__ import annotations
@@ -120,6 +123,62 @@ def populate(*, n_items: int, n_annotators: int, n_labels: int) -> tuple[object,
     return project, prediction_set, time.perf_counter() - started
 
 
+def multilabel_arrays(n_items: int, n_annotators: int, n_labels: int):
+    """A multi-label project's coded arrays of the same size, built in memory (no database): a true
+    label set per item, each annotator flipping each label 8% of the time, a model's probabilities."""
+    from labeling.models_eval.set_evaluation import SetArrays
+    from labeling.models_eval.set_metrics import elements_from_lists
+
+    rng = np.random.default_rng(3)
+    truth = rng.random((n_items, n_labels)) < 0.3
+    bits = 1 << np.arange(n_labels)
+    given = np.concatenate(
+        [((truth ^ (rng.random(truth.shape) < 0.08)) * bits).sum(axis=1) for _ in range(n_annotators)]
+    )
+    probabilities = np.clip(truth + rng.normal(0, 0.3, truth.shape), 0, 1)
+    elements = elements_from_lists([[(0, 0, j) for j in range(n_labels) if c >> j & 1] for c in range(2**n_labels)])
+    return SetArrays(
+        task_type="multilabel", label_names=[f"l{j}" for j in range(n_labels)], item_ids=np.arange(n_items),
+        annotation_items=np.tile(np.arange(n_items), n_annotators),
+        annotation_annotators=np.repeat(np.arange(n_annotators), n_items), annotation_values=given,
+        usernames=[f"a{n}" for n in range(n_annotators)], adjudicated=np.full(n_items, -1),
+        predicted=((probabilities >= 0.5) * bits).sum(axis=1),
+        confidence=np.maximum(probabilities, 1 - probabilities).min(axis=1), elements=elements,
+        slices=[("region", np.arange(n_items) % len(REGIONS), REGIONS)],
+    )  # fmt: skip
+
+
+def multilabel_section(args) -> None:
+    """The multi-label evaluation on arrays of the same size, beside scikit-learn on indicator matrices."""
+    from sklearn.metrics import accuracy_score, f1_score, hamming_loss
+
+    from labeling.models_eval import set_metrics
+    from labeling.models_eval.set_evaluation import evaluate_sets
+
+    arrays = multilabel_arrays(args.items, args.annotators, args.labels)
+    print(f"\nMulti-label, {args.items:,} items x {args.annotators} annotators x {args.labels} labels, in memory:")
+    result, ours_s = timed("evaluate_sets (every figure, 1000-resample intervals)", evaluate_sets, arrays)
+    majority = set_metrics.whole_majority(arrays.annotation_items, arrays.annotation_values, n_items=arrays.n_items)
+    evaluated = (majority >= 0) & (arrays.predicted >= 0)
+    bits = 1 << np.arange(args.labels)
+    truth = (majority[evaluated, None] & bits) > 0
+    guess = (arrays.predicted[evaluated, None] & bits) > 0
+
+    def sklearn_figures() -> dict:
+        return {
+            "micro_f1": f1_score(truth, guess, average="micro"),
+            "macro_f1": f1_score(truth, guess, average="macro"),
+            "subset_accuracy": accuracy_score(truth, guess),
+            "hamming_loss": hamming_loss(truth, guess),
+        }
+
+    reference, sk_s = timed("scikit-learn: micro/macro F1, subset accuracy, Hamming loss (model)", sklearn_figures)
+    largest = max(abs(result["model"][key] - value) for key, value in reference.items())
+    model, human = result["model"]["micro_f1"], result["human_level"]["micro_f1"]
+    print(f"  model micro F1 {model:.4f}, human level {human:.4f}; largest |ours - scikit-learn| {largest:.1e};"
+          f" ours {ours_s:.2f} s beside scikit-learn {sk_s:.2f} s")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=1_000_000)
@@ -129,10 +188,12 @@ def main() -> None:
         "--server-url", default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
     )
     parser.add_argument("--database", default="groundwork_bench_model_eval")
-    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the database (for --reuse)")
+    parser.add_argument("--reuse", action="store_true", help="measure the database a --keep run left")
     args = parser.parse_args()
 
-    recreate_database(args.server_url, args.database)
+    if not args.reuse:
+        recreate_database(args.server_url, args.database)
     os.environ["DATABASE_URL"] = database_url(args.server_url, args.database)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DEBUG", "1")
@@ -150,15 +211,21 @@ def main() -> None:
 
     try:
         call_command("migrate", verbosity=0)
-        project, prediction_set, load_seconds = populate(
-            n_items=args.items, n_annotators=args.annotators, n_labels=args.labels
-        )
+        if args.reuse:
+            from labeling.models import PredictionSet
+
+            prediction_set = PredictionSet.objects.select_related("project").get(model_name="bench-model")
+            project, load_seconds = prediction_set.project, 0.0
+        else:
+            project, prediction_set, load_seconds = populate(
+                n_items=args.items, n_annotators=args.annotators, n_labels=args.labels
+            )
         rows = args.items * args.annotators
         print(f"{args.items:,} predictions, {rows:,} annotations ({args.annotators} per item, {args.labels} labels),")
         print(f"  {args.items // 100:,} adjudications, two metadata keys; loaded with COPY in {load_seconds:.1f} s\n")
 
         print("Ours:")
-        arrays, read_s = timed("evaluation_arrays (one text of numbers per table, with slices)", evaluation_arrays,
+        arrays, read_s = timed("evaluation_arrays (packed binary reads, with slices)", evaluation_arrays,
                                project=project, prediction_set=prediction_set)  # fmt: skip
         result, evaluate_s = timed("evaluate (every figure, 1000-resample intervals)", evaluate, arrays)
         _, total_s = timed("model_evaluation_compute (as the API / worker: read, evaluate, store)",
@@ -208,11 +275,12 @@ def main() -> None:
               f" as the worker stores it: {total_s:.2f} s (goal < 10 s)")  # fmt: skip
         print(f"  scikit-learn, four figures for the model and the people (no reading, no leave-one-out,"
               f" no intervals): {model_sk_s + human_sk_s:.2f} s")  # fmt: skip
+        multilabel_section(args)
     finally:
         from django.db import connections
 
         connections.close_all()
-        if not args.keep:
+        if not (args.keep or args.reuse):
             drop_database(args.server_url, args.database)
 
 

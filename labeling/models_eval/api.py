@@ -13,6 +13,7 @@ from config.errors import DomainError
 from labeling.models import ReviewResult, ReviewResultStatus
 from labeling.models_eval import selectors
 from labeling.models_eval.refresh import model_evaluation_current
+from labeling.models_eval.serializers import ModelEvaluationSerializer
 from labeling.predictions.selectors import prediction_set_by_name
 from labeling.review.api import NOT_READY
 from projects.models import Project
@@ -31,9 +32,9 @@ def evaluations(project: Project, name: str, compare: str | None) -> list[Review
     ]
 
 
-def evaluation_body(rows: list[ReviewResult]) -> dict[str, Any]:
+def evaluation_body(rows: list[ReviewResult], task_type: str) -> dict[str, Any]:
     first = rows[0]
-    body = {"status": "done", "computed_at": first.computed_at, **first.result}
+    body = {"status": "done", "computed_at": first.computed_at, "task_type": task_type, **first.result}
     body["compare"] = rows[1].result if len(rows) > 1 else None
     return body
 
@@ -41,7 +42,7 @@ def evaluation_body(rows: list[ReviewResult]) -> dict[str, Any]:
 class ModelEvaluationApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("compare", OpenApiTypes.STR, description="another model version, side by side")],
-        responses={200: OpenApiTypes.OBJECT, **NOT_READY},
+        responses={200: ModelEvaluationSerializer, **NOT_READY},
     )
     def get(self, request: Request, project_id: int, name: str) -> Response:
         """The model version against the settled labels and the human-level baseline."""
@@ -55,4 +56,4 @@ class ModelEvaluationApi(APIView):
                 return Response({"status": "failed", "detail": f"the computation failed: {row.error}"}, status=503)
             if row.status != ReviewResultStatus.DONE:
                 return Response({"status": "computing", "started_at": row.started_at}, status=status.HTTP_202_ACCEPTED)
-        return Response(evaluation_body(rows))
+        return Response(evaluation_body(rows, project.task_type))

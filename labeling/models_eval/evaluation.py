@@ -57,12 +57,21 @@ def predictions_from_probabilities(probabilities: np.ndarray) -> tuple[np.ndarra
     return np.where(missing, -1, predicted), np.where(missing, np.nan, confidence)
 
 
-def _number(value: float) -> float | None:
+def most_confident(rows: np.ndarray, confidence: np.ndarray, limit: int) -> np.ndarray:
+    """The first ``limit`` of ``rows`` by confidence, highest first (ties in row order): the same as a
+    stable sort of them all, but sorting only those at or above the ``limit``-th confidence."""
+    if len(rows) > limit:
+        cut = np.partition(-confidence[rows], limit - 1)[limit - 1]
+        rows = rows[-confidence[rows] <= cut]
+    return rows[np.argsort(-confidence[rows], kind="stable")][:limit]
+
+
+def rounded(value: float) -> float | None:
     return None if value is None or not math.isfinite(float(value)) else round(float(value), 6)
 
 
 def _interval(bounds: tuple[float, float] | np.ndarray) -> list[float | None]:
-    return [_number(bounds[0]), _number(bounds[1])]
+    return [rounded(bounds[0]), rounded(bounds[1])]
 
 
 def figures(matrix: np.ndarray, *, label_names: list[str], rng: np.random.Generator) -> dict[str, Any]:
@@ -71,16 +80,16 @@ def figures(matrix: np.ndarray, *, label_names: list[str], rng: np.random.Genera
     bounds = metrics.bootstrap_intervals(matrix, rng=rng)
     return {
         "n": int(found.n),
-        "accuracy": _number(found.accuracy),
+        "accuracy": rounded(found.accuracy),
         "accuracy_interval": _interval(bounds.accuracy),
-        "cohen_kappa": _number(found.kappa),
+        "cohen_kappa": rounded(found.kappa),
         "cohen_kappa_interval": _interval(bounds.kappa),
-        "macro_f1": _number(found.macro_f1),
+        "macro_f1": rounded(found.macro_f1),
         "macro_f1_interval": _interval(bounds.macro_f1),
         "per_label": [
             {
                 "label": name,
-                "f1": _number(found.f1[index]),
+                "f1": rounded(found.f1[index]),
                 "f1_interval": _interval(bounds.f1[index]),
                 "support": int(found.support[index]),
             }
@@ -121,8 +130,7 @@ def evaluate(arrays: EvaluationArrays, *, seed: int = SEED) -> dict[str, Any]:
     group = figures(group_matrix, label_names=names, rng=rng)
     correct = truth == predicted
     coverage = metrics.coverage_accuracy(confidence, correct)
-    order = np.flatnonzero(~correct)
-    order = order[np.argsort(-confidence[order], kind="stable")][:MAX_DISAGREEMENTS]
+    order = most_confident(np.flatnonzero(~correct), confidence, MAX_DISAGREEMENTS)
     evaluated_ids = arrays.item_ids[evaluated]
     return {
         "labels": names,
@@ -140,28 +148,28 @@ def evaluate(arrays: EvaluationArrays, *, seed: int = SEED) -> dict[str, Any]:
                 "item": int(evaluated_ids[i]),
                 "settled": names[int(truth[i])],
                 "predicted": names[int(predicted[i])],
-                "confidence": _number(confidence[i]),
+                "confidence": rounded(confidence[i]),
             }
             for i in order.tolist()
         ],
         "coverage": [
-            {"threshold": float(t), "coverage": _number(c), "accuracy": _number(a), "items": int(n)}
+            {"threshold": float(t), "coverage": rounded(c), "accuracy": rounded(a), "items": int(n)}
             for t, c, a, n in zip(
                 coverage.thresholds, coverage.coverage, coverage.accuracy, coverage.taken, strict=True
             )
         ],
         "coverage_curve": [
-            {"coverage": _number(c), "accuracy": _number(a)}
+            {"coverage": rounded(c), "accuracy": rounded(a)}
             for c, a in zip(coverage.curve_coverage, coverage.curve_accuracy, strict=True)
         ],
     }
 
 
-def _gap(human: float | None, model: float | None) -> float | None:
+def gap_of(human: float | None, model: float | None) -> float | None:
     return None if human is None or model is None else round(human - model, 6)
 
 
-def _largest_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def largest_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: (row["gap"] is None, -(row["gap"] or 0)))
 
 
@@ -172,13 +180,13 @@ def _label_gaps(model: dict[str, Any], group: dict[str, Any]) -> list[dict[str, 
             "label": m["label"],
             "model_f1": m["f1"],
             "human_f1": h["f1"],
-            "gap": _gap(h["f1"], m["f1"]),
+            "gap": gap_of(h["f1"], m["f1"]),
             "support": m["support"],
         }
         for m, h in zip(model["per_label"], group["per_label"], strict=True)
         if m["support"] or h["support"]
     ]
-    return _largest_first(rows)
+    return largest_first(rows)
 
 
 def _slice_gaps(
@@ -212,11 +220,11 @@ def _slice_gaps(
                     "key": key,
                     "value": value,
                     "items": int(items[index]),
-                    "model_accuracy": _number(model_accuracy),
-                    "human_accuracy": _number(human_accuracy) if human_accuracy is not None else None,
-                    "gap": _gap(
-                        _number(human_accuracy) if human_accuracy is not None else None, _number(model_accuracy)
+                    "model_accuracy": rounded(model_accuracy),
+                    "human_accuracy": rounded(human_accuracy) if human_accuracy is not None else None,
+                    "gap": gap_of(
+                        rounded(human_accuracy) if human_accuracy is not None else None, rounded(model_accuracy)
                     ),
                 }
             )
-    return _largest_first(rows)
+    return largest_first(rows)

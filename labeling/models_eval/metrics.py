@@ -156,11 +156,15 @@ def coverage_accuracy(
     confidence: np.ndarray, correct: np.ndarray, thresholds: tuple[float, ...] = THRESHOLDS
 ) -> Coverage:
     """Coverage and accuracy by confidence threshold, and the whole curve (most confident first)."""
+    edges = np.array(thresholds, dtype=np.float64)
+    if not len(confidence):  # nothing evaluated yet: nothing taken at any threshold
+        nothing = np.zeros(0)
+        return Coverage(edges, np.zeros(len(edges)), np.full(len(edges), np.nan), np.zeros(len(edges), np.int64),
+                        nothing, nothing)  # fmt: skip
     order = np.argsort(-confidence, kind="stable")
     sorted_confidence = confidence[order]
     right = np.cumsum(correct[order])
     n = len(confidence)
-    edges = np.array(thresholds, dtype=np.float64)
     taken = np.searchsorted(-sorted_confidence, -edges, side="right")  # items with confidence >= threshold
     with np.errstate(invalid="ignore", divide="ignore"):
         accuracy = np.where(taken > 0, right[np.maximum(taken, 1) - 1] / np.maximum(taken, 1), np.nan)

@@ -6,12 +6,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from config.errors import DomainError
 from labeling.models import PredictionSet, ReviewResult, ReviewResultStatus
 from labeling.review.selectors import inline_limit, labels_fingerprint
-from projects.models import Project, TaskType
+from projects.models import Project
 
-EVALUATED_TASK_TYPES = (TaskType.CLASSIFICATION, TaskType.IMAGE)
 # Evaluations share the review's result cache, one row per model version: version 0 is "the project's labels".
 CACHE_VERSION = 0
 
@@ -55,8 +53,6 @@ def evaluation_fingerprint(*, project: Project, prediction_set: PredictionSet) -
 
 
 def evaluation_cached(*, project: Project, prediction_set: PredictionSet) -> CachedEvaluation:
-    if project.task_type not in EVALUATED_TASK_TYPES:
-        raise DomainError("model evaluation is for classification and image projects")
     fingerprint, n_annotations = evaluation_fingerprint(project=project, prediction_set=prediction_set)
     row = ReviewResult.objects.filter(
         project=project, version=CACHE_VERSION, kind=evaluation_kind(prediction_set)

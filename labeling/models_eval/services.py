@@ -10,7 +10,9 @@ from labeling.models import PredictionSet, ReviewResult, ReviewResultStatus
 from labeling.models_eval.data import evaluation_arrays
 from labeling.models_eval.evaluation import evaluate
 from labeling.models_eval.selectors import CACHE_VERSION, evaluation_fingerprint, evaluation_kind
-from projects.models import Project
+from labeling.models_eval.set_data import set_evaluation_arrays
+from labeling.models_eval.set_evaluation import evaluate_sets
+from projects.models import Project, TaskType
 
 
 def model_evaluation_compute(*, project: Project, prediction_set: PredictionSet) -> ReviewResult:
@@ -18,7 +20,7 @@ def model_evaluation_compute(*, project: Project, prediction_set: PredictionSet)
     changes meanwhile leaves the stored result stale, never wrongly fresh."""
     fingerprint, _ = evaluation_fingerprint(project=project, prediction_set=prediction_set)
     try:
-        result = evaluate(evaluation_arrays(project=project, prediction_set=prediction_set))
+        result = _evaluated(project, prediction_set)
     except DomainError:
         raise
     except Exception as exc:  # kept on the row so the page can say what failed
@@ -29,6 +31,15 @@ def model_evaluation_compute(*, project: Project, prediction_set: PredictionSet)
     result["prediction_set"] = prediction_set.pk
     return _store(project, prediction_set, fingerprint=fingerprint, status=ReviewResultStatus.DONE,
                   result=result, error="")  # fmt: skip
+
+
+def _evaluated(project: Project, prediction_set: PredictionSet) -> dict[str, Any]:
+    if project.task_type in (TaskType.MULTILABEL, TaskType.SPANS):
+        return evaluate_sets(set_evaluation_arrays(project=project, prediction_set=prediction_set))
+    return {
+        "task_type": project.task_type,
+        **evaluate(evaluation_arrays(project=project, prediction_set=prediction_set)),
+    }
 
 
 def model_evaluation_mark_computing(

@@ -5,7 +5,7 @@ Under ``queue_order = uncertainty`` every key is the newest model's margin in th
 (4 digits, ``values.uncertainty_rank``) followed by the content hash, so the least sure items
 come first after full overlap and priority, and items alike keep their stable random order;
 items the model has no prediction for come last (9999). The default order is the bare hash.
-The margin is computed in SQL, one statement per refresh, mirroring ``values.uncertainty``.
+The margin is computed in SQL, one set-based statement per refresh, mirroring ``values.uncertainty``.
 """
 
 from django.db import connection
@@ -57,14 +57,22 @@ def rank_sql(*, vendor: str, task_type: str) -> str:
 
 
 def _uncertainty_update(*, vendor: str, task_type: str, only_new: bool) -> str:
-    new_only = f" AND length({_STATE}.sort_key) = {HASH_LENGTH}" if only_new else ""
+    """One set-based UPDATE: the new keys by joins (hash joins over the whole project, not two
+    lookups per row), and only the rows whose key changes are written."""
+    new_only = f" AND length(st.sort_key) = {HASH_LENGTH}" if only_new else ""
     return f"""
-        UPDATE {_STATE} SET sort_key = coalesce(
-            (SELECT {rank_sql(vendor=vendor, task_type=task_type)} FROM {_PREDICTION} p
-             WHERE p.prediction_set_id = %(set)s AND p.item_id = {_STATE}.item_id),
-            '{NO_PREDICTION_RANK}'
-        ) || (SELECT i.content_hash FROM {_ITEM} i WHERE i.id = {_STATE}.item_id)
-        WHERE {_STATE}.project_id = %(project)s{new_only}
+        UPDATE {_STATE} SET sort_key = fresh.sort_key
+        FROM (
+            SELECT st.item_id AS item_id, coalesce(r.rank, '{NO_PREDICTION_RANK}') || i.content_hash AS sort_key
+            FROM {_STATE} st
+            JOIN {_ITEM} i ON i.id = st.item_id
+            LEFT JOIN (
+                SELECT p.item_id AS item_id, {rank_sql(vendor=vendor, task_type=task_type)} AS rank
+                FROM {_PREDICTION} p WHERE p.prediction_set_id = %(set)s
+            ) r ON r.item_id = st.item_id
+            WHERE st.project_id = %(project)s{new_only}
+        ) AS fresh
+        WHERE {_STATE}.item_id = fresh.item_id AND {_STATE}.sort_key <> fresh.sort_key
     """
 
 
@@ -75,7 +83,7 @@ _DEFAULT_ORDER = f"""
 
 
 def queue_order_apply(*, project: Project, only_new: bool = False) -> int:
-    """Store the project's queue order in its items' sort keys: one UPDATE; returns the rows changed.
+    """Store the project's queue order in its items' sort keys: one UPDATE; returns the rows it changed.
 
     ``only_new``: just the rows still holding a bare hash (items the queue has just taken in).
     Called when predictions arrive, when the order setting changes and when the queue grows.

@@ -7,13 +7,13 @@ from ordinary queries.
 """
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count
 
+from config.packed import Packed, read_packed
 from datasets.models import DatasetVersion, Item
 from datasets.selectors import JSONText, version_batch_ids
 from labeling.review.data import (
@@ -27,45 +27,15 @@ from labeling.review.data import (
 )
 from projects.models import Project
 
-COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 HASH_LENGTH = 64  # a content hash is a SHA-256 hex digest
 CHUNK_ITEMS = 50_000
 HASH_WIDE = f"octet_length(convert_to(content_hash, 'UTF8')) = {HASH_LENGTH}"
 HASH_ZEROS = f"decode(repeat('00', {HASH_LENGTH}), 'hex')"
-MAX_PACKED_BYTES = 256 * 2**20  # one packed value at most (PostgreSQL refuses values over 1 GB)
 POSTGRES_EPOCH_US = 946_684_800 * 1_000_000  # 2000-01-01, where PostgreSQL's binary timestamps count from
 
 
 def _fast() -> bool:
     return connection.vendor == "postgresql"
-
-
-@dataclass(frozen=True)
-class Packed:
-    """A column to read packed: its SQL expression (never null), PostgreSQL's send function, the numpy dtype."""
-
-    name: str
-    sql: str
-    send: str
-    dtype: str
-
-
-def _copy_messages(sql: str, params: list) -> list[bytes]:
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)", params) as copy:
-        return [bytes(block) for block in copy]
-
-
-def _fields(message: bytes) -> list[bytes | None]:
-    """The values of one binary COPY row (a field count, then each value's length and bytes)."""
-    count = int.from_bytes(message[:2], "big", signed=True)
-    values: list[bytes | None] = []
-    at = 2
-    for _ in range(count):
-        length = int.from_bytes(message[at : at + 4], "big", signed=True)
-        at += 4
-        values.append(None if length < 0 else message[at : at + length])
-        at += max(length, 0)
-    return values
 
 
 def item_id_range(batches: list) -> tuple[int, int]:
@@ -78,55 +48,6 @@ def item_id_range(batches: list) -> tuple[int, int]:
         cursor.execute(sql, [batches])
         low, high = cursor.fetchone()
     return (int(low), int(high)) if low is not None else (0, -1)
-
-
-def read_packed(
-    source: str, params: list, columns: list[Packed], *, chunk: str, ids: tuple[int, int], extra: str = ""
-) -> dict[str, Any]:
-    """The rows of ``source`` as numpy arrays, one per column, without a message or a Python object per row.
-
-    The server packs each column's binary values into one ``bytea`` (``string_agg`` of the send
-    function: every aggregate of a query sees the rows in the same order, so the arrays stay
-    aligned) and binary COPY hands over those few large values. Rows are read in spans of
-    ``chunk`` (an id between ``ids``) so that no value nears PostgreSQL's 1 GB. ``extra``: one
-    more aggregate, returned under "extra" as a list of its value for each span.
-    """
-    width = sum(np.dtype(c.dtype).itemsize for c in columns)
-    span = max(1, MAX_PACKED_BYTES // width)
-    packed = ", ".join(f"string_agg({c.send}({c.sql}), ''::bytea)" for c in columns)
-    sql = f"SELECT count(*), {packed}{', ' + extra if extra else ''} FROM ({source}) AS packed"
-    sql += f" WHERE {chunk} >= %s AND {chunk} < %s"
-    parts: dict[str, list[bytes]] = {c.name: [] for c in columns}
-    extras = []
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")  # compiling the expressions costs more than it saves here
-        for low in range(ids[0], ids[1] + 1, span):
-            values = _copied_row(sql, [*params, low, low + span])
-            rows = int.from_bytes(values[0], "big", signed=True)
-            if not rows:
-                continue
-            for column, value in zip(columns, values[1 : 1 + len(columns)], strict=True):
-                if value is None or len(value) != rows * np.dtype(column.dtype).itemsize:
-                    raise ValueError(f"column {column.name} has a null or a value of another width")
-                parts[column.name].append(value)
-            if extra:
-                extras.append(values[-1])
-    arrays = {
-        c.name: np.frombuffer(b"".join(parts[c.name]), dtype=c.dtype) if parts[c.name] else np.zeros(0, c.dtype)
-        for c in columns
-    }
-    return {**arrays, "extra": extras}
-
-
-def _copied_row(sql: str, params: list) -> list[bytes | None]:
-    """The one row of an aggregate query, through binary COPY (its bytea values arrive as they are)."""
-    stream = b"".join(_copy_messages(sql, params))
-    if not stream.startswith(COPY_SIGNATURE):
-        raise ValueError("not a binary COPY stream")
-    at = len(COPY_SIGNATURE) + 4
-    at += 4 + int.from_bytes(stream[at : at + 4], "big")  # the header's extension area
-    return _fields(stream[at:])
 
 
 def weeks_of(timestamps_us: np.ndarray, *, week_seconds: int, shift_seconds: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 predictions the database holds; who may read it; bad input."""
 
 import pytest
+import yaml
 from rest_framework.test import APIClient
 from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, f1_score
 
@@ -79,3 +80,14 @@ def test_the_pages_show_the_versions_and_the_evaluation(make_project, manager, r
     annotator = project.memberships.filter(role="annotator").first().user
     client.force_login(annotator)
     assert client.get(f"/projects/{project.pk}/models/m1/evaluation/").status_code == 403
+
+
+def test_the_answer_has_the_documented_shape(make_project, manager, reviewer, api_client, client):
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    operation = schema["paths"]["/api/projects/{project_id}/models/{name}/evaluation/"]["get"]
+    documented = schema["components"]["schemas"]["ModelEvaluation"]
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("ModelEvaluation")
+    project = labeled_with_model(make_project, manager, reviewer)
+    body = api_client(reviewer).get(f"/api/projects/{project.pk}/models/m1/evaluation/").json()
+    assert set(documented["required"]) <= set(body) <= set(documented["properties"])
+    assert body["task_type"] == "classification"

@@ -9,7 +9,7 @@ from scipy import stats
 from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, f1_score
 
 from labeling.models_eval import metrics
-from labeling.models_eval.evaluation import EvaluationArrays, evaluate, predictions_from_probabilities
+from labeling.models_eval.evaluation import EvaluationArrays, evaluate, most_confident, predictions_from_probabilities
 
 K = 4
 
@@ -183,3 +183,12 @@ def test_no_one_is_scored_against_their_own_vote():
     counts = metrics.label_counts(items, labels, n_items=2, n_labels=3)
     assert metrics.others_majority(items, labels, counts).tolist() == [1, 0, 2, 2]
     assert metrics.others_majority(items, labels, counts).tolist() == _loop_others_majority(items, labels).tolist()
+
+
+def test_the_most_confident_are_those_a_stable_sort_puts_first():
+    rng = np.random.default_rng(4)
+    confidence = rng.integers(0, 20, 500) / 20  # many ties
+    rows = np.flatnonzero(rng.random(500) < 0.6)
+    for limit in (1, 7, 50, 1000):
+        expected = rows[np.argsort(-confidence[rows], kind="stable")][:limit]
+        assert most_confident(rows, confidence, limit).tolist() == expected.tolist()
