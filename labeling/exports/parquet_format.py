@@ -6,7 +6,20 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from labeling.exports.records import Chunk, ExportContext, content_of, distinct_labels, dumps, iso
+from labeling.exports.records import (
+    Chunk,
+    ExportContext,
+    _loads,
+    content_in,
+    content_of,
+    distinct_labels,
+    dumps,
+    iso,
+    labels_in,
+    metadata_cell,
+    value_of,
+)
+from labeling.exports.rows import RowChunk
 
 ANNOTATION_TYPE = pa.struct(
     [
@@ -77,13 +90,78 @@ class _Drain:
 
 def write_parquet(chunks: Iterable[Chunk], context: ExportContext) -> Iterator[bytes]:
     """One row group per chunk; metadata, annotation values and ``final`` as JSON text."""
+    return _write(chunks, context, chunk_batch)
+
+
+def write_parquet_rows(chunks: Iterable[RowChunk], context: ExportContext) -> Iterator[bytes]:
+    """``write_parquet``'s bytes from rows (``COLUMNS``): the annotations' columns straight from the cursor."""
+    return _write(chunks, context, rows_batch)
+
+
+def _write(chunks: Iterable[Any], context: ExportContext, batch_of: Any) -> Iterator[bytes]:
     schema = parquet_schema(context.content_column)
     sink = _Drain()
     with pq.ParquetWriter(sink, schema) as writer:
         for chunk in chunks:
-            writer.write_batch(chunk_batch(chunk, context, schema))
+            writer.write_batch(batch_of(chunk, context, schema))
             yield sink.take()
     yield sink.take()
+
+
+_TIMESTAMP = ANNOTATION_TYPE.field("created_at").type
+
+
+def rows_batch(chunk: RowChunk, context: ExportContext, schema: pa.Schema) -> pa.RecordBatch:
+    """``chunk_batch`` of a row chunk: each annotation column one list from the cursor's rows,
+    times from microseconds (no text to parse), a value that is a string kept as the server wrote it."""
+    offsets = [0]
+    found: list[tuple] = []
+    for row in chunk.rows:
+        found += chunk.annotations.get(row[0], ())
+        offsets.append(len(found))
+    _, value_texts, uuids, annotators, revisions, created, updated, origins, batches = (
+        zip(*found, strict=True) if found else ([],) * 9
+    )
+    fields = {field.name: field.type for field in ANNOTATION_TYPE}
+    annotation_columns = {
+        "uuid": uuids,
+        "annotator": annotators,
+        "value": [text if text[0] == '"' else dumps(_loads(text)) for text in value_texts],
+        "revision": revisions,
+        "created_at": pa.array(created, pa.int64()).cast(_TIMESTAMP),
+        "updated_at": pa.array(updated, pa.int64()).cast(_TIMESTAMP),
+        "origin": origins,
+        "import_batch": batches,
+    }
+    annotations = pa.ListArray.from_arrays(
+        pa.array(offsets, pa.int32()),
+        pa.StructArray.from_arrays(
+            [_column(cells, fields[name]) for name, cells in annotation_columns.items()],
+            fields=list(ANNOTATION_TYPE),
+        ),
+    )
+    rows = chunk.rows
+    finals = [chunk.finals[row[0]] for row in rows]
+    augmentations = [chunk.augmentation(row) for row in rows]
+    columns = {
+        "id": [row[0] for row in rows],
+        "external_id": [row[1] for row in rows],
+        context.content_column: [content_in(row[2], context.content_column) for row in rows],
+        "metadata": [metadata_cell(row[3]) for row in rows],
+        "annotations": annotations,
+        "labels": [
+            labels_in([value_of(found[1]) for found in chunk.annotations.get(row[0], ())], context.task_type)
+            for row in rows
+        ],
+        "final": [final for final, _ in finals],
+        "final_source": [source for _, source in finals],
+        "source": [row[4] for row in rows],
+        "root": [None if aug is None else row[6] for row, aug in zip(rows, augmentations, strict=True)],
+        "augmentation": [None if augmentation is None else dumps(augmentation) for augmentation in augmentations],
+        "split": [row[5] for row in rows],
+    }
+    arrays = [_column(columns[field.name], field.type) for field in schema]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def chunk_batch(chunk: Chunk, context: ExportContext, schema: pa.Schema) -> pa.RecordBatch:
@@ -129,4 +207,4 @@ def _column(cells: Any, kind: pa.DataType) -> pa.Array:
         return cells
     if pa.types.is_timestamp(kind):  # records hold times as ISO 8601 text
         return pa.array([iso(cell) for cell in cells], pa.string()).cast(kind)
-    return pa.array(cells, kind)
+    return pa.array(cells if isinstance(cells, list) else list(cells), kind)
