@@ -18,6 +18,7 @@ memory (the one written, one waiting, one being read).
 """
 
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
@@ -81,7 +82,8 @@ _JSON_SQL = f"""
         WHERE a.item_id = ANY(%s::bigint[]) ORDER BY a.item_id, a.id
     ) AS annotations GROUP BY item_id
 """
-_NONE = (None, None)
+_NONE = _TIE = (None, None)
+_NEXT_STRING = VALUE_SEPARATOR + '"'
 _EMPTY_VALUE = ',"value":,'
 _VALUE_AT = len(',"value":')
 
@@ -202,20 +204,28 @@ def _json_finals(rows: list[tuple], adjudicated: dict[int, Any]) -> dict[int, tu
             finals[item_id] = (values_text, "consensus")
         else:
             texts = values_text.split(VALUE_SEPARATOR)
-            if all(text[0] == '"' for text in texts):
-                counts: dict[str, int] = {}
-                for text in texts:
-                    counts[text] = counts.get(text, 0) + 1
-                top = max(counts.values())
-                winners = [text for text, count in counts.items() if count == top]
-                finals[item_id] = (winners[0], "consensus") if len(winners) == 1 else (None, None)
+            if values_text[0] == '"' and values_text.count(_NEXT_STRING) == len(texts) - 1:  # strings only
+                finals[item_id] = _string_majority(texts)
             else:
-                labels = final_labels_of(
-                    item_ids=[item_id], values={item_id: [value_of(t) for t in texts]}, adjudicated={}
-                )
-                value, source = labels[item_id]
-                finals[item_id] = (None if value is None else dumps(value), source)
+                values = {item_id: [value_of(text) for text in texts]}
+                value, source = final_labels_of(item_ids=[item_id], values=values, adjudicated={})[item_id]
+                finals[item_id] = (_json(value), source)
     return finals
+
+
+def _string_majority(texts: list[str]) -> tuple[str | None, str | None]:
+    """The majority of string labels given as their JSON texts (two or more), None on a tie."""
+    if len(texts) == 2:
+        return (texts[0], "consensus") if texts[0] == texts[1] else _TIE
+    if len(texts) == 3:
+        first, second, third = texts
+        if first in (second, third):
+            return first, "consensus"
+        return (second, "consensus") if second == third else _TIE
+    counts = Counter(texts)
+    top = max(counts.values())
+    winners = [text for text, count in counts.items() if count == top]
+    return (winners[0], "consensus") if len(winners) == 1 else _TIE
 
 
 def _json(value: Any) -> str | None:

@@ -23,7 +23,8 @@ from labeling.exports.records import (
     labels_in,
     metadata_cell,
 )
-from labeling.exports.rows import RowChunk, values_in, with_values
+from labeling.exports.rows import VALUE_SEPARATOR, RowChunk, values_in, with_values
+from projects.models import TaskType
 
 
 def write_jsonl(chunks: Iterable[Chunk], context: ExportContext) -> Iterator[bytes]:
@@ -84,8 +85,26 @@ def write_csv(chunks: Iterable[Chunk], context: ExportContext) -> Iterator[bytes
 
 
 def write_csv_rows(chunks: Iterable[RowChunk], context: ExportContext) -> Iterator[bytes]:
-    """``write_csv``'s bytes from rows."""
-    return _csv(chunks, context, None)
+    """``write_csv``'s bytes from rows, each line joined here as ``csv.writer`` joins it."""
+    yield _csv_line(_csv_header(context)).encode()
+    for chunk in chunks:
+        yield "".join([_csv_line(cells) for cells in _rows_of(chunk, context)]).encode()
+
+
+def _csv_line(cells: list[Any]) -> str:
+    """A row as ``csv.writer`` (the excel dialect) writes it: a cell with a comma, a quote or a line
+    break quoted, its quotes doubled; lines end with CRLF. Measured several times faster than the
+    writer on cells of JSON, which are mostly quotes."""
+    return ",".join([_csv_cell(cell) for cell in cells]) + "\r\n"
+
+
+def _csv_cell(cell: Any) -> str:
+    text = cell if type(cell) is str else str(cell)
+    if '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    if "," in text or "\n" in text or "\r" in text:
+        return '"' + text + '"'
+    return text
 
 
 def _csv(chunks: Iterable[Any], context: ExportContext, row_of: Any) -> Iterator[bytes]:
@@ -121,23 +140,36 @@ def _nested_row(record: Record, context: ExportContext) -> list[Any]:
 
 
 def _rows_of(chunk: RowChunk, context: ExportContext) -> Iterator[list[Any]]:
-    """``_nested_row`` of each item of a row chunk."""
+    """``_nested_row`` of each item of a row chunk; a cell that cannot start like a formula (JSON
+    of an object or a list, ids) is not tested for one."""
     column, task_type = context.content_column, context.task_type
     for row in chunk.rows:
         item_id, texts = row[0], row[-2]
         final, final_source = chunk.finals[item_id]
         augmentation = chunk.augmentation(row)
-        cells = [
-            row[1] or "",
-            content_in(row[2], column) or "",
-            metadata_cell(row[3]),
+        yield [
+            item_id,
+            escape_cell(row[1] or ""),
+            escape_cell(content_in(row[2], column) or ""),
+            escape_cell(metadata_cell(row[3])),
             "[]" if texts is None else f"[{with_values(texts, row[-1])}]",
-            "|".join(labels_in(values_in(row[-1]), task_type)),
-            final or "",
-            final_source or "",
+            escape_cell(labels_cell(row[-1], task_type)),
+            escape_cell(final or ""),
+            escape_cell(final_source or ""),
             "" if row[4] is None else str(row[4]),
             "" if augmentation is None or row[6] is None else str(row[6]),
             "" if augmentation is None else dumps(augmentation),
-            row[5] or "",
+            escape_cell(row[5] or ""),
         ]
-        yield [item_id, *[escape_cell(cell) for cell in cells]]
+
+
+def labels_cell(values_text: str | None, task_type: str) -> str:
+    """The distinct labels joined by ``|`` from a ``JSON_TEXT`` row's values; labels that are plain
+    strings with nothing escaped (most) read from the text without decoding each."""
+    if values_text is None:
+        return ""
+    if task_type not in (TaskType.MULTILABEL, TaskType.SPANS) and "\\" not in values_text:
+        texts = values_text.split(VALUE_SEPARATOR)
+        if all(text[0] == '"' for text in texts):
+            return "|".join(dict.fromkeys([text[1:-1] for text in texts]))
+    return "|".join(labels_in(values_in(values_text), task_type))
