@@ -17,6 +17,7 @@ from labeling.exports.conll import write_conll
 from labeling.exports.flat_csv import metadata_columns, write_flat_csv
 from labeling.exports.labelstudio import write_labelstudio
 from labeling.exports.parquet_format import write_parquet, write_parquet_rows
+from labeling.exports.records import CHUNK_SIZE as RECORDS_CHUNK_SIZE
 from labeling.exports.records import Chunk, ExportContext, version_annotators, version_chunks
 from labeling.exports.rows import COLUMNS, JSON_TEXT, RowChunk, read_ahead, row_chunks
 from labeling.exports.selection import FLAT, NESTED, ExportSelection
@@ -33,6 +34,9 @@ class ExportFormat:
     # The same bytes from ``rows.row_chunks`` of this shape, on PostgreSQL; None: records only.
     rows_writer: Callable[[Iterable[RowChunk], ExportContext], Iterator[bytes]] | None = None
     rows_shape: str = JSON_TEXT
+    # Items a chunk of rows holds when the caller names none; None: ``rows.CHUNK_SIZE``. Parquet keeps
+    # the records' chunk: a chunk is a row group, so the file stays the same whichever path wrote it.
+    rows_chunk_size: int | None = None
 
 
 FORMATS: dict[str, ExportFormat] = {
@@ -44,6 +48,7 @@ FORMATS: dict[str, ExportFormat] = {
         ".parquet",
         rows_writer=write_parquet_rows,
         rows_shape=COLUMNS,
+        rows_chunk_size=RECORDS_CHUNK_SIZE,
     ),
     "labelstudio": ExportFormat(write_labelstudio, "application/json", "-labelstudio.json"),
     "conll": ExportFormat(write_conll, "text/plain; charset=utf-8", ".conll", task_types=(TaskType.SPANS,)),
@@ -88,7 +93,9 @@ def export_stream(
         if items is None:
             items = items_in_version(project=project, number=number)
         db = connections[items.db]  # the wrapper itself, not the per-thread proxy: the reading thread shares it
-        rows = read_ahead(row_chunks(items=items, shape=spec.rows_shape, db=db, chunk_size=chunk_size), db=db)
+        rows = read_ahead(
+            row_chunks(items=items, shape=spec.rows_shape, db=db, chunk_size=chunk_size or spec.rows_chunk_size), db=db
+        )
         return spec.rows_writer(_watched(rows, progress) if progress else rows, context)
     chunks = version_chunks(project=project, number=number, chunk_size=chunk_size, items=items)
     return writer(_watched(chunks, progress) if progress else chunks, context)

@@ -3,23 +3,25 @@
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from labeling.exports.records import (
     Chunk,
     ExportContext,
-    _loads,
     content_in,
     content_of,
     distinct_labels,
     dumps,
     iso,
+    json_loads,
     labels_in,
     metadata_cell,
     value_of,
 )
 from labeling.exports.rows import RowChunk
+from projects.models import TaskType
 
 ANNOTATION_TYPE = pa.struct(
     [
@@ -112,27 +114,22 @@ _TIMESTAMP = ANNOTATION_TYPE.field("created_at").type
 
 
 def rows_batch(chunk: RowChunk, context: ExportContext, schema: pa.Schema) -> pa.RecordBatch:
-    """``chunk_batch`` of a row chunk: each annotation column one list from the cursor's rows,
-    times from microseconds (no text to parse), a value that is a string kept as the server wrote it."""
-    offsets = [0]
-    found: list[tuple] = []
-    for row in chunk.rows:
-        found += chunk.annotations.get(row[0], ())
-        offsets.append(len(found))
-    _, value_texts, uuids, annotators, revisions, created, updated, origins, batches = (
-        zip(*found, strict=True) if found else ([],) * 9
-    )
-    fields = {field.name: field.type for field in ANNOTATION_TYPE}
+    """``chunk_batch`` of a row chunk (``COLUMNS``): the annotations' columns made from the packed
+    values in place (Arrow arrays over the server's bytes), a value that is a string kept as the
+    server wrote it; per item only the few cells a record has once."""
+    packed, offsets, texts = chunk.packed, chunk.offsets, chunk.value_texts
+    count = packed["count"]
     annotation_columns = {
-        "uuid": uuids,
-        "annotator": annotators,
-        "value": [text if text[0] == '"' else dumps(_loads(text)) for text in value_texts],
-        "revision": revisions,
-        "created_at": pa.array(created, pa.int64()).cast(_TIMESTAMP),
-        "updated_at": pa.array(updated, pa.int64()).cast(_TIMESTAMP),
-        "origin": origins,
-        "import_batch": batches,
+        "uuid": _packed_strings(count, packed["uuid"], packed["uuid_bytes"]),
+        "annotator": _packed_strings(count, packed["annotator"], packed["annotator_bytes"]),
+        "value": [text if text[0] == '"' else dumps(json_loads(text)) for text in texts],
+        "revision": pa.array(np.frombuffer(packed["revision"] or b"", ">i4").astype(np.int32)),
+        "created_at": pa.array(np.frombuffer(packed["created"] or b"", ">i8").astype(np.int64)).cast(_TIMESTAMP),
+        "updated_at": pa.array(np.frombuffer(packed["updated"] or b"", ">i8").astype(np.int64)).cast(_TIMESTAMP),
+        "origin": _packed_strings(count, packed["origin"], packed["origin_bytes"]),
+        "import_batch": _packed_strings(count, packed["import_batch"], packed["import_batch_bytes"]),
     }
+    fields = {field.name: field.type for field in ANNOTATION_TYPE}
     annotations = pa.ListArray.from_arrays(
         pa.array(offsets, pa.int32()),
         pa.StructArray.from_arrays(
@@ -150,8 +147,7 @@ def rows_batch(chunk: RowChunk, context: ExportContext, schema: pa.Schema) -> pa
         "metadata": [metadata_cell(row[3]) for row in rows],
         "annotations": annotations,
         "labels": [
-            labels_in([value_of(found[1]) for found in chunk.annotations.get(row[0], ())], context.task_type)
-            for row in rows
+            labels_of_texts(texts[offsets[index] : offsets[index + 1]], context.task_type) for index in range(len(rows))
         ],
         "final": [final for final, _ in finals],
         "final_source": [source for _, source in finals],
@@ -162,6 +158,25 @@ def rows_batch(chunk: RowChunk, context: ExportContext, schema: pa.Schema) -> pa
     }
     arrays = [_column(columns[field.name], field.type) for field in schema]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _packed_strings(count: int, lengths: bytes | None, data: bytes | None) -> pa.Array:
+    """A string array over packed text: UTF-8 lengths (-1: null) and the bytes, as ``rows`` reads them."""
+    sizes = np.frombuffer(lengths or b"", ">i4").astype(np.int32)
+    valid = sizes >= 0
+    offsets = np.zeros(count + 1, dtype=np.int32)
+    np.cumsum(np.where(valid, sizes, 0), out=offsets[1:])
+    nulls = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little").tobytes())
+    return pa.StringArray.from_buffers(count, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data or b""), nulls)
+
+
+def labels_of_texts(texts: list[str], task_type: str) -> list[str]:
+    """``labels_in`` of annotation values given as JSON texts; plain strings read from their text."""
+    if task_type not in (TaskType.MULTILABEL, TaskType.SPANS) and all(
+        text[0] == '"' and "\\" not in text for text in texts
+    ):
+        return list(dict.fromkeys([text[1:-1] for text in texts]))
+    return labels_in([value_of(text) for text in texts], task_type)
 
 
 def chunk_batch(chunk: Chunk, context: ExportContext, schema: pa.Schema) -> pa.RecordBatch:

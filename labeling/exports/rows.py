@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from queue import Empty, Queue
 from typing import Any, TypeVar
 
+import numpy as np
 from django.contrib.auth import get_user_model
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
@@ -87,13 +88,34 @@ _NEXT_STRING = VALUE_SEPARATOR + '"'
 _EMPTY_VALUE = ',"value":,'
 _VALUE_AT = len(',"value":')
 
-_COLUMNS_SQL = f"""
-    SELECT a.item_id, a.value::text, a.uuid::text, u.username, a.revision,
-           (extract(epoch FROM a.created_at) * 1000000)::bigint, (extract(epoch FROM a.updated_at) * 1000000)::bigint,
-           a.origin, a.import_batch_id::text
-    FROM {_ANNOTATIONS} a JOIN {_USERS} u ON u.id = a.annotator_id
-    WHERE a.item_id = ANY(%s::bigint[]) ORDER BY a.item_id, a.id
+
+def _packed_text(column: str) -> str:
+    """A text column packed as its values' UTF-8 lengths (-1: null) and their bytes, both ``bytea``."""
+    return (
+        f"string_agg(int4send(COALESCE(octet_length({column}), -1)), ''::bytea),"
+        f" string_agg(convert_to(COALESCE({column}, ''), 'UTF8'), ''::bytea)"
+    )
+
+
+# The chunk's annotations in one row: each column's values packed into one value (binary integers,
+# or lengths and bytes of text) in the order of item and id, so that no Python object is made per
+# annotation but its value's text; every aggregate sees the sorted subquery's rows in its order.
+_PACKED_SQL = f"""
+    SELECT count(*), string_agg(int8send(item_id), ''::bytea), string_agg(value, E'\\x1f'),
+           {_packed_text("uuid")}, {_packed_text("username")}, string_agg(int4send(revision), ''::bytea),
+           string_agg(int8send(created), ''::bytea), string_agg(int8send(updated), ''::bytea),
+           {_packed_text("origin")}, {_packed_text("import_batch")}
+    FROM (
+        SELECT a.item_id, a.value::text AS value, a.uuid::text AS uuid, u.username, a.revision,
+               (extract(epoch FROM a.created_at) * 1000000)::bigint AS created,
+               (extract(epoch FROM a.updated_at) * 1000000)::bigint AS updated,
+               a.origin, a.import_batch_id::text AS import_batch
+        FROM {_ANNOTATIONS} a JOIN {_USERS} u ON u.id = a.annotator_id
+        WHERE a.item_id = ANY(%s::bigint[]) ORDER BY a.item_id, a.id
+    ) AS annotations
 """
+PACKED_COLUMNS = ("count", "item", "values", "uuid", "uuid_bytes", "annotator", "annotator_bytes", "revision",
+                  "created", "updated", "origin", "origin_bytes", "import_batch", "import_batch_bytes")  # fmt: skip
 
 _VALUES_SQL = f"SELECT item_id, value::text FROM {_ANNOTATIONS} WHERE item_id = ANY(%s::bigint[]) ORDER BY item_id, id"
 
@@ -105,15 +127,18 @@ class RowChunk:
     ``rows``: ``ITEM_COLUMNS`` per item, JSON as text; with ``JSON_TEXT`` two more: the annotations'
     JSON texts joined by commas (``with_values`` puts in values that are not strings) and their
     values' JSON texts joined by ``VALUE_SEPARATOR``, both None for an item with none.
-    ``annotations`` (``COLUMNS`` only): per item id, in order, each annotation's row (item id, value
-    text, uuid, annotator, revision, created and updated in microseconds, origin, import batch).
+    ``packed`` (``COLUMNS`` only): ``PACKED_COLUMNS`` of every annotation of the chunk in the order of
+    item and id, as ``_PACKED_SQL`` packs them; ``offsets``: where each item's annotations start in
+    them (one more at the end); ``value_texts``: their values' JSON texts.
     ``finals``: per item id, the final label's JSON text (None: null) and its source.
     """
 
     shape: str
     rows: list[tuple]
-    annotations: dict[int, list[tuple]]
     finals: dict[int, tuple[str | None, str | None]]
+    packed: dict[str, Any] | None = None
+    offsets: list[int] | None = None
+    value_texts: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -151,41 +176,39 @@ def row_chunks(
     last_id = 0
     while True:
         page = columns.filter(id__gt=last_id)[:size]
-        annotations: dict[int, list[tuple]] = {}
+        rows = fetch_rows(page, db)
+        if not rows:
+            return
+        item_ids = [row[0] for row in rows]
+        extra: dict[str, Any] = {}
         if shape == JSON_TEXT:
-            rows = fetch_rows(page, db)
-            if not rows:
-                return
-            item_ids = [row[0] for row in rows]
             with db.cursor() as cursor:
                 cursor.execute(_JSON_SQL, [_numeric_ids(item_ids)])
                 grouped = {item_id: (texts, values) for item_id, texts, values in cursor.fetchall()}
             rows = [(*row, *grouped.get(row[0], _NONE)) for row in rows]
             finals = _json_finals(rows, adjudicated_of(item_ids, db))
         else:
-            rows = fetch_rows(page, db)
-            if not rows:
-                return
-            item_ids = [row[0] for row in rows]
             with db.cursor() as cursor:
-                cursor.execute(_COLUMNS_SQL, [_numeric_ids(item_ids)])
-                for row in cursor.fetchall():
-                    if row[0] in annotations:
-                        annotations[row[0]].append(row)
-                    else:
-                        annotations[row[0]] = [row]
-            values = {item_id: [value_of(row[1]) for row in found] for item_id, found in annotations.items()}
-            labels = final_labels_of(item_ids=item_ids, values=values, adjudicated=adjudicated_of(item_ids, db))
-            finals = {
-                item_id: (None if value is None else dumps(value), source)
-                for item_id, (value, source) in labels.items()
-            }
+                cursor.execute(_PACKED_SQL, [_numeric_ids(item_ids)])
+                packed = dict(zip(PACKED_COLUMNS, cursor.fetchone(), strict=True))
+            count = packed["count"]
+            annotated = np.frombuffer(packed["item"] or b"", ">i8")
+            offsets = [*np.searchsorted(annotated, np.array(item_ids, dtype=np.int64)).tolist(), count]
+            texts = packed["values"].split(VALUE_SEPARATOR) if count else []
+            adjudicated = adjudicated_of(item_ids, db)
+            finals = {}
+            for index, item_id in enumerate(item_ids):
+                if item_id in adjudicated:
+                    finals[item_id] = (_json(adjudicated[item_id]), "adjudication")
+                else:
+                    finals[item_id] = _texts_final(item_id, texts[offsets[index] : offsets[index + 1]])
+            extra = {"packed": packed, "offsets": offsets, "value_texts": texts}
         last_id = rows[-1][0]
         lineage = {row[0]: row for row in rows if row[7] is not None}
         if lineage:
             inherited = inherited_of(finals, lineage, lambda roots: _root_values(roots, db), db)
             finals.update({item_id: (dumps(value), source) for item_id, (value, source) in inherited.items()})
-        yield RowChunk(shape=shape, rows=rows, annotations=annotations, finals=finals)
+        yield RowChunk(shape=shape, rows=rows, finals=finals, **extra)
         if len(rows) < size:
             return
 
@@ -203,14 +226,19 @@ def _json_finals(rows: list[tuple], adjudicated: dict[int, Any]) -> dict[int, tu
         elif values_text[0] == '"' and VALUE_SEPARATOR not in values_text:  # one annotation, a string
             finals[item_id] = (values_text, "consensus")
         else:
-            texts = values_text.split(VALUE_SEPARATOR)
-            if values_text[0] == '"' and values_text.count(_NEXT_STRING) == len(texts) - 1:  # strings only
-                finals[item_id] = _string_majority(texts)
-            else:
-                values = {item_id: [value_of(text) for text in texts]}
-                value, source = final_labels_of(item_ids=[item_id], values=values, adjudicated={})[item_id]
-                finals[item_id] = (_json(value), source)
+            finals[item_id] = _texts_final(item_id, values_text.split(VALUE_SEPARATOR))
     return finals
+
+
+def _texts_final(item_id: int, texts: list[str]) -> tuple[str | None, str | None]:
+    """The final label of annotations given as their values' JSON texts, none adjudicated."""
+    if not texts:
+        return _TIE
+    if all(text[0] == '"' for text in texts):
+        return (texts[0], "consensus") if len(texts) == 1 else _string_majority(texts)
+    values = {item_id: [value_of(text) for text in texts]}
+    value, source = final_labels_of(item_ids=[item_id], values=values, adjudicated={})[item_id]
+    return _json(value), source
 
 
 def _string_majority(texts: list[str]) -> tuple[str | None, str | None]:

@@ -133,6 +133,7 @@ def test_chunk_finals_follow_final_labels(explored):
         picked = [rng.choice(choices) for _ in range(rng.randint(0, 5))]
         annotations[item_id] = [{"value": value} for value in picked]
         values[item_id] = picked
-    assert records._finals(item_ids=item_ids, annotations=annotations) == final_labels(
+    adjudicated = records.adjudicated_of(item_ids)
+    assert records.final_labels_of(item_ids=item_ids, values=values, adjudicated=adjudicated) == final_labels(
         item_ids=item_ids, annotations=values
     )
