@@ -63,6 +63,7 @@ ITEM_COLUMNS = (
     *(f"augmentation__{name}" for name in LINEAGE_FIELDS),
 )  # fmt: skip
 _PARAMS = ITEM_COLUMNS.index("augmentation__params")
+_POLICY = ITEM_COLUMNS.index("augmentation__label_policy")
 
 # Plain rows with text columns: PostgreSQL's text output costs it less than building JSON (measured
 # in bench/export.py), and the driver then makes no Python object per UUID, JSON value or time.
@@ -171,7 +172,7 @@ def _loads(text: Any) -> Any:
 
 
 def augmentation_of(row: tuple) -> Record:
-    lineage = dict(zip(LINEAGE_FIELDS[1:], row[7:], strict=True))
+    lineage = dict(zip(LINEAGE_FIELDS[1:], row[7 : len(ITEM_COLUMNS)], strict=True))
     lineage["params"] = _loads(row[_PARAMS])
     return lineage
 
@@ -211,7 +212,7 @@ def inherited_of(
     waiting = {
         item_id: row[6]
         for item_id, row in lineage.items()
-        if row[-1] == LabelPolicy.INHERIT and finals[item_id][0] is None
+        if row[_POLICY] == LabelPolicy.INHERIT and finals[item_id][0] is None
     }
     if not waiting:
         return {}
