@@ -20,7 +20,7 @@ from labeling.exports.records import (
     metadata_cell,
     value_of,
 )
-from labeling.exports.rows import RowChunk
+from labeling.exports.rows import VALUE_SEPARATOR, RowChunk
 from projects.models import TaskType
 
 ANNOTATION_TYPE = pa.struct(
@@ -124,8 +124,8 @@ def rows_batch(chunk: RowChunk, context: ExportContext, schema: pa.Schema) -> pa
         "annotator": _packed_strings(count, packed["annotator"], packed["annotator_bytes"]),
         "value": [text if text[0] == '"' else dumps(json_loads(text)) for text in texts],
         "revision": pa.array(np.frombuffer(packed["revision"] or b"", ">i4").astype(np.int32)),
-        "created_at": pa.array(np.frombuffer(packed["created"] or b"", ">i8").astype(np.int64)).cast(_TIMESTAMP),
-        "updated_at": pa.array(np.frombuffer(packed["updated"] or b"", ">i8").astype(np.int64)).cast(_TIMESTAMP),
+        "created_at": _packed_times(count, packed["created"]),
+        "updated_at": _packed_times(count, packed["updated"]),
         "origin": _packed_strings(count, packed["origin"], packed["origin_bytes"]),
         "import_batch": _packed_strings(count, packed["import_batch"], packed["import_batch_bytes"]),
     }
@@ -146,9 +146,7 @@ def rows_batch(chunk: RowChunk, context: ExportContext, schema: pa.Schema) -> pa
         context.content_column: [content_in(row[2], context.content_column) for row in rows],
         "metadata": [metadata_cell(row[3]) for row in rows],
         "annotations": annotations,
-        "labels": [
-            labels_of_texts(texts[offsets[index] : offsets[index + 1]], context.task_type) for index in range(len(rows))
-        ],
+        "labels": _labels(chunk, context.task_type),
         "final": [final for final, _ in finals],
         "final_source": [source for _, source in finals],
         "source": [row[4] for row in rows],
@@ -160,6 +158,13 @@ def rows_batch(chunk: RowChunk, context: ExportContext, schema: pa.Schema) -> pa
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
+def _packed_times(count: int, values: bytes | None) -> pa.Array:
+    """Times packed as microseconds since 1970 (big-endian), as a timestamp array over their bytes: no
+    cast (Arrow's first cast in a process sets up every cast kernel, seconds on a busy machine)."""
+    micros = np.frombuffer(values or b"", ">i8").astype(np.int64)
+    return pa.Array.from_buffers(_TIMESTAMP, count, [None, pa.py_buffer(micros.tobytes())])
+
+
 def _packed_strings(count: int, lengths: bytes | None, data: bytes | None) -> pa.Array:
     """A string array over packed text: UTF-8 lengths (-1: null) and the bytes, as ``rows`` reads them."""
     sizes = np.frombuffer(lengths or b"", ">i4").astype(np.int32)
@@ -168,6 +173,18 @@ def _packed_strings(count: int, lengths: bytes | None, data: bytes | None) -> pa
     np.cumsum(np.where(valid, sizes, 0), out=offsets[1:])
     nulls = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little").tobytes())
     return pa.StringArray.from_buffers(count, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data or b""), nulls)
+
+
+def _labels(chunk: RowChunk, task_type: str) -> list[list[str]]:
+    """Each item's distinct labels; when every value of the chunk is a string with nothing escaped
+    (most chunks), all of them unquoted by one split of the packed text."""
+    offsets, texts = chunk.offsets, chunk.value_texts
+    spans = range(len(chunk.rows))
+    values_text = chunk.packed["values"] or ""
+    if chunk.all_strings and task_type not in (TaskType.MULTILABEL, TaskType.SPANS) and "\\" not in values_text:
+        labels = values_text[1:-1].split(f'"{VALUE_SEPARATOR}"')
+        return [list(dict.fromkeys(labels[offsets[index] : offsets[index + 1]])) for index in spans]
+    return [labels_of_texts(texts[offsets[index] : offsets[index + 1]], task_type) for index in spans]
 
 
 def labels_of_texts(texts: list[str], task_type: str) -> list[str]:
