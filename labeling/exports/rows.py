@@ -8,7 +8,9 @@ each annotation in the shape its writer needs:
   server (uuid, name, times as ``isoformat`` writes them, all as text); a value that is a JSON
   string goes in as the server prints it, which is how ``dumps`` writes a string (the same escapes),
   any other value is left out for Python to write;
-- ``COLUMNS`` (Parquet): its fields as plain columns, the times as microseconds since 1970.
+- ``COLUMNS`` (Parquet): the chunk's annotations in one row, each field's values packed into one
+  ``bytea`` (binary integers; lengths and bytes of text; times in microseconds since 1970), which
+  the writer turns into Arrow arrays without a Python object per annotation.
 
 Each chunk costs the same three queries as ``version_chunks`` (items, annotations, adjudications;
 two more when an augmented item inherits its root's label). ``read_ahead`` runs the reading in a
