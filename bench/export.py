@@ -4,7 +4,7 @@ Run on demand (it is not a test)::
 
     .venv/bin/python bench/export.py [--items 1000000] [--annotators 3] [--formats jsonl,csv,parquet]
 
-It creates its own PostgreSQL database (``groundwork_bench_export``; ``--server-url`` or
+It creates its own PostgreSQL database (``bench_exports``; ``--server-url`` or
 ``BENCH_POSTGRES_URL`` name the server), writes a classification project with ``COPY`` (the
 builder ``bench/report.py`` uses, with a ``channel`` metadata column), then times, in one run:
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import hashlib
 import os
 import pstats
 import sys
@@ -33,8 +34,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 from agreement import database_url, drop_database, populate, recreate_database  # noqa: E402
 
 
-def drain(parts) -> int:
-    return sum(len(part) for part in parts)
+def drain(parts, digest=None) -> int:
+    """The size of the stream, read to the end; ``digest`` (a hashlib object) sees every byte."""
+    size = 0
+    for part in parts:
+        size += len(part)
+        if digest is not None:
+            digest.update(part)
+    return size
 
 
 def main() -> None:
@@ -44,12 +51,13 @@ def main() -> None:
     parser.add_argument("--formats", default="jsonl,csv,parquet,csv-flat")
     parser.add_argument("--filtered", action="store_true", help="also a selection export (metadata=channel=web)")
     parser.add_argument("--profile", help="profile this format and print the top functions")
+    parser.add_argument("--digest", action="store_true", help="print each export's SHA-256 (to compare two versions)")
     parser.add_argument(
         "--server-url", default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
     )
-    parser.add_argument("--database", default="groundwork_bench_export")
+    parser.add_argument("--database", default="bench_exports")
     parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--reuse", action="store_true", help="use the database a --keep run left")
+    parser.add_argument("--reuse", action="store_true", help="use the database a --keep run left (and keep it)")
     args = parser.parse_args()
 
     if not args.reuse:
@@ -97,6 +105,8 @@ def main() -> None:
             f" LEFT JOIN auth_user u ON u.id = a.annotator_id"
             f" WHERE i.project_id = {int(project.pk)} ORDER BY i.id, a.id) TO STDOUT"
         )
+        import pandas  # noqa: F401  (pyarrow imports it on its first array: seconds a server pays once, at start)
+
         connection.ensure_connection()
         started = time.perf_counter()
         size = 0
@@ -107,7 +117,7 @@ def main() -> None:
         label = "reference: COPY (SELECT ...) TO STDOUT"
         print(f"  {label:<44} {reference_s:7.2f} s {items / reference_s:>10,.0f} items/s {size / 2**20:8.0f} MiB")
 
-        runs = [(name, ExportSelection()) for name in args.formats.split(",")]
+        runs = [(name, ExportSelection()) for name in args.formats.split(",") if name]
         if args.filtered:
             selection = export_options_parse({"metadata": "channel=web"}, project=project).selection
             runs.append(("jsonl", selection))
@@ -118,6 +128,7 @@ def main() -> None:
             profiler = cProfile.Profile() if args.profile == export_format else None
             if profiler:
                 profiler.enable()
+            digest = hashlib.sha256() if args.digest else None
             size = drain(
                 exports.export_stream(
                     project=project,
@@ -125,7 +136,8 @@ def main() -> None:
                     export_format=layout_format,
                     selection=selection,
                     layout=layout or "nested",
-                )
+                ),
+                digest,
             )
             if profiler:
                 profiler.disable()
@@ -134,6 +146,8 @@ def main() -> None:
             label = f"{export_format}{' (metadata=channel=web)' if selection.any else ''}"
             figures.append((label, shown / seconds))
             print(f"  {label:<44} {seconds:7.2f} s {shown / seconds:>10,.0f} items/s {size / 2**20:8.0f} MiB")
+            if digest is not None:
+                print(f"  {'':<44} sha256 {digest.hexdigest()}")
             if profiler:
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         print("\nSummary (items/s; goal 50,000)")
@@ -144,7 +158,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        if not args.keep:
+        if not (args.keep or args.reuse):
             drop_database(args.server_url, args.database)
 
 

@@ -18,7 +18,6 @@ from config.errors import DomainError
 from datasets.selectors import items_in_version
 from labeling import exports
 from labeling.exports.naming import export_filename
-from labeling.exports.records import Chunk
 from labeling.exports.selection import export_options_parse
 from labeling.models import ExportJob, ExportJobStatus
 
@@ -45,7 +44,7 @@ def export_job_run(*, job_id: str) -> ExportJob | None:
                 export_format=job.format,
                 selection=options.selection,
                 layout=job.layout,
-                progress=tracker.chunk_read,
+                progress=tracker.chunk_written,
             ):
                 handle.write(part)
             handle.flush()
@@ -79,11 +78,11 @@ class _Progress:
         self.items = 0
         self.saved_at = 0.0
 
-    def chunk_read(self, chunk: Chunk) -> None:
-        self.items += len(chunk)
+    def chunk_written(self, count: int, last_id: int) -> None:
+        self.items += count
         now = time.monotonic()
-        if not chunk or now - self.saved_at < PROGRESS_EVERY_SECONDS:
+        if now - self.saved_at < PROGRESS_EVERY_SECONDS:
             return
         self.saved_at = now
-        share = min(max((chunk[-1]["id"] - self.first) / self.span, 0.0), 0.99)
+        share = min(max((last_id - self.first) / self.span, 0.0), 0.99)
         ExportJob.objects.filter(pk=self.job_id).update(progress=share, items_written=self.items)

@@ -29,10 +29,11 @@ so nothing that counts people's labels sees it.
 copy left out because its source is in dev or test); it comes with the items' query.
 """
 
+import functools
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -40,6 +41,7 @@ from typing import Any
 import orjson
 from django.contrib.auth import get_user_model
 from django.db import connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 
 from datasets.models import Item, LabelPolicy
@@ -61,6 +63,7 @@ ITEM_COLUMNS = (
     *(f"augmentation__{name}" for name in LINEAGE_FIELDS),
 )  # fmt: skip
 _PARAMS = ITEM_COLUMNS.index("augmentation__params")
+_POLICY = ITEM_COLUMNS.index("augmentation__label_policy")
 
 # Plain rows with text columns: PostgreSQL's text output costs it less than building JSON (measured
 # in bench/export.py), and the driver then makes no Python object per UUID, JSON value or time.
@@ -68,7 +71,7 @@ _ANNOTATIONS_SQL = f"""
     SELECT a.item_id, a.uuid::text, u.username, a.value::text, a.revision, (a.created_at AT TIME ZONE 'UTC')::text,
            (a.updated_at AT TIME ZONE 'UTC')::text, a.origin, a.import_batch_id
     FROM {Annotation._meta.db_table} a JOIN {get_user_model()._meta.db_table} u ON u.id = a.annotator_id
-    WHERE a.item_id = ANY(%s) ORDER BY a.item_id, a.id
+    WHERE a.item_id BETWEEN %s AND %s AND a.item_id = ANY(%s) ORDER BY a.item_id, a.id
 """
 
 
@@ -88,20 +91,21 @@ def version_chunks(
     columns = items.values_list(*ITEM_COLUMNS)
     last_id = 0
     while True:
-        rows = _fetch(columns.filter(id__gt=last_id)[:size])
+        rows = fetch_rows(columns.filter(id__gt=last_id)[:size])
         if not rows:
             return
         last_id = rows[-1][0]
         item_ids = [row[0] for row in rows]
         annotations = _annotations_of(item_ids=item_ids)
-        finals = _finals(item_ids=item_ids, annotations=annotations)
+        values = {item_id: [a["value"] for a in found] for item_id, found in annotations.items()}
+        finals = final_labels_of(item_ids=item_ids, values=values, adjudicated=adjudicated_of(item_ids))
         lineage = {row[0]: row for row in rows if row[7] is not None}
-        inherited = _inherited(finals, lineage) if lineage else {}
+        inherited = inherited_of(finals, lineage) if lineage else {}
         chunk = []
         for row in rows:
             item_id = row[0]
             final, final_source = inherited.get(item_id) or finals[item_id]
-            augmentation = _augmentation(row) if item_id in lineage else None
+            augmentation = augmentation_of(row) if item_id in lineage else None
             chunk.append(
                 {
                     "id": item_id,
@@ -122,10 +126,11 @@ def version_chunks(
             return
 
 
-def _fetch(queryset: QuerySet) -> list[tuple]:
-    """The rows of a ``values_list`` queryset straight from the cursor: JSON columns stay text."""
+def fetch_rows(queryset: QuerySet, db: BaseDatabaseWrapper | None = None) -> list[tuple]:
+    """The rows of a ``values_list`` queryset straight from the cursor: JSON columns stay text.
+    ``db``: the connection to read on (a thread reading ahead passes its caller's)."""
     sql, params = queryset.query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
+    with (db or connections[queryset.db]).cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -139,7 +144,7 @@ def _pg_iso(text: str) -> str:
     return moment.replace(" ", "T", 1) + "+00:00"
 
 
-def _adjudicated(item_ids: list[int]) -> dict[int, Any]:
+def adjudicated_of(item_ids: list[int], db: BaseDatabaseWrapper | None = None) -> dict[int, Any]:
     """``final_adjudications``' rule (the newest ``label`` adjudication) for a chunk of ids in
     ascending order, read by the id range: one index range scan, no list of parameters."""
     wanted = set(item_ids)
@@ -151,56 +156,72 @@ def _adjudicated(item_ids: list[int]) -> dict[int, Any]:
         .values_list("item_id", "value")
     )
     newest: dict[int, Any] = {}
-    for item_id, value in rows:
-        if item_id in wanted:
-            newest.setdefault(item_id, value)
+    for item_id, value in fetch_rows(rows, db):
+        if item_id in wanted and item_id not in newest:
+            newest[item_id] = _loads(value)
     return newest
+
+
+def value_of(text: str) -> Any:
+    """A JSON value from its text, a plain string (most labels) taken as it is."""
+    return text[1:-1] if text[0] == '"' and "\\" not in text else json_loads(text)
 
 
 def _loads(text: Any) -> Any:
     return json_loads(text) if isinstance(text, str) else text
 
 
-def _augmentation(row: tuple) -> Record:
-    lineage = dict(zip(LINEAGE_FIELDS[1:], row[7:], strict=True))
+def augmentation_of(row: tuple) -> Record:
+    lineage = dict(zip(LINEAGE_FIELDS[1:], row[7 : len(ITEM_COLUMNS)], strict=True))
     lineage["params"] = _loads(row[_PARAMS])
     return lineage
 
 
-def _finals(*, item_ids: list[int], annotations: dict[int, list[Record]]) -> dict[int, tuple[Any, str | None]]:
-    """``final_labels`` for a chunk, with labels that are plain strings counted without a
-    canonical JSON text each (strings are their own canonical form)."""
-    adjudicated = _adjudicated(item_ids)
+def final_labels_of(
+    *, item_ids: list[int], values: dict[int, list[Any]], adjudicated: dict[int, Any]
+) -> dict[int, tuple[Any, str | None]]:
+    """``final_labels`` for a chunk (``values``: each item's annotation values in order), with labels
+    that are plain strings counted without a canonical JSON text each (strings are their own canonical form)."""
     finals: dict[int, tuple[Any, str | None]] = {}
     for item_id in item_ids:
         if item_id in adjudicated:
             finals[item_id] = (adjudicated[item_id], "adjudication")
             continue
-        values = [annotation["value"] for annotation in annotations.get(item_id, ())]
-        if all(type(value) is str for value in values):
+        values_of = values.get(item_id, ())
+        if all(type(value) is str for value in values_of):
             counts: dict[str, int] = {}
-            for value in values:
+            for value in values_of:
                 counts[value] = counts.get(value, 0) + 1
             top = max(counts.values(), default=0)
             winners = [value for value, count in counts.items() if count == top]
             finals[item_id] = (winners[0], "consensus") if len(winners) == 1 else (None, None)
             continue
-        value, _, tie = majority_of(values)
+        value, _, tie = majority_of(list(values_of))
         finals[item_id] = (value, "consensus") if value is not None and not tie else (None, None)
     return finals
 
 
-def _inherited(finals: dict[int, tuple[Any, str | None]], lineage: dict[int, tuple]) -> dict[int, tuple[Any, str]]:
-    """The root's final label for ``inherit`` items that people left unlabeled: two queries per chunk."""
+def inherited_of(
+    finals: dict[int, tuple[Any, str | None]],
+    lineage: dict[int, tuple],
+    root_values: Callable[[list[int]], dict[int, list[Any]]] | None = None,
+    db: BaseDatabaseWrapper | None = None,
+) -> dict[int, tuple[Any, str]]:
+    """The root's final label for ``inherit`` items that people left unlabeled: two queries per chunk
+    (``root_values``: the roots' annotation values, read as the caller reads them)."""
     waiting = {
         item_id: row[6]
         for item_id, row in lineage.items()
-        if row[-1] == LabelPolicy.INHERIT and finals[item_id][0] is None
+        if row[_POLICY] == LabelPolicy.INHERIT and finals[item_id][0] is None
     }
     if not waiting:
         return {}
     roots = sorted(set(waiting.values()))
-    root_finals = _finals(item_ids=roots, annotations=_annotations_of(item_ids=roots))
+    if root_values is None:
+        values = {item_id: [a["value"] for a in found] for item_id, found in _annotations_of(item_ids=roots).items()}
+    else:
+        values = root_values(roots)
+    root_finals = final_labels_of(item_ids=roots, values=values, adjudicated=adjudicated_of(roots, db))
     return {
         item_id: (root_finals[root][0], "inherited")
         for item_id, root in waiting.items()
@@ -213,13 +234,13 @@ def _annotations_of(*, item_ids: list[int]) -> dict[int, list[Record]]:
     by_item: dict[int, list[Record]] = defaultdict(list)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_ANNOTATIONS_SQL, [item_ids])
+            cursor.execute(_ANNOTATIONS_SQL, [item_ids[0], item_ids[-1], item_ids])  # the range: an index scan
             for item_id, uuid, username, value, revision, created_at, updated_at, origin, batch in cursor.fetchall():
                 by_item[item_id].append(
                     {
                         "uuid": uuid,
                         "annotator": username,
-                        "value": value[1:-1] if value[0] == '"' and "\\" not in value else json_loads(value),
+                        "value": value_of(value),
                         "revision": revision,
                         "created_at": _pg_iso(created_at),
                         "updated_at": _pg_iso(updated_at),
@@ -285,7 +306,46 @@ def json_record(record: Record) -> Record:
 
 
 def content_of(record: Record, column: str) -> str | None:
-    value = (record["data"] or {}).get(column)
+    return content_text(record["data"], column)
+
+
+def content_in(data_text: str, column: str) -> str | None:
+    """``content_text`` of an item's data given as its JSON text; data that is one string under
+    ``column`` (most items) is read without parsing the whole object."""
+    prefix = f'{{"{column}": '
+    if data_text.startswith(prefix) and data_text.count('"') == 4 and data_text[-1] == "}":
+        return value_of(data_text[len(prefix) : -1])
+    return content_text(_loads(data_text), column)
+
+
+def compact_json(text: str | None) -> str:
+    """``dumps`` of the JSON value PostgreSQL printed as ``text`` (with spaces after ``,`` and ``:``):
+    an object of one string, as most items' data, by moving a space; a value seen lately from a
+    cache (metadata repeats); anything else parsed and written again."""
+    if text is None:
+        return "null"
+    if text.startswith('{"') and text.endswith('"}') and text.count('"') == 4:
+        return text.replace('": "', '":"', 1)
+    return _compact_cached(text)
+
+
+_FALSY = frozenset(("null", "{}", "[]", '""', "false", "0", "0.0", "-0.0"))
+
+
+def metadata_cell(text: str | None) -> str:
+    """``dumps(metadata or {})`` of metadata given as PostgreSQL's JSON text."""
+    value = compact_json(text)
+    return "{}" if value in _FALSY else value
+
+
+@functools.lru_cache(maxsize=4096)
+def _compact_cached(text: str) -> str:
+    return dumps(json_loads(text))
+
+
+def content_text(data: Record | None, column: str) -> str | None:
+    """The item's content (its text or image) from its data, as a cell holds it."""
+    value = (data or {}).get(column)
     return value if value is None or isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
@@ -302,9 +362,16 @@ def value_labels(value: Any, task_type: str) -> list[str]:
 
 def distinct_labels(record: Record, task_type: str) -> list[str]:
     """Every label any annotator gave the item, once each, in order of first appearance."""
+    return labels_in([annotation["value"] for annotation in record["annotations"]], task_type)
+
+
+def labels_in(values: list[Any], task_type: str) -> list[str]:
+    """The labels of annotation values, once each, in order of first appearance."""
+    if task_type not in (TaskType.MULTILABEL, TaskType.SPANS):
+        return list(dict.fromkeys(value if type(value) is str else str(value) for value in values if value is not None))
     seen: dict[str, None] = {}
-    for annotation in record["annotations"]:
-        for label in value_labels(annotation["value"], task_type):
+    for value in values:
+        for label in value_labels(value, task_type):
             seen.setdefault(label, None)
     return list(seen)
 
@@ -325,7 +392,9 @@ def dumps_bytes(value: Any) -> bytes:
         text = orjson.dumps(value)
     except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits, a key that is not a string
         return _ENCODER.encode(value).encode()
-    return _ENCODER.encode(value).encode() if _UNLIKE_PYTHON.search(text) else text
+    if (b"e-" in text or b"e+" in text or b"0.0000" in text) and _UNLIKE_PYTHON.search(text):  # a cheap test first
+        return _ENCODER.encode(value).encode()
+    return text
 
 
 def dumps(value: Any) -> str:

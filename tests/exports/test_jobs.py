@@ -1,11 +1,14 @@
 """Exports written to a file by a worker: the API, the service, and a real worker."""
 
 import json
+from dataclasses import replace
 
 import pytest
 from django.core.files.storage import default_storage
 
 from conftest import wait_for
+from labeling import exports
+from labeling.exports import job_run, records, rows
 from labeling.exports.job_run import export_job_run
 from labeling.models import ExportJob
 from tests.factories import UserFactory, add_member
@@ -127,3 +130,26 @@ def test_the_export_page_starts_a_job_for_its_selection(explored, manager, clien
     assert job.requested_by == manager
     assert response["Location"].endswith(f"#job-{job.pk}")
     assert client.get(f"/projects/{project.pk}/versions/2/export/?label=furious").status_code == 400
+
+
+@pytest.mark.parametrize("export_format", ["jsonl", "parquet", "csv"])
+def test_a_job_reports_its_progress_as_it_writes(explored, manager, monkeypatch, export_format):
+    """Progress is saved while the file is written, chunk by chunk, not only at the end."""
+    monkeypatch.setattr(records, "CHUNK_SIZE", 2)  # chunks of two items, whichever path reads them
+    monkeypatch.setattr(rows, "CHUNK_SIZE", 2)
+    monkeypatch.setitem(exports.FORMATS, "parquet", replace(exports.FORMATS["parquet"], rows_chunk_size=2))
+    monkeypatch.setattr(job_run, "PROGRESS_EVERY_SECONDS", 0)
+    job = ExportJob.objects.create(project=explored.project, version=2, requested_by=manager, format=export_format)
+    seen = []
+    saved = job_run._Progress.chunk_written
+
+    def watched(self, count: int, last_id: int) -> None:
+        saved(self, count, last_id)
+        seen.append(ExportJob.objects.values_list("progress", "items_written").get(pk=job.pk))
+
+    monkeypatch.setattr(job_run._Progress, "chunk_written", watched)
+    export_job_run(job_id=str(job.pk))
+    assert [written for _, written in seen] == [2, 4, 5]  # five items, two a chunk, saved after each
+    shares = [progress for progress, _ in seen]
+    assert shares == sorted(shares) and 0 < shares[0] < 1 and shares[-1] < 1
+    assert ExportJob.objects.values_list("status", "progress").get(pk=job.pk) == ("done", 1)

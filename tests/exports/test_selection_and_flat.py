@@ -127,12 +127,11 @@ def test_json_is_written_and_read_as_the_standard_library_does():
 def test_chunk_finals_follow_final_labels(explored):
     rng = random.Random(4)
     choices = ["a", "b", ["a"], ["a", "b"], [{"start": 0, "end": 1, "label": "x"}], 1, "c"]
-    annotations, values = {}, {}
+    values = {}
     item_ids = sorted(item.pk for item in explored.items.values())
     for item_id in item_ids:
-        picked = [rng.choice(choices) for _ in range(rng.randint(0, 5))]
-        annotations[item_id] = [{"value": value} for value in picked]
-        values[item_id] = picked
-    assert records._finals(item_ids=item_ids, annotations=annotations) == final_labels(
+        values[item_id] = [rng.choice(choices) for _ in range(rng.randint(0, 5))]
+    adjudicated = records.adjudicated_of(item_ids)
+    assert records.final_labels_of(item_ids=item_ids, values=values, adjudicated=adjudicated) == final_labels(
         item_ids=item_ids, annotations=values
     )
