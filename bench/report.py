@@ -16,7 +16,8 @@ values to slice by), then times, in one run:
   label mix) computed by plain pandas on the same arrays, as a reference of what the
   arithmetic alone costs.
 
-The database is dropped at the end (``--keep`` keeps it).
+Each part of the build is also timed alone first. The database is dropped at the end (``--keep`` keeps
+it; ``--reuse`` runs on a kept one, adding nothing).
 """
 
 from __future__ import annotations
@@ -34,6 +35,33 @@ sys.path.insert(0, str(ROOT / "bench"))
 from agreement import database_url, drop_database, populate, recreate_database, timed  # noqa: E402
 
 
+def parts(build, version) -> None:
+    """Each part of ``build.build`` timed alone, one after the other, in the order the build needs them."""
+    from quality.reports import reads
+
+    project = version.project
+    arrays, _ = timed("read: annotations (no weeks)", reads.version_annotations, project=project,
+                      version=version.number, weeks=False)  # fmt: skip
+    columns, _ = timed("read: slice columns and their values", lambda: reads.column_values(
+        version, build._slice_columns(version), max_values=build.SLICE_MAX_VALUES))  # fmt: skip
+    flagged = build.batches_with_problems(version)
+    items, _ = timed("read: items (ids, hashes, batch flags, slice codes)", reads.version_items, version,
+                     {c: sorted(v) for c, v in columns.items()}, flagged_batches=flagged)  # fmt: skip
+    timed("item-set hash (of the items read)", build._item_set_hash, version, items)
+    timed("both reads side by side, as the build does them", reads.side_by_side,
+          lambda: reads.version_annotations(project=project, version=version.number, weeks=False),
+          lambda: build.items_read(version))  # fmt: skip
+    result, _ = timed("final labels", build.finals, arrays, project=project)
+    timed("labels: coverage and class balance", build.labels, version, project=project, arrays=arrays,
+          result=result, parent=None)  # fmt: skip
+    timed("agreement", build.agreement, arrays, project=project)
+    timed("consensus vs adjudication", build.consensus_vs_adjudication, arrays, result)
+    ranking, _ = timed("label issue ranking", build.label_issue_ranking, project=project, version=version.number)
+    timed("slices", build.slices, project=project, arrays=arrays, result=result, items=items, ranking=ranking)
+    timed("summary, validation, drift, data mix", lambda: (build.summary(version), build.validation(version),
+          build.drift(version), build.data_mix(version, build.summary(version))))  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=1_000_000)
@@ -42,10 +70,13 @@ def main() -> None:
         "--server-url", default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
     )
     parser.add_argument("--database", default="groundwork_bench_report")
-    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the database for a later --reuse")
+    parser.add_argument("--reuse", action="store_true", help="use the database a --keep run left (implies --keep)")
     args = parser.parse_args()
+    args.keep = args.keep or args.reuse
 
-    recreate_database(args.server_url, args.database)
+    if not args.reuse:
+        recreate_database(args.server_url, args.database)
     os.environ["DATABASE_URL"] = database_url(args.server_url, args.database)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DEBUG", "1")
@@ -58,6 +89,7 @@ def main() -> None:
     from django.db import connection
 
     from datasets.models import DatasetVersion, Item
+    from labeling.models import Annotation
     from labeling.review.data import annotation_arrays
     from quality.reports import build, services
     from quality.reports.html import report_file
@@ -66,20 +98,31 @@ def main() -> None:
 
     try:
         call_command("migrate", verbosity=0)
-        project, load_seconds = populate(n_items=args.items, n_annotators=args.annotators, n_labels=5)
-        with connection.cursor() as cursor:
-            channels = "ARRAY['web', 'app', 'email survey', 'phone']"
-            cursor.execute(
-                f"UPDATE {Item._meta.db_table} SET metadata = jsonb_build_object('channel', ({channels})[1 + id %% 4])"
-                " WHERE project_id = %s",
-                [project.pk],
-            )
-            cursor.execute(f"ANALYZE {Item._meta.db_table}")
-        version = DatasetVersion.objects.get(project=project, number=1)
-        rows = args.items * args.annotators
-        print(f"{args.items:,} items, {rows:,} annotations; loaded in {load_seconds:.1f} s\n")
+        if args.reuse:
+            version = DatasetVersion.objects.select_related("project").get(number=1)
+            project, load_seconds = version.project, 0.0
+        else:
+            project, load_seconds = populate(n_items=args.items, n_annotators=args.annotators, n_labels=5)
+            with connection.cursor() as cursor:
+                channels = "ARRAY['web', 'app', 'email survey', 'phone']"
+                cursor.execute(
+                    f"UPDATE {Item._meta.db_table}"
+                    f" SET metadata = jsonb_build_object('channel', ({channels})[1 + id %% 4]) WHERE project_id = %s",
+                    [project.pk],
+                )
+                # a settled database, as autovacuum leaves it: statistics, and the visibility map that lets
+                # the annotations' read scan its index alone
+                cursor.execute(f"VACUUM ANALYZE {Item._meta.db_table}")
+                cursor.execute(f"VACUUM ANALYZE {Annotation._meta.db_table}")
+            version = DatasetVersion.objects.get(project=project, number=1)
+        items = version.item_count
+        rows = Annotation.objects.filter(project=project).count() if args.reuse else args.items * args.annotators
+        print(f"{items:,} items, {rows:,} annotations; loaded in {load_seconds:.1f} s")
+        print(f"load average (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
 
-        print("Ours:")
+        print("Ours, part by part (each timed alone, one after the other):")
+        parts(build, version)
+        print("\nOurs, whole:")
         (sections, _), _ = timed("build: every section, from the database", build.build, version,
                                        parent_report=None, fingerprint="bench")  # fmt: skip
         report, compute_s = timed("report_compute: build, store, snapshot of final labels", services.report_compute,
@@ -89,8 +132,10 @@ def main() -> None:
 
         print("\nReference (plain pandas on the same arrays, after the same read):")
         arrays, read_s = timed("version_annotations (the read both share)", version_annotations, project=project,
-                               version=1)  # fmt: skip
+                               version=1, weeks=False)  # fmt: skip
         timed("  the same arrays by the agreement page's read", annotation_arrays, project=project, version=1)
+        meta_rows, meta_s = timed("  the channel column through the ORM (for pandas)", lambda: list(
+            Item.objects.filter(project=project).values_list("id", "metadata__channel")))  # fmt: skip
         started = time.perf_counter()
         frame = pd.DataFrame({"item": arrays.items, "label": arrays.values})
         counts = frame.groupby(["item", "label"]).size().unstack(fill_value=0)
@@ -99,9 +144,7 @@ def main() -> None:
         majority = counts.to_numpy().argmax(axis=1)
         reference_balance = pd.Series(majority[~ties]).value_counts()
         coverage = frame.groupby("item").size().value_counts()
-        meta = pd.DataFrame.from_records(
-            Item.objects.filter(project=project).values_list("id", "metadata__channel"), columns=["id", "channel"]
-        )
+        meta = pd.DataFrame.from_records(meta_rows, columns=["id", "channel"])
         slice_mix = pd.crosstab(meta.set_index("id").loc[arrays.item_ids, "channel"].to_numpy()[~ties], majority[~ties])
         pandas_s = time.perf_counter() - started
         print(f"  {'class balance, coverage and slice mix by pandas':<58} {pandas_s:8.3f} s")
@@ -111,7 +154,9 @@ def main() -> None:
         print("\nSummary")
         print(f"  report of {args.items:,} items / {rows:,} annotations: {compute_s:.1f} s (goal < 10 s)")
         print(f"  HTML file: {len(html.encode()) / 1024:.0f} KB (goal < 2 MB); stored JSON status {report.status}")
-        print(f"  reference: read {read_s:.1f} s + pandas {pandas_s:.1f} s for three of the report's eleven sections")
+        print(f"  reference: read {read_s:.1f} s + channel column {meta_s:.1f} s + pandas {pandas_s:.1f} s"
+              " for three of the report's eleven sections")  # fmt: skip
+        print(f"  load average (1, 5, 15 min) at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:
         from django.db import connections
 

@@ -31,17 +31,18 @@ def _copy_messages(sql: str, params: list) -> list[bytes]:
         return [bytes(block) for block in copy]
 
 
-def _fields(message: bytes) -> list[bytes | None]:
-    """The values of one binary COPY row (a field count, then each value's length and bytes)."""
-    count = int.from_bytes(message[:2], "big", signed=True)
+def _fields(message: bytes, at: int = 0) -> tuple[list[bytes | None], int]:
+    """The values of the binary COPY row at ``at`` (a field count, then each value's length and bytes), and
+    where the next row starts; no values at the trailer (a count of -1)."""
+    count = int.from_bytes(message[at : at + 2], "big", signed=True)
     values: list[bytes | None] = []
-    at = 2
-    for _ in range(count):
+    at += 2
+    for _ in range(max(count, 0)):
         length = int.from_bytes(message[at : at + 4], "big", signed=True)
         at += 4
         values.append(None if length < 0 else message[at : at + length])
         at += max(length, 0)
-    return values
+    return values, at
 
 
 def read_packed(
@@ -93,9 +94,20 @@ def read_packed(
 
 def _copied_row(sql: str, params: list) -> list[bytes | None]:
     """The one row of an aggregate query, through binary COPY (its bytea values arrive as they are)."""
+    return copied_rows(sql, params)[0]
+
+
+def copied_rows(sql: str, params: list) -> list[list[bytes | None]]:
+    """The few rows of an aggregate query (such as packed columns per group), through binary COPY."""
     stream = b"".join(_copy_messages(sql, params))
     if not stream.startswith(COPY_SIGNATURE):
         raise ValueError("not a binary COPY stream")
     at = len(COPY_SIGNATURE) + 4
     at += 4 + int.from_bytes(stream[at : at + 4], "big")  # the header's extension area
-    return _fields(stream[at:])
+    rows = []
+    while at < len(stream):
+        values, at = _fields(stream, at)
+        if not values:  # the trailer
+            break
+        rows.append(values)
+    return rows

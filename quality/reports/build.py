@@ -430,6 +430,23 @@ def _alpha(items: np.ndarray, codes: np.ndarray, n_values: int, project: Project
     return float(alpha), interval, reason
 
 
+@dataclass
+class ItemsRead:
+    """The version's items as the report reads them, with the content hash of their set."""
+
+    items: reads.VersionItems
+    item_set_hash: str
+
+
+def items_read(version: DatasetVersion) -> ItemsRead:
+    """Slice columns, the version's items and the hash of their set: one read, independent of the labels."""
+    columns = reads.column_values(version, _slice_columns(version), max_values=SLICE_MAX_VALUES)
+    items = reads.version_items(
+        version, {c: sorted(v) for c, v in columns.items()}, flagged_batches=batches_with_problems(version)
+    )
+    return ItemsRead(items=items, item_set_hash=_item_set_hash(version, items))
+
+
 def _item_set_hash(version: DatasetVersion, items: reads.VersionItems) -> str:
     if items.hashes is not None:
         return figures.item_set_hash_of_array(items.hashes)
@@ -442,7 +459,7 @@ def _item_set_hash(version: DatasetVersion, items: reads.VersionItems) -> str:
     return figures.item_set_hash(hashes)
 
 
-def reproducibility(version: DatasetVersion, *, fingerprint: str, items: reads.VersionItems) -> dict[str, Any]:
+def reproducibility(version: DatasetVersion, *, fingerprint: str, item_set_hash: str) -> dict[str, Any]:
     libraries = {}
     for name in ("great-expectations", "numpy", "pandas", "scikit-learn", "cleanlab", "scipy"):
         try:
@@ -452,7 +469,7 @@ def reproducibility(version: DatasetVersion, *, fingerprint: str, items: reads.V
     return {
         "version_id": version.pk,
         "parent_id": version.parent_id,
-        "item_set_sha256": _item_set_hash(version, items),
+        "item_set_sha256": item_set_hash,
         "labels_fingerprint": fingerprint,
         "app_version": importlib.metadata.version("groundwork") if _installed("groundwork") else "0.1.0",
         "python": platform.python_version(),
@@ -503,14 +520,17 @@ def datasheet(project: Project, sections: dict[str, Any], note: str) -> dict[str
 def build(
     version: DatasetVersion, *, parent_report: dict | None, fingerprint: str, note: str = ""
 ) -> tuple[dict, Finals]:
-    """Every section of the report of ``version``; ``parent_report`` is the data the diff is taken against."""
+    """Every section of the report of ``version``; ``parent_report`` is the data the diff is taken against.
+
+    The two large reads, annotations and items, run side by side (``reads.side_by_side``).
+    """
     project = version.project
-    arrays = reads.version_annotations(project=project, version=version.number)
-    result = finals(arrays, project=project)
-    columns = reads.column_values(version, _slice_columns(version), max_values=SLICE_MAX_VALUES)
-    items = reads.version_items(
-        version, {c: sorted(v) for c, v in columns.items()}, flagged_batches=batches_with_problems(version)
+    arrays, read = reads.side_by_side(
+        lambda: reads.version_annotations(project=project, version=version.number, weeks=False),  # no weeks shown
+        lambda: items_read(version),
     )
+    items = read.items
+    result = finals(arrays, project=project)
     ranking = label_issue_ranking(project=project, version=version.number)
     sections: dict[str, Any] = {"summary": summary(version)}
     sections["validation"] = validation(version)
@@ -523,7 +543,7 @@ def build(
     sections["label_errors"] = label_errors(ranking)
     sections["data_mix"] = data_mix(version, sections["summary"])
     sections["slices"] = slices(project=project, arrays=arrays, result=result, items=items, ranking=ranking)
-    sections["reproducibility"] = reproducibility(version, fingerprint=fingerprint, items=items)
+    sections["reproducibility"] = reproducibility(version, fingerprint=fingerprint, item_set_hash=read.item_set_hash)
     sections["datasheet"] = datasheet(project, sections, note)
     return sections, result
 

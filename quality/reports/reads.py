@@ -6,16 +6,20 @@ no message and no Python object per row. Elsewhere (SQLite, small projects) the 
 from ordinary queries.
 """
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.db.models import Count
+from django.db import connection, transaction
+from django.db.models import Count, Max
 
-from config.packed import Packed, read_packed
+from config.packed import MAX_PACKED_BYTES, Packed, copied_rows, read_packed
 from datasets.models import DatasetVersion, Item
 from datasets.selectors import JSONText, version_batch_ids
+from labeling.models import Annotation
 from labeling.review.data import (
     SECONDS_PER_WEEK,
     SINGLE_LABEL,
@@ -29,13 +33,39 @@ from projects.models import Project
 
 HASH_LENGTH = 64  # a content hash is a SHA-256 hex digest
 CHUNK_ITEMS = 50_000
-HASH_WIDE = f"octet_length(convert_to(content_hash, 'UTF8')) = {HASH_LENGTH}"
+# Bytes of the server's text (UTF8, as Django's PostgreSQL databases are): ``textsend`` hands them over as they
+# are (the client's encoding is UTF8 too); ``convert_to`` would copy each value through a conversion, 3x slower.
+HASH_WIDE = f"octet_length(content_hash) = {HASH_LENGTH}"
 HASH_ZEROS = f"decode(repeat('00', {HASH_LENGTH}), 'hex')"
+# labeling's label index expression, as PostgreSQL spells it (a query must repeat it to the letter to use the
+# index), and the covering index's predicate: only scalar string values (labels) are in it
+LABEL = "(value #>> '{}'::text[])"
+STRING_VALUE = "jsonb_typeof(value) = 'string'"
 POSTGRES_EPOCH_US = 946_684_800 * 1_000_000  # 2000-01-01, where PostgreSQL's binary timestamps count from
 
 
 def _fast() -> bool:
     return connection.vendor == "postgresql"
+
+
+def side_by_side(*reads: Callable[[], Any]) -> list[Any]:
+    """The results of independent reads, run at once when that is safe: each but the first on its own
+    connection in a thread, so the server works on them in parallel (and numpy, which lets go of the
+    GIL, between them). Only on PostgreSQL outside a transaction: another connection would not see
+    this one's uncommitted rows. Elsewhere they run one after the other, on this connection."""
+    if len(reads) < 2 or not _fast() or connection.in_atomic_block:
+        return [read() for read in reads]
+    with ThreadPoolExecutor(max_workers=len(reads) - 1) as pool:
+        others = [pool.submit(_on_own_connection, read) for read in reads[1:]]
+        first = reads[0]()
+        return [first, *(other.result() for other in others)]
+
+
+def _on_own_connection(read: Callable[[], Any]) -> Any:
+    try:
+        return read()
+    finally:
+        connection.close()  # this thread's connection
 
 
 def item_id_range(batches: list) -> tuple[int, int]:
@@ -71,10 +101,70 @@ def dense(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(present).astype(np.int64) + low, rank[ids - low]
 
 
-def version_annotations(*, project: Project, version: int) -> AnnotationArrays:
-    """The same arrays as ``labeling.review.data.annotation_arrays``, read packed on PostgreSQL."""
+def _whole_project(project: Project, version: int) -> bool:
+    """Whether the version's annotations are all the project's (its newest version: see ``annotations_queryset``)."""
+    newest = DatasetVersion.objects.filter(project=project).aggregate(n=Max("number"))["n"]
+    return newest is not None and version >= newest
+
+
+def _by_label(project: Project, ids: tuple[int, int]) -> dict[str, np.ndarray] | None:
+    """Item and annotator of each of the project's annotations, label by label, or None when some
+    annotation holds a value that is not one of the project's labels (those take the general read).
+
+    Each label's rows come from an index-only scan of ``annotation_label_covering`` (labeling's
+    migration of that name): the label is the index's key and the query's constant, so no row's
+    JSON is read, and two columns are packed instead of three. The project's count of annotations
+    (an index-only scan too) tells whether every annotation was read; all in one snapshot.
+    """
+    table = Annotation._meta.db_table
+    sql = (
+        "SELECT l.code, p.n, p.items, p.annotators FROM unnest(%s::text[]) WITH ORDINALITY AS l(name, code)"
+        " CROSS JOIN LATERAL (SELECT count(*) AS n, string_agg(int8send(item_id), ''::bytea) AS items,"
+        " string_agg(int8send(annotator_id::int8), ''::bytea) AS annotators"
+        f" FROM {table} WHERE project_id = %s AND {STRING_VALUE} AND {LABEL} = l.name"
+        " AND item_id >= %s AND item_id < %s) AS p"
+    )
+    span = max(1, MAX_PACKED_BYTES // 16)
+    items, annotators, codes = [], [], []
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            if outermost:  # one snapshot for every statement (only the first statement of a transaction may ask)
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute("SET LOCAL jit = off")
+        for low in range(ids[0], ids[1] + 1, span):
+            for code, count, item_bytes, annotator_bytes in copied_rows(
+                sql, [list(project.label_names), project.pk, low, low + span]
+            ):
+                n = int.from_bytes(count, "big")
+                if n:
+                    items.append(item_bytes)
+                    annotators.append(annotator_bytes)
+                    codes.append(np.full(n, int.from_bytes(code, "big") - 1, dtype=np.int64))
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {table} WHERE project_id = %s", [project.pk])
+            (total,) = cursor.fetchone()
+    if sum(len(c) for c in codes) != total:
+        return None
+    if not codes:
+        return {"item": np.zeros(0, ">i8"), "annotator": np.zeros(0, ">i8"), "code": np.zeros(0, np.int64)}
+    return {
+        "item": np.frombuffer(b"".join(items), dtype=">i8"),
+        "annotator": np.frombuffer(b"".join(annotators), dtype=">i8"),
+        "code": np.concatenate(codes),
+    }
+
+
+def version_annotations(*, project: Project, version: int, weeks: bool = True) -> AnnotationArrays:
+    """The same arrays as ``labeling.review.data.annotation_arrays``, read packed on PostgreSQL.
+
+    ``weeks=False`` leaves out when each annotation changed (``weeks`` is then empty): only the
+    agreement-over-time chart needs it. Without it, the newest version's annotations are read label
+    by label from an index (``_by_label``): about a third of the server's work.
+    """
     if not (_fast() and project.task_type in SINGLE_LABEL):
-        return annotation_arrays(project=project, version=version)
+        arrays = annotation_arrays(project=project, version=version)
+        return arrays if weeks else replace(arrays, weeks=np.zeros(0, dtype=np.int64))
     rows = (
         annotations_queryset(project=project, version=version)
         .annotate(label=JSONScalarText("value"))
@@ -85,16 +175,20 @@ def version_annotations(*, project: Project, version: int) -> AnnotationArrays:
     columns = [
         Packed("item", "item_id::int8", "int8send", ">i8"),
         Packed("annotator", "annotator_id::int8", "int8send", ">i8"),
-        Packed("updated", "COALESCE(updated_at, 'epoch'::timestamptz)", "timestamptz_send", ">i8"),
+        *(
+            [Packed("updated", "COALESCE(updated_at, 'epoch'::timestamptz)", "timestamptz_send", ">i8")]
+            if weeks
+            else []
+        ),
         Packed("code", "(COALESCE(array_position(%s::text[], label), 0) - 1)::int2", "int2send", ">i2"),
     ]
-    # the placeholders in order: the label names (in the packed columns), then the inner query's
     batches = version_batch_ids(project=project, number=version)
-    table = read_packed(
-        inner, [list(project.label_names), *params], columns, chunk="item_id", ids=item_id_range(batches)
-    )
+    ids = item_id_range(batches)
+    table = _by_label(project, ids) if not weeks and _whole_project(project, version) else None
+    if table is None:  # the placeholders in order: the label names (in the packed columns), then the inner query's
+        table = read_packed(inner, [list(project.label_names), *params], columns, chunk="item_id", ids=ids)
     item_ids, items = dense(table["item"].astype(np.int64))
-    annotator_ids, annotators = np.unique(table["annotator"].astype(np.int64), return_inverse=True)
+    annotator_ids, annotators = dense(table["annotator"].astype(np.int64))
     names = dict(get_user_model().objects.filter(pk__in=annotator_ids.tolist()).values_list("pk", "username"))
     return AnnotationArrays(
         task_type=project.task_type,
@@ -104,7 +198,11 @@ def version_annotations(*, project: Project, version: int) -> AnnotationArrays:
         item_ids=item_ids,
         annotator_ids=annotator_ids.astype(np.int64),
         usernames=[names.get(int(pk), str(pk)) for pk in annotator_ids.tolist()],
-        weeks=weeks_of(table["updated"], week_seconds=SECONDS_PER_WEEK, shift_seconds=WEEK_SHIFT_SECONDS),
+        weeks=(
+            weeks_of(table["updated"], week_seconds=SECONDS_PER_WEEK, shift_seconds=WEEK_SHIFT_SECONDS)
+            if weeks
+            else np.zeros(0, dtype=np.int64)
+        ),
         values=table["code"].astype(np.int64),
     )
 
@@ -194,10 +292,7 @@ def _items_copied(batches: list, values: dict[str, list[str]], flagged_batches: 
         Packed("id", "id::int8", "int8send", ">i8"),
         # a hash of another width reads as zeros (keeping the columns aligned) and the set's hash is read apart
         Packed(
-            "hash",
-            f"CASE WHEN {HASH_WIDE} THEN convert_to(content_hash, 'UTF8') ELSE {HASH_ZEROS} END",
-            "",
-            f"S{HASH_LENGTH}",
+            "hash", f"CASE WHEN {HASH_WIDE} THEN textsend(content_hash) ELSE {HASH_ZEROS} END", "", f"S{HASH_LENGTH}"
         ),
         Packed("flagged", "batch_id = ANY(%s::uuid[])", "boolsend", "?"),
     ]
@@ -211,10 +306,12 @@ def _items_copied(batches: list, values: dict[str, list[str]], flagged_batches: 
     params.append(batches)  # the source's placeholder comes last: the packed columns precede it in the query
     ids = item_id_range(batches)
     table = read_packed(source, params, columns, chunk="id", ids=ids, extra=f"bool_and({HASH_WIDE})")
-    order = np.argsort(table["id"], kind="stable")  # id order, sorted here rather than by the server
+    ids = table["id"].astype(np.int64)
+    # id order, sorted here rather than by the server; rows usually arrive in it already (a table written in order)
+    order = slice(None) if bool((ids[1:] > ids[:-1]).all()) else np.argsort(ids, kind="stable")
     uniform = all(flag == b"\x01" for flag in table["extra"])
     return VersionItems(
-        ids=table["id"].astype(np.int64)[order],
+        ids=ids[order],
         hashes=table["hash"][order] if uniform else None,
         flagged_batch=table["flagged"].astype(bool)[order],
         codes={column: table[f"c{n}"].astype(np.int64)[order] for n, column in enumerate(names)},

@@ -1,7 +1,10 @@
 """The report's figures against pandas and scikit-learn on the same arrays."""
 
+import hashlib
+
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.metrics import confusion_matrix
 
 from quality.reports import figures
@@ -85,3 +88,20 @@ def test_compare_rows_read_as_figures():
     assert rows["failed_checks"]["a"] == "\N{EN DASH}"
     assert shown["balance"][0] == {"label": "pos", "a": "25.0%", "b": "30.0%", "change": "+5.0 pp"}
     assert shown["balance"][1]["a"] == "\N{EN DASH}"
+
+
+@pytest.mark.parametrize("kind", ["digests", "common prefix", "ties and duplicates", "odd width", "two"])
+def test_bytes_order_sorts_as_numpy_does(kind):
+    rng = np.random.default_rng(len(kind))
+    if kind == "digests":
+        rows = np.array([hashlib.sha256(str(n).encode()).hexdigest().encode() for n in range(3000)], dtype="S64")
+    elif kind == "common prefix":  # every row shares its first words: they are compared, never sorted
+        rows = np.array([f"{n:064x}".encode() for n in rng.permutation(3000)], dtype="S64")
+    elif kind == "ties and duplicates":  # rows tied over several words, some of them equal
+        rows = rng.choice(np.frombuffer(b"ab", dtype="S1"), size=(3000, 24)).view("S24").reshape(-1)
+        rows[rng.random(3000) < 0.2] = b"\x00" * 7 + b"z" + b"a" * 16
+    elif kind == "odd width":
+        rows = rng.choice(np.frombuffer(b"xyz", dtype="S1"), size=(500, 5)).view("S5").reshape(-1)
+    else:
+        rows = np.array([b"b" * 16, b"a" * 16], dtype="S16")
+    assert np.array_equal(rows[figures.bytes_order(rows)], np.sort(rows))

@@ -4,12 +4,13 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from django.db import connection, transaction
 
 from datasets.models import Batch, DatasetVersion, Item
 from labeling.models import Annotation
 from labeling.review import services as review_services
 from labeling.review.data import annotation_arrays
-from quality.reports import reads, services
+from quality.reports import build, figures, reads, services
 from quality.validation.report import result_dict
 from tests.factories import UserFactory, add_member
 from tests.labeling.conftest import import_rows
@@ -118,3 +119,52 @@ def test_packed_reads_equal_the_plain_ones(project, manager, team):
     assert read.hashes.tolist() == [i.content_hash.encode() for i in items]
     assert read.flagged_batch.tolist() == [i.batch_id == items[-1].batch_id for i in items]
     assert [["app", "mail", "web"][c - 1] for c in read.codes["channel"]] == [i.metadata["channel"] for i in items]
+
+
+def _sorted_rows(arrays) -> tuple:
+    order = np.lexsort((arrays.annotators, arrays.items))
+    return tuple(getattr(arrays, name)[order].tolist() for name in ("items", "annotators", "values"))
+
+
+@pytest.mark.django_db
+def test_annotations_read_label_by_label_equal_the_plain_ones(project, manager, team):
+    import_rows(project, manager, _rows(0, 30, lambda n: ["web", "app", "mail"][n % 3]))
+    import_rows(project, manager, _rows(30, 10, lambda n: "web"), name="second.csv")
+    items = list(Item.objects.filter(project=project).order_by("id"))
+    _agree(project, team, items[:35])
+    Annotation.objects.filter(item=items[3], annotator=team[2]).update(value=LABELS[0])  # not the majority
+    postgresql = connection.vendor == "postgresql"
+    batches = list(Batch.objects.filter(project=project).values_list("pk", flat=True))
+    ids = reads.item_id_range(batches) if postgresql else (0, -1)
+    if postgresql:  # the index-only path reads every annotation: it is the one taken
+        assert reads._by_label(project, ids) is not None
+
+    for number in (1, 2):  # the older version takes the general read, the newest the label-by-label one
+        plain = annotation_arrays(project=project, version=number)
+        read = reads.version_annotations(project=project, version=number, weeks=False)
+        assert _sorted_rows(read) == _sorted_rows(plain) and read.weeks.size == 0
+        assert np.array_equal(plain.item_ids, read.item_ids) and plain.usernames == read.usernames
+
+    # A value that is no label of the project (and one that is no text): the general read, code -1, as before.
+    Annotation.objects.filter(item=items[0], annotator=team[0]).update(value="a label since removed")
+    Annotation.objects.filter(item=items[1], annotator=team[0]).update(value=3)
+    if postgresql:
+        assert reads._by_label(project, ids) is None
+    plain = annotation_arrays(project=project, version=2)
+    read = reads.version_annotations(project=project, version=2, weeks=False)
+    assert _sorted_rows(read) == _sorted_rows(plain) and (read.values == -1).sum() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads side by side: PostgreSQL only")
+def test_reads_side_by_side_give_the_report_read_one_after_the_other(project, manager, team):
+    import_rows(project, manager, _rows(0, 40, lambda n: ["web", "app"][n % 2]))
+    _agree(project, team, list(Item.objects.filter(project=project).order_by("id"))[:30])
+    version = DatasetVersion.objects.get(project=project, number=1)
+    side_by_side, _ = build.build(version, parent_report=None, fingerprint="f")  # each read on its own connection
+    with transaction.atomic():  # another connection could not see this transaction's rows: one connection
+        one_after_the_other, _ = build.build(version, parent_report=None, fingerprint="f")
+    assert side_by_side == one_after_the_other
+    assert side_by_side["reproducibility"]["item_set_sha256"] == figures.item_set_hash(
+        Item.objects.filter(project=project).values_list("content_hash", flat=True)
+    )
