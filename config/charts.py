@@ -295,7 +295,9 @@ def bar_chart(*, rows: list[tuple[str, float | None, str]], low: float = 0.0, hi
         return _empty("Nothing to show yet.")
     longest = max(len(name) for name, _, _ in rows)
     names_pct = min(34, max(14, 2 + 1.6 * longest))  # the names' column, right-aligned against the bars
-    plot_pct = 100 - names_pct - 2 - 30  # leaves the figure and its note room on the right
+    longest_note = max(len(note) for _, _, note in rows)
+    figures_pct = min(45, max(30, 1.45 * (6 + longest_note)))  # the figure and its note, at the narrowest card
+    plot_pct = 100 - names_pct - 2 - figures_pct
     start = names_pct + 2
     height = ROW * len(rows) + 10
 
@@ -305,7 +307,7 @@ def bar_chart(*, rows: list[tuple[str, float | None, str]], low: float = 0.0, hi
     zero = x_of(0.0) if low < 0 else start
     parts = [
         f'<svg class="bars" role="img" aria-label="{escape(label)}" width="100%" height="{height}" '
-        f'style="font-size: 13px">'
+        f'overflow="visible" style="font-size: 13px">'
     ]
     for position, (name, value, note) in enumerate(rows):
         y = position * ROW + 4
