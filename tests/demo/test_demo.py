@@ -69,4 +69,16 @@ def test_a_second_run_changes_nothing(demo):
     out = io.StringIO()
     call_command("load_demo", stdout=out)
     assert "already loaded" in out.getvalue()
-    assert Annotation.objects.count() == before and Project.objects.count() == 1
+    assert Annotation.objects.count() == before and Project.objects.count() == 2
+
+
+def test_the_demo_has_a_multilabel_project_with_its_model_evaluated(demo, client):
+    tickets = Project.objects.get(name="Support tickets")
+    assert tickets.task_type == "multilabel" and tickets.items.count() == 90
+    annotations = Annotation.objects.filter(project=tickets)
+    assert annotations.count() == 90 * 3 and all(isinstance(a.value, list) for a in annotations)
+    client.force_login(tickets.created_by)
+    body = client.get(f"/api/projects/{tickets.pk}/models/ticket-tagger-v1/evaluation/").json()
+    assert body["status"] == "done" and body["task_type"] == "multilabel" and body["items_evaluated"] > 60
+    assert 0.5 < body["model"]["micro_f1"] <= 1 and body["human_level"]["n"] > 0
+    assert [row["label"] for row in body["model"]["per_label"]] == ["billing", "shipping", "account", "bug"]

@@ -13,6 +13,9 @@ from datasets.models import DatasetVersion
 from demo.data import DEMO_SUITE, GUIDELINES, demo_bad_batch, demo_reviews
 from demo.labels import demo_label, demo_labelstudio_export
 from demo.suggestions import demo_suggest
+from demo.tickets import MODEL as TICKET_MODEL
+from demo.tickets import NAME as TICKETS
+from demo.tickets import demo_tickets
 from labeling.exports import jobs as export_jobs
 from labeling.exports.job_run import export_job_run
 from projects import services
@@ -95,10 +98,16 @@ class Command(BaseCommand):
             f"  model in the loop: suggestions on, {suggested['annotations']} annotations made with or without them"
         )
         self._augment_split_report(project, users["manager"])
+        tickets = demo_tickets(
+            manager=users["manager"], reviewer=users["reviewer"], annotators=annotators,
+            upload=lambda target, name, rows: self._import(target, users["manager"], name, _csv(rows)),
+        )  # fmt: skip
+        self.stdout.write(f"  {TICKETS!r}: a multi-label project, {tickets.items.count()} tickets tagged by three "
+                          f"annotators, the model {TICKET_MODEL!r} evaluated against them")  # fmt: skip
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo project {PROJECT_NAME!r} loaded: three versions (the third of augmented reviews), "
-                "splits, a leakage check, each version's report, and a quarantined batch."
+                "splits, a leakage check, each version's report, and a quarantined batch; and a multi-label project."
             )
         )
 
