@@ -30,6 +30,7 @@ each route's slowest statements (one request each, timed by Django's query log).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import statistics
@@ -386,9 +387,11 @@ def main() -> None:
             if fresh
             else f"{min(args.new_rows, args.small):,} / {args.new_rows:,} new items"
         )
-        print(f"| first /next/ after {new} | {nexts['small']:.1f} ms | {nexts['large']:.1f} ms"
-              f"{'' if nexts['large'] < NEXT_GOAL_MS else ' **over 100 ms**'} | |")  # fmt: skip
-        print(f"| worker's queue fill (in the version's task) | {fills['small']:.2f} s | {fills['large']:.2f} s | |")
+        if not math.isnan(nexts["large"]):  # --routes-only adds no version, so there is no first /next/ to show
+            print(f"| first /next/ after {new} | {nexts['small']:.1f} ms | {nexts['large']:.1f} ms"
+                  f"{'' if nexts['large'] < NEXT_GOAL_MS else ' **over 100 ms**'} | |")  # fmt: skip
+            small_fill, large_fill = fills["small"], fills["large"]
+            print(f"| worker's queue fill (in the version's task) | {small_fill:.2f} s | {large_fill:.2f} s | |")
         over = [route for route in large if large[route][2] >= GOAL_MS]
         print(f"\nGoal: every route under {GOAL_MS:.0f} ms at p95 on {sizes['large']:,} items: "
               f"{'met' if not over else 'missed by ' + ', '.join(over)}")  # fmt: skip
