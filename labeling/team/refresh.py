@@ -20,7 +20,9 @@ def team_counts_current(*, project: Project, now: datetime | None = None) -> Tea
     if stored is None:
         return services.team_counts_refresh(project=project, now=now)
     limit = services.TAIL_REFRESH
-    tail = Annotation.objects.filter(project=project, created_at__gte=stored.cut)[: limit + 1].count()
+    # Unordered: ordered by id, PostgreSQL walked the primary key to find the tail (0.3 s at 3M).
+    since = Annotation.objects.filter(project=project, created_at__gte=stored.cut).order_by()
+    tail = since[: limit + 1].count()
     if tail > limit and services.team_counts_refresh_claim(stored=stored, now=now):
         transaction.on_commit(lambda: team_counts_refresh_task.delay(project.pk))
     return stored
