@@ -47,12 +47,13 @@ def team_counts_refresh(*, project: Project, now: datetime | None = None) -> Tea
     cut = moment - CUT_MARGIN
     counts = day_counts(Annotation.objects.filter(project=project, created_at__lt=cut))
     fields = {"cut": cut, "counts": counts, "refreshing_since": None, "computed_at": timezone.now()}
-    if not TeamCounts.objects.filter(project=project, cut__lte=cut).update(**fields):
+    older = TeamCounts.objects.filter(project=project, cut__lte=cut)
+    if not older.update(**fields):
         try:
             with transaction.atomic():
                 TeamCounts.objects.create(project=project, **fields)
-        except IntegrityError:  # stored by another run, with a cut as late or later: theirs stay
-            pass
+        except IntegrityError:  # another run stored first, maybe with an earlier cut: ours go over those only
+            older.update(**fields)
     return TeamCounts.objects.get(project=project)
 
 
@@ -61,4 +62,6 @@ def team_counts_refresh_claim(*, stored: TeamCounts, now: datetime | None = None
     stuck), so that many views of a busy project hand the work to one worker, not to many."""
     moment = now or timezone.now()
     free = Q(refreshing_since__isnull=True) | Q(refreshing_since__lt=moment - REFRESH_STUCK)
-    return TeamCounts.objects.filter(pk=stored.pk).filter(free).update(refreshing_since=moment) == 1
+    # Only the counts the view read: once a worker stored newer ones, there is nothing to ask for.
+    mine = TeamCounts.objects.filter(pk=stored.pk, cut=stored.cut)
+    return mine.filter(free).update(refreshing_since=moment) == 1

@@ -2,11 +2,13 @@
 counts and pace, a plain loop for agreement, scikit-learn for kappa and gold accuracy."""
 
 import itertools
+import threading
 from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
+from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone
 from sklearn.metrics import accuracy_score, cohen_kappa_score
@@ -172,6 +174,39 @@ def test_a_stuck_refresh_is_asked_for_again(team):
     assert not team_services.team_counts_refresh_claim(stored=stored, now=now + timedelta(minutes=1))
     later = now + team_services.REFRESH_STUCK + timedelta(seconds=1)  # its worker died: ask again
     assert team_services.team_counts_refresh_claim(stored=stored, now=later)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refreshes_at_once_keep_one_row_with_the_latest_counts(team):
+    """Several workers counting at once, from no row at all: one row, the latest cut, exact counts."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL")
+    now = timezone.now()
+    moments = [now - timedelta(days=day) for day in (0, 2, 4, 6)]
+    start = threading.Barrier(len(moments))
+    errors: list[BaseException] = []
+
+    def refresh(moment):
+        try:
+            start.wait()
+            team_services.team_counts_refresh(project=team, now=moment)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=refresh, args=(moment,)) for moment in moments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    rows = list(TeamCounts.objects.filter(project=team))
+    assert len(rows) == 1 and rows[0].cut == now - team_services.CUT_MARGIN
+    frame = annotation_frame(team)
+    per_annotator = frame[frame.created_at < rows[0].cut].groupby("annotator").size()
+    names = dict(UserFactory._meta.model.objects.values_list("pk", "username"))
+    assert {names[int(pk)]: sum(days.values()) for pk, days in rows[0].counts.items()} == per_annotator.to_dict()
 
 
 @pytest.mark.worker
