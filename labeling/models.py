@@ -432,6 +432,8 @@ class TeamCounts(models.Model):
     cut = models.DateTimeField()
     counts = models.JSONField(default=dict)  # {annotator id: {"YYYY-MM-DD": n}}
     computed_at = models.DateTimeField(auto_now=True)
+    # When a view handed the counts to a worker to take again; None: no one is taking them.
+    refreshing_since = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"team counts of {self.project_id} before {self.cut}"

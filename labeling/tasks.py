@@ -9,6 +9,7 @@ from labeling.predictions.services import prediction_upload_process
 from labeling.review.services.results import review_result_compute
 from labeling.services import queues_fill_behind as queues_fill_behind_service
 from labeling.suggestions.tasks import queue_order_apply_task
+from labeling.team.services import team_counts_refresh
 from projects.models import Project
 
 __all__ = ["queue_order_apply_task", "review_result_compute_task"]  # the worker finds both here
@@ -51,3 +52,13 @@ def queues_fill_behind() -> list[int]:
 def export_job_run_task(job_id: str) -> None:
     """Write an export job's file. Safe to run twice: a finished job is left as it is."""
     export_job_run(job_id=job_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, soft_time_limit=600, time_limit=660)
+def team_counts_refresh_task(project_id: int) -> None:
+    """Take a project's team counts again, too long a count for a request. Safe to run twice,
+    and two at once (see the service)."""
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
+        return
+    team_counts_refresh(project=project)

@@ -9,9 +9,9 @@ from rest_framework.views import APIView
 
 from labeling.review.selectors import version_number
 from labeling.team.agreement_cache import agreement_source
+from labeling.team.refresh import team_counts_current
 from labeling.team.selectors import team_report
 from labeling.team.serializers import TeamQuerySerializer, TeamSerializer
-from labeling.team.services import team_counts_current
 from projects.selectors import REVIEWERS, project_access
 
 

@@ -11,8 +11,8 @@ from config.errors import DomainError
 from datasets.selectors import versions_list
 from labeling.review.selectors import version_number
 from labeling.team.agreement_cache import agreement_source
+from labeling.team.refresh import team_counts_current
 from labeling.team.selectors import team_report
-from labeling.team.services import team_counts_current
 from projects.selectors import REVIEWERS, project_for_page
 
 

@@ -2,18 +2,22 @@
 counts and pace, a plain loop for agreement, scikit-learn for kappa and gold accuracy."""
 
 import itertools
+import threading
 from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
+from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone
 from sklearn.metrics import accuracy_score, cohen_kappa_score
 
+from conftest import wait_for
 from datasets.models import Item
 from labeling.models import Annotation, TeamCounts
 from labeling.review import services as review_services
+from labeling.team import refresh as team_refresh
 from labeling.team import services as team_services
 from labeling.team.pace import median_seconds_per_item
 from tests.explorer.conftest import import_rows, submit
@@ -124,20 +128,105 @@ def check_counts(body: dict, frame: pd.DataFrame) -> None:
         assert got["weekly"] == [int(week_of.get(week, 0)) for week in weeks]
 
 
-def test_stored_counts_and_the_annotations_since_add_up(api_client, manager, team, monkeypatch):
-    """Counts stored up to a cut four days ago, the newer annotations counted on each view."""
-    stored = team_services.team_counts_current(project=team, now=timezone.now() - timedelta(days=4))
+def test_stored_counts_and_the_annotations_since_add_up(
+    api_client, manager, team, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Counts stored up to a cut four days ago, the newer annotations counted on each view; a long
+    tail is handed to a worker, once, and the figures stay exact meanwhile and after."""
+    stored = team_refresh.team_counts_current(project=team, now=timezone.now() - timedelta(days=4))
     frame = annotation_frame(team)
     before = frame[frame.created_at < stored.cut]
     assert 0 < len(before) < len(frame)
     assert sum(sum(days.values()) for days in stored.counts.values()) == len(before)
-    response = api_client(manager).get(f"/api/projects/{team.pk}/team/")
-    assert TeamCounts.objects.get(project=team).cut == stored.cut  # few enough since: not taken again
+    with django_capture_on_commit_callbacks(execute=False) as enqueued:
+        response = api_client(manager).get(f"/api/projects/{team.pk}/team/")
+    assert enqueued == []  # few enough since: not taken again
+    assert TeamCounts.objects.get(project=team).cut == stored.cut
     check_counts(response.json(), frame)
-    monkeypatch.setattr(team_services, "TAIL_MAX", 3)  # too many since the cut: taken again
-    response = api_client(manager).get(f"/api/projects/{team.pk}/team/")
-    assert TeamCounts.objects.get(project=team).cut > stored.cut
-    check_counts(response.json(), frame)
+
+    monkeypatch.setattr(team_services, "TAIL_REFRESH", 3)  # too many since the cut: a worker's job
+    with django_capture_on_commit_callbacks(execute=False) as enqueued:
+        first = api_client(manager).get(f"/api/projects/{team.pk}/team/")
+        second = api_client(manager).get(f"/api/projects/{team.pk}/team/")
+    assert len(enqueued) == 1  # once at a time per project, however many views
+    row = TeamCounts.objects.get(project=team)
+    assert row.cut == stored.cut and row.refreshing_since is not None  # the view did not count again
+    check_counts(first.json(), frame)
+    check_counts(second.json(), frame)
+
+    refreshed = team_services.team_counts_refresh(project=team)  # what the worker runs
+    assert refreshed.cut > stored.cut and refreshed.refreshing_since is None
+    assert sum(sum(days.values()) for days in refreshed.counts.values()) == (frame.created_at < refreshed.cut).sum()
+    check_counts(api_client(manager).get(f"/api/projects/{team.pk}/team/").json(), frame)
+
+
+def test_a_refresh_never_puts_older_counts_over_newer(team):
+    newer = team_services.team_counts_refresh(project=team)
+    again = team_services.team_counts_refresh(project=team, now=timezone.now() - timedelta(days=4))
+    assert again.cut == newer.cut and again.counts == newer.counts  # the late, older run changed nothing
+    assert TeamCounts.objects.filter(project=team).count() == 1
+
+
+def test_a_stuck_refresh_is_asked_for_again(team):
+    stored = team_services.team_counts_refresh(project=team)
+    now = timezone.now()
+    assert team_services.team_counts_refresh_claim(stored=stored, now=now)
+    assert not team_services.team_counts_refresh_claim(stored=stored, now=now + timedelta(minutes=1))
+    later = now + team_services.REFRESH_STUCK + timedelta(seconds=1)  # its worker died: ask again
+    assert team_services.team_counts_refresh_claim(stored=stored, now=later)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refreshes_at_once_keep_one_row_with_the_latest_counts(team):
+    """Several workers counting at once, from no row at all: one row, the latest cut, exact counts."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL")
+    now = timezone.now()
+    moments = [now - timedelta(days=day) for day in (0, 2, 4, 6)]
+    start = threading.Barrier(len(moments))
+    errors: list[BaseException] = []
+
+    def refresh(moment):
+        try:
+            start.wait()
+            team_services.team_counts_refresh(project=team, now=moment)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=refresh, args=(moment,)) for moment in moments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    rows = list(TeamCounts.objects.filter(project=team))
+    assert len(rows) == 1 and rows[0].cut == now - team_services.CUT_MARGIN
+    frame = annotation_frame(team)
+    per_annotator = frame[frame.created_at < rows[0].cut].groupby("annotator").size()
+    names = dict(UserFactory._meta.model.objects.values_list("pk", "username"))
+    assert {names[int(pk)]: sum(days.values()) for pk, days in rows[0].counts.items()} == per_annotator.to_dict()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_takes_the_counts_again(celery_worker_process, api_client, manager, team, monkeypatch):
+    stored = team_refresh.team_counts_current(project=team, now=timezone.now() - timedelta(days=4))
+    monkeypatch.setattr(team_services, "TAIL_REFRESH", 3)
+    frame = annotation_frame(team)
+    check_counts(api_client(manager).get(f"/api/projects/{team.pk}/team/").json(), frame)
+    refreshed = wait_for(
+        lambda: (row := TeamCounts.objects.get(project=team)).cut > stored.cut and row,
+        timeout=120,
+        what=f"the worker's refresh; its log: {celery_worker_process.log()}",
+    )
+    assert refreshed.refreshing_since is None
+    per_annotator = frame[frame.created_at < refreshed.cut].groupby("annotator").size()
+    names = dict(UserFactory._meta.model.objects.values_list("pk", "username"))
+    assert {names[int(pk)]: sum(days.values()) for pk, days in refreshed.counts.items()} == per_annotator.to_dict()
+    check_counts(api_client(manager).get(f"/api/projects/{team.pk}/team/").json(), frame)
+    assert celery_worker_process.succeeded("labeling.tasks.team_counts_refresh_task")
 
 
 def test_pace_leaves_pauses_out():
