@@ -19,7 +19,7 @@ from config.errors import DomainError
 from datasets.models import Item
 from datasets.selectors import version_get
 from labeling.explorer import selections
-from labeling.explorer.selection_run import NOT_FILTERS, selection_items
+from labeling.explorer.selection_run import selection_items
 from labeling.models import SelectionAction, SelectionJob
 from labeling.review.services import COUNT_ERROR, MAX_SEND_BACK
 from labeling.tasks import selection_job_run_task
@@ -38,10 +38,10 @@ class SelectionResult:
 
 
 def filters_given(filters: QueryDict | dict[str, Any]) -> dict[str, str]:
-    """The filters as a job keeps them: the last value of each, empty ones and paging left out."""
+    """The filters as a job keeps them: the last value of each, empty ones left out."""
     if isinstance(filters, QueryDict):
-        return {key: filters[key] for key in filters if key not in NOT_FILTERS and filters[key] != ""}
-    return {key: str(value) for key, value in filters.items() if key not in NOT_FILTERS and value not in ("", None)}
+        return {key: filters[key] for key in filters if filters[key] != ""}
+    return {key: str(value) for key, value in filters.items() if value not in ("", None)}
 
 
 def selection_amount_check(*, action: str, amount: object) -> int:

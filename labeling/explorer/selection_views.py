@@ -74,7 +74,7 @@ def selection_page(request: HttpRequest, project_id: int, number: int) -> HttpRe
             project=project, number=number, data=filters.data_filters(), labels=filters.label_filters()
         )
         if request.method == "POST":
-            job_url = _act(request, project=project, number=version.number)
+            job_url = _act(request, project=project, number=version.number, filters=QueryDict(query))
             return redirect(job_url or explorer_url)
         context["size"] = selections.selection_size(items)
     except DomainError as exc:
@@ -89,7 +89,7 @@ def selection_page(request: HttpRequest, project_id: int, number: int) -> HttpRe
     return render(request, "labeling/explorer/selection.html", context)
 
 
-def _act(request: HttpRequest, *, project: Project, number: int) -> str | None:
+def _act(request: HttpRequest, *, project: Project, number: int, filters: QueryDict) -> str | None:
     """Run the posted action on the selection and say what it did (on the explorer it returns to);
     a selection too large for the request becomes a job: its page's URL."""
     if "priority" in request.POST:
@@ -103,7 +103,7 @@ def _act(request: HttpRequest, *, project: Project, number: int) -> str | None:
     amount = form.cleaned_data[field]
     result = selection_jobs.selection_act(
         project=project, number=number, user=request.user, action=action, amount=amount,
-        note=form.cleaned_data.get("note", ""), filters=request.GET,
+        note=form.cleaned_data.get("note", ""), filters=filters,
     )  # fmt: skip
     if result.job is not None:
         return reverse("explorer-selection-job", args=[project.pk, number, result.job.pk])
