@@ -207,6 +207,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "datasets.models.SplitStatus",
         "PredictionUploadStatusEnum": "labeling.models.PredictionUploadStatus",
+        "SelectionActionEnum": "labeling.models.SelectionAction",
     },
 }
 

@@ -26,7 +26,7 @@ class SelectionActionSerializer(serializers.Serializer):
 
 class SelectionOutcomeSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=SelectionAction.choices)
-    status = serializers.ChoiceField(choices=["done"])
+    status = serializers.CharField(help_text='always "done": the action ran in the request')
     touched = serializers.IntegerField(help_text="items sent back, or whose priority is now at least the one asked")
     refused = serializers.IntegerField(help_text="send_back: items left as they were (too few members left)")
 

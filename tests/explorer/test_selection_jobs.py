@@ -223,3 +223,16 @@ def test_a_real_worker_runs_the_job(celery_worker_process, explored, api_client,
     assert sorted(ItemState.objects.filter(extra=1).values_list("item_id", flat=True)) == chat
     assert sorted(Adjudication.objects.filter(note="second look").values_list("item_id", flat=True)) == chat
     assert celery_worker_process.succeeded("labeling.tasks.selection_job_run_task")
+
+
+def test_the_schema_describes_both_answers_and_the_job(client, db):
+    schema = client.get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/api/projects/{project_id}/versions/{number}/selection/"]["post"]
+    ref = lambda name: {"$ref": f"#/components/schemas/{name}"}  # noqa: E731
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"] == ref("SelectionOutcome")
+    assert operation["responses"]["202"]["content"]["application/json"]["schema"] == ref("SelectionJob")
+    assert operation["requestBody"]["content"]["application/json"]["schema"] == ref("SelectionActionRequest")
+    job = schema["paths"]["/api/selections/{job_id}/"]["get"]["responses"]["200"]
+    assert job["content"]["application/json"]["schema"] == ref("SelectionJob")
+    fields = schema["components"]["schemas"]["SelectionJob"]["properties"]
+    assert {"status", "progress", "touched", "refused", "outcome", "url", "page_url"} <= set(fields)
