@@ -96,13 +96,8 @@ def items_send_back(
                     *params,
                 ],
             )
-        # Found by item (an index), not by time: a job's chunk reads its own items, not the project's.
         marked = Adjudication.objects.filter(
-            item_id__in=states.values("item_id"),
-            project=project,
-            reviewer=reviewer,
-            action=AdjudicationAction.SEND_BACK,
-            created_at=now,
+            project=project, reviewer=reviewer, action=AdjudicationAction.SEND_BACK, created_at=now
         ).values("item_id")
         # Every SET reads the row as it was: the open flag is computed with the new ``extra``.
         is_open = RawSQL(
