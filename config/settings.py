@@ -207,6 +207,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "datasets.models.SplitStatus",
         "PredictionUploadStatusEnum": "labeling.models.PredictionUploadStatus",
+        "SelectionActionEnum": "labeling.models.SelectionAction",
     },
 }
 
@@ -278,6 +279,8 @@ GROUNDWORK_LABEL_RELEASE_CHECK_SECONDS = env_float("GROUNDWORK_LABEL_RELEASE_CHE
 # The worker that makes a version fills its queue; a request takes in at most this many items
 # of a version that arrived otherwise (older ones), and leaves more to the sweep below.
 GROUNDWORK_QUEUE_FILL_IN_REQUEST_MAX = env_int("GROUNDWORK_QUEUE_FILL_IN_REQUEST_MAX", 10_000)
+# Selections of more items than this run as a job on a worker, with progress on the page.
+GROUNDWORK_SELECTION_INLINE_MAX = env_int("GROUNDWORK_SELECTION_INLINE_MAX", 10_000)
 # Review: agreement, consensus and label issues of a project with fewer annotations than this are
 # computed in the request; a larger project's are computed by a worker while the pages poll.
 GROUNDWORK_REVIEW_INLINE_MAX = env_int("GROUNDWORK_REVIEW_INLINE_MAX", 20_000)

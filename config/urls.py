@@ -8,6 +8,7 @@ from config.health import healthz
 from datasets import api as dataset_api
 from labeling import api as labeling_api
 from labeling.explorer import api as explorer_api
+from labeling.explorer import selection_api
 from labeling.exports.api import ExportJobApi, ExportJobFileApi, VersionExportApi
 from labeling.models_eval import api as models_eval_api
 from labeling.predictions import api as predictions_api
@@ -44,6 +45,12 @@ api_patterns = [
     path("projects/<int:project_id>/items/", explorer_api.ExplorerItemListApi.as_view(), name="api-items"),
     path("projects/<int:project_id>/images/", dataset_api.ImageListCreateApi.as_view(), name="api-images"),
     path("projects/<int:project_id>/versions/<int:number>/export/", VersionExportApi.as_view(), name="api-export"),
+    path(
+        "projects/<int:project_id>/versions/<int:number>/selection/",
+        selection_api.SelectionApi.as_view(),
+        name="api-selection",
+    ),
+    path("selections/<str:job_id>/", selection_api.SelectionJobApi.as_view(), name="api-selection-job"),
     path("exports/<str:job_id>/", ExportJobApi.as_view(), name="api-export-job"),
     path("exports/<str:job_id>/file/", ExportJobFileApi.as_view(), name="api-export-job-file"),
     path("projects/<int:project_id>/versions/<int:number>/splits/", split_api.SplitApi.as_view(), name="api-splits"),

@@ -437,3 +437,51 @@ class TeamCounts(models.Model):
 
     def __str__(self) -> str:
         return f"team counts of {self.project_id} before {self.cut}"
+
+
+class SelectionAction(models.TextChoices):
+    SEND_BACK = "send_back"
+    PRIORITY = "priority"
+
+
+class SelectionJob(models.Model):
+    """An action on the items an explorer's filters select, too many for a request, run by a
+    worker in id-ordered chunks.
+
+    ``filters`` are the explorer's filters as given; ``amount`` is the labels each item is sent
+    back for, or the priority. ``last_item_id`` is the end of the chunks done: each chunk's
+    changes, this cursor and the counts commit together, so a run that dies loses nothing and a
+    rerun starts after it, counting nothing twice.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="selection_jobs")
+    version = models.PositiveIntegerField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=10, choices=SelectionAction.choices)
+    amount = models.PositiveIntegerField()
+    note = models.TextField(blank=True, default="")
+    filters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=ExportJobStatus.choices, default=ExportJobStatus.QUEUED)
+    progress = models.FloatField(default=0.0)
+    last_item_id = models.BigIntegerField(default=0)
+    touched = models.PositiveBigIntegerField(default=0)
+    refused = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "-created_at"], name="selectionjob_recent")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__gte=0, progress__lte=1), name="selectionjob_progress_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} of a selection of {self.project_id} v{self.version} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (ExportJobStatus.QUEUED, ExportJobStatus.RUNNING)

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from labeling.explorer.selection_run import selection_job_run
 from labeling.exports.job_run import export_job_run
 from labeling.models import PredictionSet
 from labeling.models_eval.services import model_evaluation_compute
@@ -62,3 +63,10 @@ def team_counts_refresh_task(project_id: int) -> None:
     if project is None:
         return
     team_counts_refresh(project=project)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, soft_time_limit=3600, time_limit=3700)
+def selection_job_run_task(job_id: str) -> None:
+    """Act on a large selection a chunk at a time. Safe to run twice: a rerun resumes after the
+    last chunk committed, and a finished job is left as it is."""
+    selection_job_run(job_id=job_id)

@@ -1,11 +1,13 @@
 """A manager acts on the items the explorer's filters select: a page that says how many items
-the action touches, then sends them back, raises their priority, or links to their export."""
+the action touches, then sends them back, raises their priority, or links to their export. A
+selection too large for a request becomes a job, followed on its own page."""
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -14,8 +16,9 @@ from config.errors import DomainError
 from config.forms import first_error
 from datasets.models import Batch
 from datasets.selectors import version_get
-from labeling.explorer import selections, selectors
+from labeling.explorer import selection_jobs, selections, selectors
 from labeling.explorer.forms import ExplorerFilterForm, SelectionPriorityForm, SelectionSendBackForm
+from labeling.models import SelectionAction
 from projects.models import Project
 from projects.selectors import MANAGERS, project_for_page
 
@@ -60,6 +63,8 @@ def selection_page(request: HttpRequest, project_id: int, number: int) -> HttpRe
         "send_back_form": SelectionSendBackForm(),
         "priority_form": SelectionPriorityForm(),
         "exports": export_links(project=project, number=number, query=query),
+        "jobs": selection_jobs.selection_jobs_recent(project=project, number=number),
+        "inline_max": settings.GROUNDWORK_SELECTION_INLINE_MAX,
     }
     if not filters.is_valid():
         context["error"] = first_error(filters)
@@ -69,8 +74,8 @@ def selection_page(request: HttpRequest, project_id: int, number: int) -> HttpRe
             project=project, number=number, data=filters.data_filters(), labels=filters.label_filters()
         )
         if request.method == "POST":
-            _act(request, project=project, items=items)
-            return redirect(explorer_url)
+            job_url = _act(request, project=project, number=version.number, filters=QueryDict(query))
+            return redirect(job_url or explorer_url)
         context["size"] = selections.selection_size(items)
     except DomainError as exc:
         context["error"] = exc.message
@@ -84,25 +89,42 @@ def selection_page(request: HttpRequest, project_id: int, number: int) -> HttpRe
     return render(request, "labeling/explorer/selection.html", context)
 
 
-def _act(request: HttpRequest, *, project: Project, items) -> None:
-    """Run the posted action on the selection and say what it did (on the explorer it returns to)."""
+def _act(request: HttpRequest, *, project: Project, number: int, filters: QueryDict) -> str | None:
+    """Run the posted action on the selection and say what it did (on the explorer it returns to);
+    a selection too large for the request becomes a job: its page's URL."""
     if "priority" in request.POST:
         form = SelectionPriorityForm(request.POST)
-        if not form.is_valid():
-            raise DomainError(first_error(form))
-        priority = form.cleaned_data["priority"]
-        raised = selections.items_prioritize(project=project, items=items, priority=priority)
-        messages.success(request, f"{raised} item{'s' if raised != 1 else ''} now have priority {priority} or more.")
-        return
-    form = SelectionSendBackForm(request.POST)
+        action, field = SelectionAction.PRIORITY, "priority"
+    else:
+        form = SelectionSendBackForm(request.POST)
+        action, field = SelectionAction.SEND_BACK, "count"
     if not form.is_valid():
         raise DomainError(first_error(form))
-    outcome = selections.items_send_back(
-        project=project, items=items, reviewer=request.user, count=form.cleaned_data["count"],
-        note=form.cleaned_data["note"],
+    amount = form.cleaned_data[field]
+    result = selection_jobs.selection_act(
+        project=project, number=number, user=request.user, action=action, amount=amount,
+        note=form.cleaned_data.get("note", ""), filters=filters,
     )  # fmt: skip
-    count = form.cleaned_data["count"]
-    text = f"Sent {outcome.sent} item{'s' if outcome.sent != 1 else ''} back for {count} more label(s) each."
-    if outcome.refused:
-        text += f" {outcome.refused} kept as they were: too few members left who have not labeled them."
-    messages.success(request, text)
+    if result.job is not None:
+        return reverse("explorer-selection-job", args=[project.pk, number, result.job.pk])
+    messages.success(request, selection_jobs.outcome_text(action=action, amount=amount, touched=result.touched,
+                                           refused=result.refused))  # fmt: skip
+    return None
+
+
+@login_required
+def selection_job_page(request: HttpRequest, project_id: int, number: int, job_id: str) -> HttpResponse:
+    """A selection job's status, progress and outcome; the page follows it while it runs."""
+    project = project_for_page(request, project_id, roles=MANAGERS)
+    job = selection_jobs.selection_job_get_for_user(user=request.user, job_id=job_id)
+    if job.project_id != project.pk or job.version != number:
+        raise Http404
+    query = urlencode(job.filters)
+    context = {
+        "project": project,
+        "job": job,
+        "number": number,
+        "explorer_url": reverse("explorer", args=[project.pk, number]) + (f"?{query}" if query else ""),
+        "outcome": selection_jobs.job_outcome_text(job),
+    }
+    return render(request, "labeling/explorer/selection_job.html", context)

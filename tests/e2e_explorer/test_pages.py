@@ -86,3 +86,34 @@ def test_select_count_send_back_and_raise_priority(open_tab, manager, explored):
     expect(page.locator(".messages")).to_contain_text("2 items now have priority 7 or more")
     assert sorted(ItemState.objects.filter(priority=7).values_list("item_id", flat=True)) == sorted(chat)
     assert tab.events.errors == []
+
+
+def test_a_large_selection_runs_as_a_job_with_its_progress_on_the_page(
+    open_tab, manager, explored, settings, celery_worker_process
+):
+    settings.GROUNDWORK_SELECTION_INLINE_MAX = 0  # every selection is too large for the request
+    tab = open_tab(manager)
+    page = tab.page
+    project = explored.project
+    page.goto(f"/projects/{project.pk}/versions/2/items/?metadata=channel%3Dchat")
+    page.get_by_role("link", name="Act on these items…").click()
+    page.locator("#send-back-form textarea").fill("a job's second look")
+    page.get_by_role("button", name="Send 2 items back").click()
+    expect(page.locator("h1")).to_have_text("Sending the selected items back")
+    expect(page.locator('#selection-job [data-field="status"]')).to_have_text("done", timeout=120_000)
+    expect(page.locator("#selection-job-outcome")).to_have_text("Sent 2 items back for 1 more label(s) each.")
+    expect(page.locator('#selection-job [data-field="progress"]')).to_be_hidden()
+    chat = [explored.items["c1"].pk, explored.items["c2"].pk]
+    assert sorted(ItemState.objects.filter(extra=1).values_list("item_id", flat=True)) == sorted(chat)
+    assert Adjudication.objects.filter(action="send_back", note="a job's second look").count() == 2
+
+    page.get_by_role("link", name="Back to the items").click()
+    expect(page.locator("#id_metadata")).to_have_value("channel=chat")
+    page.get_by_role("link", name="Act on these items…").click()
+    expect(page.locator("#selection-jobs")).to_contain_text("done")
+    page.locator("#id_priority").fill("7")
+    page.get_by_role("button", name="Raise the priority of 2 items").click()
+    expect(page.locator("#selection-job-outcome")).to_have_text("2 items now have priority 7 or more.",
+                                                                timeout=120_000)  # fmt: skip
+    assert sorted(ItemState.objects.filter(priority=7).values_list("item_id", flat=True)) == sorted(chat)
+    assert tab.events.errors == []
