@@ -38,7 +38,8 @@ def export_options_check(
     options = export_options_parse(query, project=project)
     if options.layout == FLAT and export_format not in FLAT_FORMATS:
         raise DomainError(f"layout=flat is for {', '.join(FLAT_FORMATS)}; {export_format} has one layout")
-    options.selection.items(project=project, number=number)  # a label outside the schema, an unknown annotator
+    if options.selection.any:  # a label outside the schema, an unknown annotator: building the selection checks them
+        options.selection.items(project=project, number=number)
     return options
 
 
