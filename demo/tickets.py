@@ -5,6 +5,7 @@ accuracy) against the people."""
 
 import random
 import uuid
+from collections.abc import Callable
 
 from django.contrib.auth.models import AbstractBaseUser
 
@@ -42,7 +43,7 @@ def tickets(n: int, seed: int) -> list[dict[str, object]]:
 
 def demo_tickets(
     *, manager: AbstractBaseUser, reviewer: AbstractBaseUser, annotators: dict[str, AbstractBaseUser],
-    upload, seed: int = 17,
+    upload: Callable[[Project, str, list[dict[str, object]]], None], seed: int = 17,
 ) -> Project:  # fmt: skip
     """Create the project, upload the tickets through ``upload`` (the real pipeline), let each
     annotator tag every ticket through the queue, settle two by a reviewer, and evaluate the model."""
