@@ -37,6 +37,7 @@ from agreement import database_url, drop_database, populate, recreate_database, 
 
 def parts(build, version) -> None:
     """Each part of ``build.build`` timed alone, one after the other, in the order the build needs them."""
+    from config.packed import side_by_side
     from quality.reports import reads
 
     project = version.project
@@ -48,7 +49,7 @@ def parts(build, version) -> None:
     items, _ = timed("read: items (ids, hashes, batch flags, slice codes)", reads.version_items, version,
                      {c: sorted(v) for c, v in columns.items()}, flagged_batches=flagged)  # fmt: skip
     timed("item-set hash (of the items read)", build._item_set_hash, version, items)
-    timed("both reads side by side, as the build does them", reads.side_by_side,
+    timed("both reads side by side, as the build does them", side_by_side,
           lambda: reads.version_annotations(project=project, version=version.number, weeks=False),
           lambda: build.items_read(version))  # fmt: skip
     result, _ = timed("final labels", build.finals, arrays, project=project)

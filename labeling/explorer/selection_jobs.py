@@ -81,15 +81,26 @@ def selection_job_create(
     amount = selection_amount_check(action=action, amount=amount)
     kept = filters_given(filters)
     selection_items(project=project, number=version.number, filters=kept)  # a bad filter stores nothing
+    return _job_store(
+        project=project, number=version.number, user=user, action=action, amount=amount, note=note, filters=kept,
+        enqueue=enqueue,
+    )  # fmt: skip
+
+
+def _job_store(
+    *, project: Project, number: int, user: AbstractBaseUser, action: str, amount: int, note: str,
+    filters: dict[str, Any], enqueue: bool,
+) -> SelectionJob:  # fmt: skip
+    """Store a job whose action, amount and filters are already checked."""
     with transaction.atomic():
         job = SelectionJob.objects.create(
             project=project,
-            version=version.number,
+            version=number,
             requested_by=user,
             action=action,
             amount=amount,
             note=note or "",
-            filters=kept,
+            filters=filters,
         )
         if enqueue:
             transaction.on_commit(lambda: selection_job_run_task.delay(str(job.pk)))
@@ -109,11 +120,12 @@ def selection_act(
     """Send back or raise the priority of the selected items: at once when few, else a job."""
     version = version_get(project=project, number=number)
     amount = selection_amount_check(action=action, amount=amount)
-    items = selection_items(project=project, number=version.number, filters=filters_given(filters))
-    if not selection_is_small(items):
-        job = selection_job_create(
+    kept = filters_given(filters)
+    items = selection_items(project=project, number=version.number, filters=kept)
+    if not selection_is_small(items):  # the checks above hold for the job: it is stored as it stands
+        job = _job_store(
             project=project, number=version.number, user=user, action=action, amount=amount, note=note,
-            filters=filters,
+            filters=kept, enqueue=True,
         )  # fmt: skip
         return SelectionResult(action=action, job=job)
     if action == SelectionAction.SEND_BACK:

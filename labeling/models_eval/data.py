@@ -7,8 +7,6 @@ elsewhere every row is joined into ONE text of numbers (SQLite's ``group_concat`
 parses in C. Row by row (a cursor), the driver alone would spend over ten seconds per million rows.
 """
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -16,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from config.errors import DomainError
-from config.packed import Packed, read_packed
+from config.packed import Packed, read_packed, side_by_side
 from datasets.models import Batch, Item
 from labeling.models import Adjudication, AdjudicationAction, Annotation, Prediction, PredictionSet
 from labeling.models_eval.evaluation import EvaluationArrays, predictions_from_probabilities
@@ -193,22 +191,6 @@ def _rows_packed(source: str, params: list, fields: list[tuple[str, str, str]], 
     return found["row"].view(np.dtype([(name, f) for (name, _, _), f in zip(fields, formats, strict=True)]))
 
 
-def _on_own_connection(call: Callable[[], Any]) -> Any:
-    try:
-        return call()
-    finally:
-        connection.close()  # this thread's connection, opened for the call
-
-
-def _concurrently(calls: list[Callable[[], Any]]) -> list[Any]:
-    """The reads at once, each on its own connection (the server scans the tables on several cores),
-    unless the caller is inside a transaction, whose view other connections would not share."""
-    if connection.in_atomic_block or len(calls) < 2:
-        return [call() for call in calls]
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(_on_own_connection, calls))
-
-
 def _read_packed(
     project: Project, prediction_set: PredictionSet, label_names: list[str], with_slices: bool
 ) -> tuple[Any, ...]:
@@ -239,7 +221,7 @@ def _read_packed(
     ]  # fmt: skip
     if with_slices:
         calls.append(lambda: _slice_codes_read(project))
-    found_annotations, found_adjudications, found, *slices = _concurrently(calls)
+    found_annotations, found_adjudications, found, *slices = side_by_side(*calls)
     annotations = np.column_stack([found_annotations[n].astype(np.int64) for n in found_annotations.dtype.names])
     adjudications = np.column_stack([found_adjudications[n].astype(np.int64) for n in found_adjudications.dtype.names])
     names = found.dtype.names[1:]

@@ -140,7 +140,7 @@ def evaluate(arrays: EvaluationArrays, *, seed: int = SEED) -> dict[str, Any]:
         "model": model,
         "human_level": group,
         "annotators": annotators,
-        "per_label_gap": _label_gaps(model, group),
+        "per_label_gap": label_gaps(model, group),
         "per_slice_gap": _slice_gaps(arrays, evaluated, settled, human_items, human_reference == human_given),
         "confusion": model_matrix.tolist(),
         "disagreements": [
@@ -173,8 +173,11 @@ def largest_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: (row["gap"] is None, -(row["gap"] or 0)))
 
 
-def _label_gaps(model: dict[str, Any], group: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per label, human-level F1 minus the model's: positive where the model is behind the people."""
+def label_gaps(
+    model: dict[str, Any], group: dict[str, Any], *, counts: tuple[str, ...] = ("support",)
+) -> list[dict[str, Any]]:
+    """Per label, human-level F1 minus the model's: positive where the model is behind the people.
+    A label is left out when every one of ``counts`` is zero for both."""
     rows = [
         {
             "label": m["label"],
@@ -184,7 +187,7 @@ def _label_gaps(model: dict[str, Any], group: dict[str, Any]) -> list[dict[str, 
             "support": m["support"],
         }
         for m, h in zip(model["per_label"], group["per_label"], strict=True)
-        if m["support"] or h["support"]
+        if any(m[key] or h[key] for key in counts)
     ]
     return largest_first(rows)
 

@@ -20,6 +20,7 @@ from labeling.models_eval.evaluation import (
     MIN_SLICE_ITEMS,
     SEED,
     gap_of,
+    label_gaps,
     largest_first,
     most_confident,
     rounded,
@@ -181,22 +182,6 @@ def _slice_gaps(
     return largest_first(rows)
 
 
-def _label_gaps(model: dict[str, Any], group: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per label, human-level F1 minus the model's: positive where the model is behind the people."""
-    rows = [
-        {
-            "label": m["label"],
-            "model_f1": m["f1"],
-            "human_f1": h["f1"],
-            "gap": gap_of(h["f1"], m["f1"]),
-            "support": m["support"],
-        }
-        for m, h in zip(model["per_label"], group["per_label"], strict=True)
-        if m["support"] or h["support"] or m["predicted"] or h["predicted"]
-    ]
-    return largest_first(rows)
-
-
 def _coverage(confidence: np.ndarray, exact: np.ndarray) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     coverage = metrics.coverage_accuracy(confidence, exact)
     table = [
@@ -259,7 +244,7 @@ def evaluate_sets(arrays: SetArrays, *, seed: int = SEED) -> dict[str, Any]:
         "model": model,
         "human_level": group,
         "annotators": annotators,
-        "per_label_gap": _label_gaps(model, group),
+        "per_label_gap": label_gaps(model, group, counts=("support", "predicted")),
         "per_slice_gap": _slice_gaps(arrays, evaluated, model_counts, items[compared], human_counts),
         "confusion": None,
         "label_confusion": [

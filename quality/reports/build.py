@@ -15,6 +15,7 @@ import numpy as np
 from django.db import connection
 from django.db.models import Count
 
+from config.packed import side_by_side
 from datasets.models import Augmentation, Batch, DatasetVersion, Item, Split, SplitStatus
 from labeling.agreement import majority_vote
 from labeling.agreement.alpha import alpha_point, interval_or_reason, item_counts, units_from_counts
@@ -522,10 +523,10 @@ def build(
 ) -> tuple[dict, Finals]:
     """Every section of the report of ``version``; ``parent_report`` is the data the diff is taken against.
 
-    The two large reads, annotations and items, run side by side (``reads.side_by_side``).
+    The two large reads, annotations and items, run side by side (``side_by_side``).
     """
     project = version.project
-    arrays, read = reads.side_by_side(
+    arrays, read = side_by_side(
         lambda: reads.version_annotations(project=project, version=version.number, weeks=False),  # no weeks shown
         lambda: items_read(version),
     )

@@ -6,10 +6,7 @@ no message and no Python object per row. Elsewhere (SQLite, small projects) the 
 from ordinary queries.
 """
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 from django.contrib.auth import get_user_model
@@ -46,26 +43,6 @@ POSTGRES_EPOCH_US = 946_684_800 * 1_000_000  # 2000-01-01, where PostgreSQL's bi
 
 def _fast() -> bool:
     return connection.vendor == "postgresql"
-
-
-def side_by_side(*reads: Callable[[], Any]) -> list[Any]:
-    """The results of independent reads, run at once when that is safe: each but the first on its own
-    connection in a thread, so the server works on them in parallel (and numpy, which lets go of the
-    GIL, between them). Only on PostgreSQL outside a transaction: another connection would not see
-    this one's uncommitted rows. Elsewhere they run one after the other, on this connection."""
-    if len(reads) < 2 or not _fast() or connection.in_atomic_block:
-        return [read() for read in reads]
-    with ThreadPoolExecutor(max_workers=len(reads) - 1) as pool:
-        others = [pool.submit(_on_own_connection, read) for read in reads[1:]]
-        first = reads[0]()
-        return [first, *(other.result() for other in others)]
-
-
-def _on_own_connection(read: Callable[[], Any]) -> Any:
-    try:
-        return read()
-    finally:
-        connection.close()  # this thread's connection
 
 
 def item_id_range(batches: list) -> tuple[int, int]:
