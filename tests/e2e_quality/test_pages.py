@@ -3,7 +3,9 @@ drift results, the chart text, and image items.
 """
 
 import io
+import os
 import re
+import signal
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,8 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from config import charts
-from datasets.models import BatchStatus, Item
+from conftest import wait_for
+from datasets.models import Batch, BatchStatus, Item
 from quality.pipeline import services as pipeline_services
 from tests.factories import ProjectFactory
 from tests.projects.helpers import import_file
@@ -49,7 +52,7 @@ def test_a_batch_says_its_stage_once_counts_up_and_its_upload_message_clears(
     page_as, shot, project, manager, worker_factory, tmp_path: Path
 ):
     assert import_file(project, manager, "v1.csv", reviews_csv(50, ["app", "web"])).status == "accepted"
-    worker_factory(GROUNDWORK_IMPORT_CHUNK_ROWS="25")
+    worker = worker_factory(GROUNDWORK_IMPORT_CHUNK_ROWS="10", GROUNDWORK_BATCH_LEASE_SECONDS="300")
     page, events = page_as(manager)
     page.add_init_script(RECORDER)
     page.goto(f"/projects/{project.pk}/")
@@ -59,6 +62,17 @@ def test_a_batch_says_its_stage_once_counts_up_and_its_upload_message_clears(
     page.get_by_role("button", name="Upload").click()
     expect(page.get_by_role("status")).to_contain_text("v2.csv uploaded")
     row = page.locator("tr[data-batch]", has_text="v2.csv")
+    # The worker is held while it imports, so the page's polls see that stage however fast the machine.
+    wait_for(
+        lambda: Batch.objects.filter(project=project, stage="importing").exists(),
+        interval=0.005,
+        what=f"the import to start; worker log:\n{worker.log()}",
+    )
+    os.killpg(worker.process.pid, signal.SIGSTOP)
+    try:
+        expect(row.locator('[data-field="stage"]')).to_have_text("importing")
+    finally:
+        os.killpg(worker.process.pid, signal.SIGCONT)
     expect(row.locator('[data-field="status"]')).to_have_text("accepted", timeout=120_000)
     expect(page.get_by_role("status")).to_have_count(0)  # the upload's message went with the run
     shot(page, "pages-01-accepted")
