@@ -221,6 +221,7 @@ def precompute(project) -> None:
 
 def routes(project) -> list[tuple[str, str]]:
     from datasets.models import Batch, Item
+    from labeling.models import Annotation
 
     p = project.pk
     batch = Batch.objects.filter(project=project, version__number=1).values_list("pk", flat=True).get()
@@ -229,6 +230,8 @@ def routes(project) -> list[tuple[str, str]]:
     item = middle[count // 2]
     explorer = f"/projects/{p}/versions/1/items/"
     items = f"/api/projects/{p}/items/?version=1"
+    members = project.memberships.filter(role="annotator").select_related("user").order_by("user__username")
+    labeller = next(m.user.username for m in members if Annotation.objects.filter(annotator=m.user).exists())
     annotator = f"{project.memberships.filter(role='annotator').order_by('user__username').first().user.username}"
     return [
         ("project page", f"/projects/{p}/"),
@@ -259,6 +262,19 @@ def routes(project) -> list[tuple[str, str]]:
         ("review (disagreements) page", f"/projects/{p}/review/?version=1"),
         ("review page, all items, page 2", f"/projects/{p}/review/?version=1&all=1&page=2"),
         ("disagreements API", f"/api/projects/{p}/disagreements/?version=1"),
+        ("review page ?label=", f"/projects/{p}/review/?version=1&label=positive"),
+        ("review page ?annotator= (no labels)", f"/projects/{p}/review/?version=1&annotator={annotator}"),
+        ("review page ?annotator=", f"/projects/{p}/review/?version=1&annotator={labeller}"),
+        ("review page ?metadata=", f"/projects/{p}/review/?version=1&metadata=channel%3Demail"),
+        ("review page ?metadata= (rare)", f"/projects/{p}/review/?version=1&metadata=region%3Dr7"),
+        (
+            "disagreements API ?label=&metadata=",
+            f"/api/projects/{p}/disagreements/?version=1&label=negative&metadata=lang%3Den",
+        ),
+        (
+            "disagreements API ?metadata=, page 20",
+            f"/api/projects/{p}/disagreements/?version=1&metadata=channel%3Dphone&page=20",
+        ),
         ("agreement page (cached)", f"/projects/{p}/agreement/?version=1"),
         ("agreement API (cached)", f"/api/projects/{p}/agreement/?version=1"),
         ("team page", f"/projects/{p}/team/?version=1"),

@@ -88,7 +88,9 @@ def _reviewer_item(request: Request, item_id: int, roles=REVIEWERS) -> Item:
     return item
 
 
-def _paged(request: Request, rows: list[Any], total: int, page: int, size: int) -> dict[str, Any]:
+def _paged(
+    request: Request, rows: list[Any], total: int, page: int, size: int, *, has_next: bool | None = None
+) -> dict[str, Any]:
     def link(number: int) -> str | None:
         if number < 1 or (number - 1) * size >= total:
             return None
@@ -96,7 +98,8 @@ def _paged(request: Request, rows: list[Any], total: int, page: int, size: int) 
         query["page"] = str(number)
         return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
-    return {"count": total, "next": link(page + 1), "previous": link(page - 1), "results": rows}
+    following = link(page + 1) if has_next is not False else None
+    return {"count": total, "next": following, "previous": link(page - 1), "results": rows}
 
 
 class AgreementApi(APIView):
@@ -191,7 +194,8 @@ class DisagreementListApi(APIView):
             project=project, version=version, query=query, ranking=results["items"], issues=results.get("label_issues")
         )
         rows = DisagreementSerializer(result.rows, many=True).data
-        return Response(_paged(request, rows, result.count, result.page, result.page_size))
+        answer = _paged(request, rows, result.count, result.page, result.page_size, has_next=result.has_next)
+        return Response({**answer, "count_exact": result.count_exact})
 
 
 class ConsensusApi(APIView):

@@ -10,7 +10,7 @@ from typing import Any
 from config.errors import DomainError
 from labeling.models import ReviewResult
 from labeling.review import selectors
-from labeling.review.ranked import AGREED, ranked_page, ranked_stored
+from labeling.review.ranked import AGREED, RankedPage, ranked_filtered_page, ranked_page, ranked_stored
 from projects.models import Project
 
 ORDERS = ("agreement", "label_issue")
@@ -48,10 +48,16 @@ class DisagreementPage:
     rows: list[dict[str, Any]] = field(default_factory=list)
     everything: bool = False
     filtered: bool = False
+    count_exact: bool = True  # False: ``count`` is the database's estimate (a filtered queue of many items)
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.count // self.page_size))
+
+    @property
+    def has_next(self) -> bool:
+        """A next page: by the count when exact; an estimated one may be too high, so a short page ends."""
+        return self.page < self.pages and (self.count_exact or len(self.rows) == self.page_size)
 
 
 def positive_int(raw: str | None, *, name: str, default: int, maximum: int | None = None) -> int:
@@ -114,9 +120,19 @@ def disagreements(
 ) -> DisagreementPage:
     """A page of the queue from the fresh ``ranking`` (kind ``items``) and, ordered by label
     issues, the fresh ``issues`` (kind ``label_issues``). The queue in its own order, unfiltered,
-    is read a page of rows at a time (``ranked``); a filter or another order reads the ranking whole."""
-    if query.order == "agreement" and not query.filtered and ranked_stored(row=ranking):
-        return _ranked_disagreements(ranking=ranking, query=query)
+    is read a page of rows at a time (``ranked``), filtered or not; the label-issue order reads the
+    ranking whole."""
+    if query.order == "agreement" and ranked_stored(row=ranking):
+        if not query.filtered:
+            found = ranked_page(row=ranking, everything=query.everything, page=query.page, size=query.page_size)
+        else:
+            filters = selectors.item_conditions(
+                project=project, label=query.label, annotator=query.annotator, metadata=query.metadata
+            )
+            found = ranked_filtered_page(
+                row=ranking, everything=query.everything, page=query.page, size=query.page_size, filters=filters
+            )
+        return _ranked_disagreements(found=found, query=query)
     return _disagreements_from(
         project=project,
         version=version,
@@ -126,8 +142,7 @@ def disagreements(
     )
 
 
-def _ranked_disagreements(*, ranking: ReviewResult, query: DisagreementQuery) -> DisagreementPage:
-    found = ranked_page(row=ranking, everything=query.everything, page=query.page, size=query.page_size)
+def _ranked_disagreements(*, found: RankedPage, query: DisagreementQuery) -> DisagreementPage:
     items = selectors.items_with_annotations(item_ids=[entry.item_id for entry in found.rows])
     rows = [
         _row(
@@ -146,6 +161,7 @@ def _ranked_disagreements(*, ranking: ReviewResult, query: DisagreementQuery) ->
         rows=rows,
         everything=query.everything,
         filtered=query.filtered,
+        count_exact=found.exact,
     )
 
 

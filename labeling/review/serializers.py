@@ -77,6 +77,9 @@ class DisagreementSerializer(serializers.Serializer):
 
 class DisagreementPageSerializer(serializers.Serializer):
     count = serializers.IntegerField()
+    count_exact = serializers.BooleanField(
+        help_text="false when a filtered queue holds more than 1,000 items: count is then an estimate"
+    )
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = DisagreementSerializer(many=True)

@@ -21,7 +21,7 @@ from config import charts
 from config.errors import DomainError
 from datasets.selectors import versions_list
 from labeling.models import ReviewResult, ReviewResultStatus
-from labeling.review import listing, selectors, services
+from labeling.review import listing, ranked, selectors, services
 from labeling.review.data import SINGLE_LABEL
 from labeling.review.forms import ReviewDecisionForm
 from labeling.review.report import AgreementReport
@@ -159,8 +159,9 @@ def review_page(request: HttpRequest, project_id: int) -> HttpResponse:
     )
     colors = _colors(project)
     context["result"] = result
+    context["exact_limit"] = f"{ranked.EXACT_COUNT_LIMIT:,}"
     context["rows"] = [_row_view(row, project=project, colors=colors) for row in result.rows]
-    context["page_links"] = _page_links(params, result.page, result.pages)
+    context["page_links"] = _page_links(params, result.page, result.pages if result.has_next else result.page)
     return render(request, "labeling/review/review.html", context)
 
 

@@ -1,29 +1,34 @@
 """The queue read a page of stored rows at a time answers as the queue read from the whole ranking."""
 
 import pytest
+from django.test import Client
 
+from datasets.models import Item
 from labeling.models import RankedItem
-from labeling.review import listing
+from labeling.review import listing, ranked
 from labeling.review.services import review_result_compute
 from tests.review.conftest import SENTIMENT, bulk_annotate, import_rows, items_of, random_labels, submit
 
 pytestmark = pytest.mark.django_db
+CHANNELS = ["email", "chat", "web"]
 
 
 @pytest.fixture
 def ranked_project(project, manager, team):
     """Sixty items: random labels of four annotators with some missing, so ties, agreed items and
     items with one annotation (not ranked) all occur, and many items share an agreement."""
-    import_rows(project, manager, [{"id": f"r{n}", "text": f"text {n}"} for n in range(60)])
+    import_rows(project, manager, [{"id": f"r{n}", "text": f"text {n}", "channel": CHANNELS[n % 3]} for n in range(60)])
     items = items_of(project)
     rows = random_labels(len(items), len(team), len(SENTIMENT), seed=3, missing=0.45)
     bulk_annotate(project, [(items[i], team[a], SENTIMENT[label]) for i, a, label in rows])
     return project
 
 
-def both_ways(project, *, everything: bool, page: int, size: int) -> tuple[listing.DisagreementPage, ...]:
+def both_ways(
+    project, *, everything: bool, page: int, size: int, **filters: str
+) -> tuple[listing.DisagreementPage, ...]:
     row = review_result_compute(project=project, version=1, kind="items")
-    query = listing.DisagreementQuery(page=page, page_size=size, everything=everything)
+    query = listing.DisagreementQuery(page=page, page_size=size, everything=everything, **filters)
     stored = listing.disagreements(project=project, version=1, query=query, ranking=row)
     whole = listing._disagreements_from(project=project, version=1, query=query, ranking=row.result)
     return stored, whole
@@ -41,6 +46,53 @@ def test_every_page_is_the_same_either_way(ranked_project, everything):
         assert stored == whole
         assert stored.count == (ranked if everything else ranked - agreed)
     assert both_ways(ranked_project, everything=everything, page=8, size=7)[0].rows == []
+
+
+@pytest.mark.parametrize("everything", [False, True])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"label": "negative"},
+        {"annotator": "annotator2"},
+        {"metadata": "channel=email"},
+        {"label": "positive", "metadata": "channel=chat"},
+        {"label": "neutral", "annotator": "annotator1", "metadata": "channel=web"},
+        {"metadata": "channel=nowhere"},
+    ],
+)
+def test_a_filtered_queue_is_the_same_either_way(ranked_project, team, everything, filters):
+    if "annotator" in filters:
+        filters = {**filters, "annotator": team[int(filters["annotator"][-1]) - 1].username}
+    counts = set()
+    for page in range(1, 6):
+        stored, whole = both_ways(ranked_project, everything=everything, page=page, size=4, **filters)
+        assert stored == whole
+        counts.add(stored.count)
+    assert len(counts) == 1
+    if filters != {"metadata": "channel=nowhere"}:
+        assert 0 < counts.pop() < 60  # the filter narrows, and lets some through
+
+
+def test_a_long_filtered_queue_is_estimated_from_its_first_ranks_and_says_so(ranked_project, monkeypatch):
+    monkeypatch.setattr(ranked, "EXACT_COUNT_LIMIT", 5)
+    stored, whole = both_ways(ranked_project, everything=True, page=2, size=4, metadata="channel=email")
+    assert stored.rows == whole.rows  # the page itself is never estimated
+    assert not stored.count_exact and whole.count_exact
+    row = review_result_compute(project=ranked_project, version=1, kind="items")
+    passing = [entry.rank for entry in RankedItem.objects.filter(result=row).order_by("rank")
+               if Item.objects.get(pk=entry.item_id).metadata["channel"] == "email"]  # fmt: skip
+    queue = RankedItem.objects.filter(result=row).count()
+    assert stored.count == round(queue * 6 / (passing[5] + 1))  # six found by the sixth passing rank
+    assert stored.has_next  # a full page: the estimate cannot say it is the last
+    last = listing.disagreements(
+        project=ranked_project,
+        version=1,
+        query=listing.DisagreementQuery(
+            page=len(passing) // 4 + 1, page_size=4, everything=True, metadata="channel=email"
+        ),
+        ranking=row,
+    )
+    assert len(last.rows) == len(passing) % 4 and not last.has_next  # a short page ends the queue
 
 
 def test_a_new_ranking_replaces_the_rows(ranked_project, team):
@@ -68,3 +120,21 @@ def test_the_api_and_the_page_read_the_rows(ranked_project, reviewer, api_client
     page = api_client(reviewer).get(f"/api/projects/{ranked_project.pk}/disagreements/", {"page_size": 5}).json()
     first = [entry.item_id for entry in RankedItem.objects.filter(result=row).order_by("rank")[:5]]
     assert [entry["item"]["id"] for entry in page["results"]] == first
+
+
+def test_an_estimated_count_is_said_to_be_one_by_the_api_and_the_page(
+    ranked_project, reviewer, api_client, monkeypatch
+):
+    review_result_compute(project=ranked_project, version=1, kind="items")
+    url = f"/api/projects/{ranked_project.pk}/disagreements/"
+    exact = api_client(reviewer).get(url, {"metadata": "channel=web", "page_size": 2}).json()
+    assert exact["count_exact"] is True and exact["next"]
+    monkeypatch.setattr(ranked, "EXACT_COUNT_LIMIT", 3)
+    estimated = api_client(reviewer).get(url, {"metadata": "channel=web", "page_size": 2}).json()
+    assert estimated["count_exact"] is False and estimated["count"] > 3
+    assert [row["item"]["id"] for row in estimated["results"]] == [row["item"]["id"] for row in exact["results"]]
+    client = Client()
+    client.force_login(reviewer)
+    page = client.get(f"/projects/{ranked_project.pk}/review/", {"metadata": "channel=web"}).content.decode()
+    assert f"About {estimated['count']} items where annotators disagree matching the filters" in page
+    assert "(estimated: a queue over 3 items is not counted exactly)" in page
