@@ -275,6 +275,8 @@ def routes(project) -> list[tuple[str, str]]:
             "disagreements API ?metadata=, page 20",
             f"/api/projects/{p}/disagreements/?version=1&metadata=channel%3Dphone&page=20",
         ),
+        ("consensus API", f"/api/projects/{p}/consensus/?version=1"),
+        ("consensus API, Dawid-Skene, page 100", f"/api/projects/{p}/consensus/?version=1&method=dawid_skene&page=100"),
         ("agreement page (cached)", f"/projects/{p}/agreement/?version=1"),
         ("agreement API (cached)", f"/api/projects/{p}/agreement/?version=1"),
         ("team page", f"/projects/{p}/team/?version=1"),

@@ -422,6 +422,24 @@ class RankedItem(models.Model):
         return f"item {self.item_id} at {self.rank} of result {self.result_id}"
 
 
+class ResultSlice(models.Model):
+    """``SLICE`` items of a cached consensus (``ReviewResult`` of kind ``items`` or
+    ``dawid_skene``), from position ``start`` of its item order: ``rows`` holds the same keys as the
+    result (``item_ids``, ``consensus``, ``confidence``, ``tie``) for those items only. A page of
+    consensus reads one or two slices; the whole result is 56 MB of JSON at a million items, and
+    PostgreSQL unpacks all of it to hand out any part. Written with the result, in its transaction."""
+
+    result = models.ForeignKey(ReviewResult, on_delete=models.CASCADE, related_name="+", db_index=False)
+    start = models.PositiveIntegerField()
+    rows = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["result", "start"], name="resultslice_start")]
+
+    def __str__(self) -> str:
+        return f"items from {self.start} of result {self.result_id}"
+
+
 class TeamCounts(models.Model):
     """Each annotator's annotations per day (the server's time zone) made before ``cut``: what
     the team page adds the newer ones to, so its counts read the annotations since ``cut``

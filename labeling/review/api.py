@@ -31,6 +31,8 @@ from labeling.review.serializers import (
     GoldWriteSerializer,
 )
 from labeling.review.services.refresh import review_result_refresh
+from labeling.review.slices import KEYS as SLICE_KEYS
+from labeling.review.slices import result_window
 from labeling.selectors import item_get_for_user
 from projects.models import Project
 from projects.selectors import MANAGERS, REVIEWERS, project_get_for_user
@@ -223,26 +225,26 @@ class ConsensusApi(APIView):
         row = _current(project, version, "items" if method == "majority" else method)
         if row.status != ReviewResultStatus.DONE:
             return _not_ready(row)
-        result = row.result
-        total = len(result["item_ids"])
-        window = range((page - 1) * size, min(page * size, total))
+        start = (page - 1) * size
+        total = (row.summary or {}).get("item_count")
+        window = result_window(row=row, start=start, stop=start + size) if total is not None else None
+        if window is None:  # stored before its slices were kept: read whole
+            result = row.result
+            total = len(result["item_ids"])
+            window = {key: result[key][start : start + size] for key in SLICE_KEYS}
         rows = [
-            {
-                "item": result["item_ids"][i],
-                "value": result["consensus"][i],
-                "confidence": result["confidence"][i],
-                "tie": result["tie"][i],
-            }
-            for i in window
+            {"item": item, "value": value, "confidence": confidence, "tie": tie}
+            for item, value, confidence, tie in zip(*(window[key] for key in SLICE_KEYS), strict=True)
         ]
         body = _paged(request, rows, total, page, size)
         body["method"] = method
         if method == "dawid_skene":
+            parts = selectors.result_parts(row=row, keys=("labels", "confusion", "priors", "iterations"))
             body.update(
-                labels=result.get("labels") or project.label_names,  # the order of each matrix's rows and columns
-                confusion=result.get("confusion"),
-                priors=result.get("priors"),
-                iterations=result.get("iterations"),
+                labels=parts["labels"] or project.label_names,  # the order of each matrix's rows and columns
+                confusion=parts["confusion"],
+                priors=parts["priors"],
+                iterations=parts["iterations"],
             )
         return Response(body)
 

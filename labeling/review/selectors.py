@@ -35,6 +35,7 @@ from labeling.models import (
 )
 from labeling.review.data import SINGLE_LABEL, JSONScalarText, annotations_queryset, canonical
 from labeling.review.report import AgreementReport
+from labeling.review.slices import SLICED_KINDS
 from projects.models import Project, TaskType
 
 METADATA_KEY = re.compile(r"^[\w\- .]{1,100}$")
@@ -119,10 +120,12 @@ SUMMARY_KEYS = {"dawid_skene": ("labels", "confusion", "priors", "iterations")}
 
 
 def result_summary(*, kind: str, result: dict[str, Any] | None) -> dict[str, Any] | None:
-    keys = SUMMARY_KEYS.get(kind)
-    if not keys or result is None:
+    if result is None:
         return None
-    return {key: result.get(key) for key in keys}
+    summary = {key: result.get(key) for key in SUMMARY_KEYS.get(kind, ())}
+    if kind in SLICED_KINDS and isinstance(result.get("item_ids"), list):
+        summary["item_count"] = len(result["item_ids"])  # a consensus page's count, read with its slices
+    return summary or None
 
 
 def result_parts(*, row: ReviewResult, keys: Collection[str]) -> dict[str, Any]:

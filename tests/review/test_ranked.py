@@ -4,8 +4,8 @@ import pytest
 from django.test import Client
 
 from datasets.models import Item
-from labeling.models import RankedItem
-from labeling.review import listing, ranked
+from labeling.models import RankedItem, ResultSlice
+from labeling.review import listing, ranked, slices
 from labeling.review.services import review_result_compute
 from tests.review.conftest import SENTIMENT, bulk_annotate, import_rows, items_of, random_labels, submit
 
@@ -138,3 +138,24 @@ def test_an_estimated_count_is_said_to_be_one_by_the_api_and_the_page(
     page = client.get(f"/projects/{ranked_project.pk}/review/", {"metadata": "channel=web"}).content.decode()
     assert f"About {estimated['count']} items where annotators disagree matching the filters" in page
     assert "(estimated: a queue over 3 items is not counted exactly)" in page
+
+
+@pytest.mark.parametrize("method", ["majority", "dawid_skene"])
+def test_a_consensus_page_read_from_slices_is_the_page_read_whole(
+    ranked_project, reviewer, api_client, monkeypatch, method
+):
+    monkeypatch.setattr(slices, "SLICE", 7)  # pages of 5 and 9 cross slice boundaries
+    kind = "items" if method == "majority" else method
+    row = review_result_compute(project=ranked_project, version=1, kind=kind)
+    assert ResultSlice.objects.filter(result=row).count() == 9  # 60 items in slices of 7
+    assert row.summary["item_count"] == 60
+    url = f"/api/projects/{ranked_project.pk}/consensus/"
+    client = api_client(reviewer)
+    pages = [{"method": method, "page": page, "page_size": size} for size in (5, 9, 60) for page in (1, 2, 7, 8)]
+    from_slices = [client.get(url, params).json() for params in pages]
+    ResultSlice.objects.filter(result=row).delete()
+    whole = [client.get(url, params).json() for params in pages]
+    assert from_slices == whole
+    assert [len(page["results"]) for page in whole[:4]] == [5, 5, 5, 5]
+    assert len(whole[4 + 3]["results"]) == 0 and whole[4 + 2]["results"]  # 9 a page: the seventh has 6
+    assert whole[0]["count"] == 60

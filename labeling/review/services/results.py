@@ -14,6 +14,7 @@ from labeling.models import ReviewResult, ReviewResultStatus
 from labeling.review import compute_kinds, selectors
 from labeling.review.ranked import ranked_items_replace
 from labeling.review.selectors import inline_limit, result_summary
+from labeling.review.slices import SLICED_KINDS, result_slices_replace
 
 __all__ = ["inline_limit", "review_result_compute", "review_result_mark_computing"]
 from projects.models import Project
@@ -54,8 +55,11 @@ def _store(*, project: Project, version: int, kind: str, **fields: Any) -> Revie
                 row, _ = ReviewResult.objects.update_or_create(
                     project=project, version=version, kind=kind, defaults=fields
                 )
-                if kind == "items" and fields["status"] != ReviewResultStatus.COMPUTING:
-                    ranked_items_replace(row=row, ranking=fields["result"])
+                if fields["status"] != ReviewResultStatus.COMPUTING:
+                    if kind == "items":
+                        ranked_items_replace(row=row, ranking=fields["result"])
+                    if kind in SLICED_KINDS:
+                        result_slices_replace(row=row, result=fields["result"])
                 return row
         except IntegrityError:
             continue
