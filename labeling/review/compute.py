@@ -293,7 +293,10 @@ def label_issues(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # cleanlab warns about rare classes; the ranking stays usable
         scores = get_label_quality_scores(given, probabilities)
-        ranked = find_label_issues(given, probabilities, return_indices_ranked_by="self_confidence")
+        # One process: by default cleanlab starts a pool of one per core, which a Celery worker's
+        # child may not start (daemonic processes have no children) and which a fork from a
+        # threaded web process can leave hung.
+        ranked = find_label_issues(given, probabilities, return_indices_ranked_by="self_confidence", n_jobs=1)
     predicted = probabilities.argmax(axis=1)
     issues = [
         {
