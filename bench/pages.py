@@ -210,11 +210,43 @@ def new_version(project, rows: int) -> tuple[float, float]:
     return fill, first_next_ms(project)
 
 
+def predict(project) -> None:
+    """A model's probabilities for every item of version 1 (once), for the label-issue order."""
+    from django.db import connection
+
+    from datasets.models import Batch, Item
+    from labeling.models import Prediction, PredictionSet
+
+    if PredictionSet.objects.filter(project=project).exists():
+        return
+    manager = project.memberships.get(role="manager").user
+    batch = Batch.objects.get(project=project, version__number=1)
+    predictions = PredictionSet.objects.create(
+        project=project, model_name="bench-model", labels=project.label_names, created_by=manager
+    )
+    width = len(project.label_names)
+    with connection.cursor() as cursor:  # the consensus label's column gets 0.4 to 0.9, the rest share what is left
+        cursor.execute(
+            f"""
+            INSERT INTO {Prediction._meta.db_table} (prediction_set_id, item_id, probabilities)
+            SELECT %s, i.id, (SELECT jsonb_agg(CASE WHEN k = 1 + (i.id * 7) %% 5
+                                                    THEN 0.4 + (i.id %% 6) / 10.0
+                                                    ELSE (0.6 - (i.id %% 6) / 10.0) / {width - 1} END ORDER BY k)
+                              FROM generate_series(1, {width}) AS k)
+            FROM {Item._meta.db_table} i WHERE i.batch_id = %s
+            """,
+            [predictions.pk, str(batch.pk)],
+        )
+        predictions.count = cursor.rowcount
+    predictions.save(update_fields=["count"])
+
+
 def precompute(project) -> None:
     """The review's cached results, as the worker computes them for a large project."""
     from labeling.review.services.results import review_result_compute
 
-    for kind in ("agreement", "items", "dawid_skene"):
+    timed_once(f"project {project.pk}: a model's predictions written", predict, project=project)
+    for kind in ("agreement", "items", "dawid_skene", "label_issues"):
         timed_once(f"project {project.pk}: {kind} computed into the cache", review_result_compute,
                    project=project, version=1, kind=kind)  # fmt: skip
 
@@ -274,6 +306,15 @@ def routes(project) -> list[tuple[str, str]]:
         (
             "disagreements API ?metadata=, page 20",
             f"/api/projects/{p}/disagreements/?version=1&metadata=channel%3Dphone&page=20",
+        ),
+        ("review page ?order=label_issue", f"/projects/{p}/review/?version=1&order=label_issue"),
+        (
+            "review page ?order=label_issue, all, page 30",
+            f"/projects/{p}/review/?version=1&order=label_issue&all=1&page=30",
+        ),
+        (
+            "disagreements API ?order=label_issue&metadata=",
+            f"/api/projects/{p}/disagreements/?version=1&order=label_issue&metadata=channel%3Dweb",
         ),
         ("consensus API", f"/api/projects/{p}/consensus/?version=1"),
         ("consensus API, Dawid-Skene, page 100", f"/api/projects/{p}/consensus/?version=1&method=dawid_skene&page=100"),

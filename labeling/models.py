@@ -404,7 +404,8 @@ class RankedItem(models.Model):
     review queue's order: least agreement first, then item id. Items without an agreement (fewer
     than two annotations) are not ranked. A page of the queue is a range of ``rank``, and the
     disagreeing items are the ranks before the first agreed one, so a page reads its own rows
-    rather than the whole ranking. Written with the result, in its transaction."""
+    rather than the whole ranking. A ranking of kind ``label_issues`` has the same rows in the
+    queue's other order (``score``). Written with the result, in its transaction."""
 
     result = models.ForeignKey(ReviewResult, on_delete=models.CASCADE, related_name="+", db_index=False)
     rank = models.PositiveIntegerField()
@@ -413,6 +414,9 @@ class RankedItem(models.Model):
     consensus = models.JSONField(null=True)
     confidence = models.FloatField(null=True)
     tie = models.BooleanField()
+    # In a ranking of kind ``label_issues``: the item's label quality (None: no prediction). Those
+    # rows follow (score, item id), unscored items last, the order of the queue by label issue.
+    score = models.FloatField(null=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["result", "rank"], name="rankeditem_rank")]

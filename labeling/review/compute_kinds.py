@@ -43,11 +43,18 @@ def _dawid_skene(project: Project, version: int) -> dict[str, Any]:
 
 
 def _label_issues(project: Project, version: int) -> dict[str, Any]:
+    return label_issues_and_queue(project=project, version=version)[0]
+
+
+def label_issues_and_queue(*, project: Project, version: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The label-issue result, and the item ranking (agreement, consensus) it was computed from:
+    stored beside it as rows in label-issue order, so the queue in that order reads a page of rows.
+    No ranking when there are no predictions to order by."""
     if project.task_type not in SINGLE_LABEL:
         raise DomainError("label issues are for classification and image projects")
     prediction_set = latest_prediction_set(project=project)
     if prediction_set is None:
-        return {"issues": [], "checked": 0, "scores": {}, "model": None, "reason": "no predictions uploaded yet"}
+        return {"issues": [], "checked": 0, "scores": {}, "model": None, "reason": "no predictions uploaded yet"}, None
     ranking = compute.item_ranking(annotation_arrays(project=project, version=version))
     position = {name: index for index, name in enumerate(project.label_names)}
     consensus = {
@@ -74,7 +81,7 @@ def _label_issues(project: Project, version: int) -> dict[str, Any]:
     result["model"] = prediction_set.model_name
     if not same_order:
         result["reason"] = "the labels changed since the predictions were uploaded; upload them again"
-    return result
+    return result, ranking
 
 
 def _anchoring(project: Project, version: int) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 from config.errors import DomainError
 from labeling.models import ReviewResult
 from labeling.review import selectors
-from labeling.review.ranked import AGREED, RankedPage, ranked_filtered_page, ranked_page, ranked_stored
+from labeling.review.ranked import AGREED, RankedPage, queue_length, ranked_filtered_page, ranked_page, ranked_stored
 from projects.models import Project
 
 ORDERS = ("agreement", "label_issue")
@@ -119,19 +119,38 @@ def disagreements(
     issues: ReviewResult | None = None,
 ) -> DisagreementPage:
     """A page of the queue from the fresh ``ranking`` (kind ``items``) and, ordered by label
-    issues, the fresh ``issues`` (kind ``label_issues``). The queue in its own order, unfiltered,
-    is read a page of rows at a time (``ranked``), filtered or not; the label-issue order reads the
-    ranking whole."""
+    issues, the fresh ``issues`` (kind ``label_issues``). Read a page of stored rows at a time
+    (``ranked``), filtered or not, in either order; a result stored before its rows were kept
+    is read whole."""
+    filters = (
+        selectors.item_conditions(
+            project=project, label=query.label, annotator=query.annotator, metadata=query.metadata
+        )
+        if query.filtered
+        else []
+    )
     if query.order == "agreement" and ranked_stored(row=ranking):
         if not query.filtered:
             found = ranked_page(row=ranking, everything=query.everything, page=query.page, size=query.page_size)
         else:
-            filters = selectors.item_conditions(
-                project=project, label=query.label, annotator=query.annotator, metadata=query.metadata
-            )
             found = ranked_filtered_page(
                 row=ranking, everything=query.everything, page=query.page, size=query.page_size, filters=filters
             )
+        return _ranked_disagreements(found=found, query=query)
+    if query.order == "label_issue" and issues is not None and ranked_stored(row=issues):
+        # The same items as the agreement order's: unfiltered, that queue's length is the count.
+        known = None
+        if not query.filtered and ranked_stored(row=ranking):
+            known = queue_length(row=ranking, everything=query.everything)
+        found = ranked_filtered_page(
+            row=issues,
+            everything=query.everything,
+            page=query.page,
+            size=query.page_size,
+            filters=filters,
+            by_score=True,
+            count=known,
+        )
         return _ranked_disagreements(found=found, query=query)
     return _disagreements_from(
         project=project,
@@ -148,7 +167,7 @@ def _ranked_disagreements(*, found: RankedPage, query: DisagreementQuery) -> Dis
         _row(
             item,
             agreement=entry.agreement,
-            score=None,
+            score=entry.score,
             consensus={"value": entry.consensus, "confidence": entry.confidence, "tie": entry.tie},
         )
         for entry in found.rows

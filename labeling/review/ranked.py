@@ -21,6 +21,7 @@ from labeling.models import RankedItem, ReviewResult
 # An item's agreement at or above this is everyone agreeing: shown only when all items are asked for.
 AGREED = 1.0 - 1e-9
 INSERT_CHUNK = 100_000
+UNSCORED = 2.0  # in label-issue order, an item without a score goes after every scored one (scores are 0-1)
 # A ranking of this many rows or more has the table's statistics taken again once it is committed.
 ANALYZE_FROM = 50_000
 # A filtered queue is counted exactly up to this many items; beyond, it is estimated from the
@@ -28,20 +29,28 @@ ANALYZE_FROM = 50_000
 EXACT_COUNT_LIMIT = 1_000
 
 
-def ranked_order(ranking: dict[str, Any]) -> np.ndarray:
-    """Positions in ``ranking`` of the items that have an agreement, least agreement first, then by item id."""
+def ranked_order(ranking: dict[str, Any], scores: np.ndarray | None = None) -> np.ndarray:
+    """Positions in ``ranking`` of the items that have an agreement, least agreement first, then by
+    item id; with ``scores`` (one per item, NaN for none), lowest score first, unscored ones last."""
     agreement = np.array([np.nan if a is None else a for a in ranking["agreement"]], dtype=np.float64)
     item_ids = np.asarray(ranking["item_ids"], dtype=np.int64)
     ranked = np.flatnonzero(~np.isnan(agreement))
-    return ranked[np.lexsort((item_ids[ranked], agreement[ranked]))]
+    first = agreement if scores is None else np.where(np.isnan(scores), UNSCORED, scores)
+    return ranked[np.lexsort((item_ids[ranked], first[ranked]))]
 
 
-def ranked_items_replace(*, row: ReviewResult, ranking: dict[str, Any] | None) -> None:
-    """The rows of ``row``'s ranking, in the queue's order; none when it has no ranking. In the caller's transaction."""
+def ranked_items_replace(
+    *, row: ReviewResult, ranking: dict[str, Any] | None, scores: dict[str, float] | None = None
+) -> None:
+    """The rows of ``row``'s ranking, in the queue's order (by ``scores``, keyed by item id, when
+    given); none when it has no ranking. In the caller's transaction."""
     RankedItem.objects.filter(result=row).delete()
     if not ranking:
         return
-    order = ranked_order(ranking)
+    by_item = None
+    if scores is not None:
+        by_item = np.array([scores.get(str(item_id), np.nan) for item_id in ranking["item_ids"]], dtype=np.float64)
+    order = ranked_order(ranking, by_item)
     for start in range(0, len(order), INSERT_CHUNK):
         chunk = order[start : start + INSERT_CHUNK].tolist()
         columns = {
@@ -51,6 +60,7 @@ def ranked_items_replace(*, row: ReviewResult, ranking: dict[str, Any] | None) -
             "consensus": [ranking["consensus"][i] for i in chunk],
             "confidence": [ranking["confidence"][i] for i in chunk],
             "tie": [bool(ranking["tie"][i]) for i in chunk],
+            "score": [None if by_item is None or np.isnan(by_item[i]) else float(by_item[i]) for i in chunk],
         }
         _insert(row.pk, columns)
     if connection.vendor == "postgresql" and len(order) >= ANALYZE_FROM:
@@ -79,10 +89,12 @@ def _insert(result_id: int, columns: dict[str, list]) -> None:
     with connection.cursor() as cursor:  # one statement a chunk: rows built from arrays by the server
         cursor.execute(
             f"""
-            INSERT INTO {RankedItem._meta.db_table} (result_id, rank, item_id, agreement, consensus, confidence, tie)
-            SELECT %s, u.rank, u.item_id, u.agreement, u.consensus::jsonb, u.confidence, u.tie
-            FROM unnest(%s::integer[], %s::bigint[], %s::float8[], %s::text[], %s::float8[], %s::boolean[])
-                 AS u(rank, item_id, agreement, consensus, confidence, tie)
+            INSERT INTO {RankedItem._meta.db_table}
+                (result_id, rank, item_id, agreement, consensus, confidence, tie, score)
+            SELECT %s, u.rank, u.item_id, u.agreement, u.consensus::jsonb, u.confidence, u.tie, u.score
+            FROM unnest(%s::integer[], %s::bigint[], %s::float8[], %s::text[], %s::float8[], %s::boolean[],
+                        %s::float8[])
+                 AS u(rank, item_id, agreement, consensus, confidence, tie, score)
             """,
             [
                 result_id,
@@ -92,6 +104,7 @@ def _insert(result_id: int, columns: dict[str, list]) -> None:
                 [json.dumps(value) for value in columns["consensus"]],
                 columns["confidence"],
                 columns["tie"],
+                columns["score"],
             ],
         )
 
@@ -110,7 +123,7 @@ def ranked_stored(*, row: ReviewResult) -> bool:
 
 def ranked_page(*, row: ReviewResult, everything: bool, page: int, size: int) -> RankedPage:
     """One page of the queue: three index probes whatever the ranking's size."""
-    count = _queue_length(row=row, everything=everything)
+    count = queue_length(row=row, everything=everything)
     start = (page - 1) * size
     mine = RankedItem.objects.filter(result=row)
     rows = (
@@ -119,8 +132,9 @@ def ranked_page(*, row: ReviewResult, everything: bool, page: int, size: int) ->
     return RankedPage(count=count, rows=rows)
 
 
-def _queue_length(*, row: ReviewResult, everything: bool) -> int:
-    """Ranks in the queue: they follow (agreement, item id), so the last disagreeing row's rank ends it."""
+def queue_length(*, row: ReviewResult, everything: bool) -> int:
+    """Items in the queue: ranks follow (agreement, item id), so the last disagreeing row's rank
+    ends it. For a ranking in agreement order (kind ``items``), or ``everything``."""
     mine = RankedItem.objects.filter(result=row)
     if everything:
         last = mine.order_by("-rank").values_list("rank", flat=True).first()
@@ -132,21 +146,34 @@ def _queue_length(*, row: ReviewResult, everything: bool) -> int:
 
 
 def ranked_filtered_page(
-    *, row: ReviewResult, everything: bool, page: int, size: int, filters: list[Exists | Q]
+    *,
+    row: ReviewResult,
+    everything: bool,
+    page: int,
+    size: int,
+    filters: list[Exists | Q],
+    by_score: bool = False,
+    count: int | None = None,
 ) -> RankedPage:
     """One page of the queue narrowed to the rows passing every one of ``filters`` (conditions on
-    a row's ``item_id``). Read whole into Python, the ranking and a filter's ids took seconds at a
-    million items whatever the page."""
+    a row's ``item_id``); ``by_score``: ``row`` is a ranking in label-issue order. ``count``, when
+    the caller knows it, is taken as it is. Read whole into Python, the ranking and a filter's ids
+    took seconds at a million items whatever the page."""
     # The queue as a range of ranks, not ``agreement < AGREED``: the planner then walks the rank
     # index in order and stops when the page is full, where it took the agreement index and
-    # sorted every passing row (1.1 s at a million items).
-    length = _queue_length(row=row, everything=everything)
+    # sorted every passing row (1.1 s at a million items). In label-issue order the agreed items
+    # are spread through the ranks, so leaving them out is one more filter.
+    length = queue_length(row=row, everything=everything or by_score)
+    if by_score and not everything:
+        filters = [*filters, Q(agreement__lt=AGREED)]
     mine = RankedItem.objects.filter(result=row, rank__lt=length)
     for condition in filters:
         mine = mine.filter(condition)
     start = (page - 1) * size
     with _without_jit():
         rows = list(mine.order_by("rank")[start : start + size])
+        if count is not None:
+            return RankedPage(count=count, rows=rows)
         head = mine.order_by("rank")[: EXACT_COUNT_LIMIT + 1].aggregate(found=Count("id"), last=Max("rank"))
     if head["found"] <= EXACT_COUNT_LIMIT:
         return RankedPage(count=head["found"], rows=rows)

@@ -1,5 +1,6 @@
 """The queue read a page of stored rows at a time answers as the queue read from the whole ranking."""
 
+import numpy as np
 import pytest
 from django.test import Client
 
@@ -159,3 +160,45 @@ def test_a_consensus_page_read_from_slices_is_the_page_read_whole(
     assert [len(page["results"]) for page in whole[:4]] == [5, 5, 5, 5]
     assert len(whole[4 + 3]["results"]) == 0 and whole[4 + 2]["results"]  # 9 a page: the seventh has 6
     assert whole[0]["count"] == 60
+
+
+@pytest.fixture
+def predicted_project(ranked_project, manager, api_client):
+    """The ranked project with a model's probabilities for two items in three: the rest are unscored."""
+    rng = np.random.default_rng(11)
+    items = items_of(ranked_project)
+    predictions = [
+        {"item": item.pk, "probabilities": [round(p, 6) for p in rng.dirichlet([1, 1, 1]).tolist()]}
+        for index, item in enumerate(items)
+        if index % 3
+    ]
+    for prediction in predictions:  # the rounding must still sum to one
+        prediction["probabilities"][-1] = round(1 - sum(prediction["probabilities"][:-1]), 6)
+    response = api_client(manager).post(
+        f"/api/projects/{ranked_project.pk}/predictions/", {"model": "m1", "predictions": predictions}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    return ranked_project
+
+
+@pytest.mark.parametrize("everything", [False, True])
+@pytest.mark.parametrize(
+    "filters", [{}, {"label": "negative"}, {"metadata": "channel=web"}, {"annotator": "2", "label": "positive"}]
+)
+def test_the_label_issue_order_read_from_rows_is_the_order_read_whole(predicted_project, team, everything, filters):
+    if "annotator" in filters:
+        filters = {**filters, "annotator": team[int(filters["annotator"]) - 1].username}
+    ranking = review_result_compute(project=predicted_project, version=1, kind="items")
+    issues = review_result_compute(project=predicted_project, version=1, kind="label_issues")
+    scored = RankedItem.objects.filter(result=issues, score__isnull=False).count()
+    assert 0 < scored < RankedItem.objects.filter(result=issues).count()  # scored items first, then the rest
+    for page in range(1, 9):
+        query = listing.DisagreementQuery(order="label_issue", page=page, page_size=6, everything=everything, **filters)
+        stored = listing.disagreements(
+            project=predicted_project, version=1, query=query, ranking=ranking, issues=issues
+        )
+        whole = listing._disagreements_from(
+            project=predicted_project, version=1, query=query, ranking=ranking.result, issues=issues.result
+        )
+        assert stored == whole
+    assert whole.count and (whole.count < 60 or everything)

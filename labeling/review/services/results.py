@@ -24,8 +24,12 @@ def review_result_compute(*, project: Project, version: int, kind: str) -> Revie
     """Compute and store the result now. The fingerprint is taken before reading, so a label
     that changes during the computation leaves the stored result stale, never wrongly fresh."""
     fingerprint, _ = selectors.labels_fingerprint(project=project, kind=kind)
+    queue = None  # label issues: the item ranking they were computed from, stored as rows in their order
     try:
-        result = compute_kinds.compute_kind(project=project, version=version, kind=kind)
+        if kind == "label_issues":
+            result, queue = compute_kinds.label_issues_and_queue(project=project, version=version)
+        else:
+            result = compute_kinds.compute_kind(project=project, version=version, kind=kind)
     except DomainError:
         raise
     except Exception as exc:  # kept on the row so the page can say what failed
@@ -33,7 +37,7 @@ def review_result_compute(*, project: Project, version: int, kind: str) -> Revie
                status=ReviewResultStatus.FAILED, result=None, error=f"{type(exc).__name__}: {exc}")  # fmt: skip
         raise
     return _store(project=project, version=version, kind=kind, fingerprint=fingerprint,
-                  status=ReviewResultStatus.DONE, result=result, error="")  # fmt: skip
+                  status=ReviewResultStatus.DONE, result=result, error="", queue=queue)  # fmt: skip
 
 
 def review_result_mark_computing(*, project: Project, version: int, kind: str, fingerprint: str) -> ReviewResult:
@@ -42,7 +46,9 @@ def review_result_mark_computing(*, project: Project, version: int, kind: str, f
                   status=ReviewResultStatus.COMPUTING, error="")  # fmt: skip
 
 
-def _store(*, project: Project, version: int, kind: str, **fields: Any) -> ReviewResult:
+def _store(
+    *, project: Project, version: int, kind: str, queue: dict[str, Any] | None = None, **fields: Any
+) -> ReviewResult:
     now = timezone.now()
     if fields["status"] == ReviewResultStatus.COMPUTING:
         fields["started_at"] = now
@@ -58,6 +64,9 @@ def _store(*, project: Project, version: int, kind: str, **fields: Any) -> Revie
                 if fields["status"] != ReviewResultStatus.COMPUTING:
                     if kind == "items":
                         ranked_items_replace(row=row, ranking=fields["result"])
+                    if kind == "label_issues":
+                        scores = (fields["result"] or {}).get("scores") or {}
+                        ranked_items_replace(row=row, ranking=queue, scores=scores)
                     if kind in SLICED_KINDS:
                         result_slices_replace(row=row, result=fields["result"])
                 return row
