@@ -48,7 +48,7 @@ class DisagreementPage:
     rows: list[dict[str, Any]] = field(default_factory=list)
     everything: bool = False
     filtered: bool = False
-    count_exact: bool = True  # False: ``count`` is the database's estimate (a filtered queue of many items)
+    count_exact: bool = True  # False: ``count`` is an estimate (a filtered queue of over 1,000 items)
 
     @property
     def pages(self) -> int:
